@@ -1,0 +1,136 @@
+// The validated configuration every other module receives. Produced only by
+// src/config/load.ts (parse + default + validate once), then frozen.
+
+import type { ControllerKind } from '../model.js';
+
+/** A probe schedule: a fixed interval, or a node-cron expression (six fields allowed: seconds first). */
+export type Schedule = { kind: 'interval'; everyMs: number } | { kind: 'cron'; expression: string };
+
+/** How hopwatch reaches the cluster. */
+export interface ClusterConfig {
+  /** Path of a kubeconfig file; null: in-cluster, then $KUBECONFIG, then ~/.kube/config. */
+  kubeconfig: string | null;
+  /** kubeconfig context; null for the current one. */
+  context: string | null;
+  /** Cluster DNS domain used to build Service names. */
+  clusterDomain: string;
+  /** DNS server for dns hops ("ip:port" or "ip"); null: the system resolver. */
+  dnsServer: string | null;
+  /** Namespaces to watch; null: all. */
+  namespaces: string[] | null;
+}
+
+/** One ingress controller: which class it serves, where its edge and pods are. */
+export interface ControllerConfig {
+  /** IngressClass name it serves. */
+  ingressClass: string;
+  /** Controller type (keys the controller knowledge table). */
+  kind: ControllerKind;
+  /** The address users hit over HTTP; null: the Ingress status.loadBalancer address, port 80. */
+  edge: string | null;
+  /** The address users hit over HTTPS; null: status.loadBalancer, port 443. */
+  edgeHttps: string | null;
+  /** The controller's own pods, probed one by one. */
+  pods: {
+    /** Namespace of the controller pods. */
+    namespace: string;
+    /** Label selector of the controller pods. */
+    selector: string;
+    /** Port the pods serve HTTP on. */
+    httpPort: number;
+    /** Port the pods serve HTTPS on. */
+    httpsPort: number;
+  };
+  /** How the controller reaches backends: pod endpoints or the Service ClusterIP. */
+  upstream: 'endpoints' | 'service';
+}
+
+/** How each hop is probed. */
+export interface ProbeConfig {
+  /** Per-hop deadline. */
+  timeoutMs: number;
+  /** Most hop probes in flight at once, across all routes. */
+  concurrency: number;
+}
+
+/** When routes are probed. */
+export interface ScheduleConfig {
+  /** The schedule of every route without an override. */
+  default: Schedule;
+  /** Per-route overrides: the first entry whose match fits a route wins (the hopwatch.io/schedule annotation wins over all). */
+  overrides: { match: { namespace: string | null; ingress: string | null }; schedule: Schedule }[];
+  /** Most time a round may start after its slot before it counts as late and is skipped. */
+  lateAfterMs: number;
+}
+
+/** Where history is kept and for how long. */
+export interface StoreConfig {
+  /** SQLite file path. */
+  path: string;
+  /** Retention per tier in days; null keeps forever. */
+  retention: { rawDays: number | null; minuteDays: number | null; hourDays: number | null; dayDays: number | null };
+  /** Optional size cap of the database file in MiB (oldest raw data pruned first); null: none. */
+  maxSizeMb: number | null;
+}
+
+/** When incidents open and close. */
+export interface IncidentConfig {
+  /** Consecutive non-ok rounds that open an incident. */
+  openAfter: number;
+  /** Consecutive ok rounds that close it. */
+  closeAfter: number;
+}
+
+/** The daemon's HTTP server. */
+export interface ServerConfig {
+  /** host:port to listen on. */
+  listen: string;
+  /** Bearer token protecting /api/v1 (config or $HOPWATCH_TOKEN); null: open. */
+  token: string | null;
+}
+
+/** One alert receiver. */
+export interface WebhookConfig {
+  /** Receiver URL. */
+  url: string;
+  /** Payload shape: generic JSON or Slack-compatible. */
+  kind: 'json' | 'slack';
+  /** Extra request headers. */
+  headers: Record<string, string>;
+}
+
+/** Alerting on incident open and close. */
+export interface AlertConfig {
+  /** Receivers. */
+  webhooks: WebhookConfig[];
+}
+
+/** Discovery tuning. */
+export interface DiscoveryConfig {
+  /** Restart a watch that has seen no event for this long (client-node sets no watch timeout). */
+  watchIdleRestartMs: number;
+  /** Longest wait between informer restarts after errors. */
+  maxBackoffMs: number;
+}
+
+/** The whole validated configuration. */
+export interface Config {
+  /** Cluster access. */
+  cluster: ClusterConfig;
+  /** Ingress controllers. */
+  controllers: ControllerConfig[];
+  /** Probing. */
+  probe: ProbeConfig;
+  /** Scheduling. */
+  schedule: ScheduleConfig;
+  /** History store. */
+  store: StoreConfig;
+  /** Incidents. */
+  incidents: IncidentConfig;
+  /** HTTP server. */
+  server: ServerConfig;
+  /** Alerts. */
+  alerts: AlertConfig;
+  /** Discovery tuning. */
+  discovery: DiscoveryConfig;
+}

@@ -1,0 +1,143 @@
+// Plain-data descriptions of a lab scenario and of the faults the lab can stage.
+
+/** How a lab pod misbehaves; switchable at run time. */
+export type PodFault =
+  | { mode: 'healthy' }
+  /** Nothing listens on pod IP:port (connection refused). */
+  | { mode: 'refuse' }
+  /** Listens on 127.0.0.1 only, so the pod IP refuses. */
+  | { mode: 'loopback-only' }
+  /** Answers every request with this status (e.g. 500). */
+  | { mode: 'status'; status: number }
+  /** Waits delayMs before sending response headers. */
+  | { mode: 'slow'; delayMs: number }
+  /** Accepts, reads the request, closes the connection before any header (FIN). */
+  | { mode: 'close' }
+  /** Accepts, reads the request, resets the connection (RST) before any header. */
+  | { mode: 'reset' }
+  /** Answers 200 with extra response headers adding up to about `bytes` bytes. */
+  | { mode: 'large-headers'; bytes: number }
+  /** Speaks TLS only (self-signed), HTTP/1.1 inside. */
+  | { mode: 'tls' }
+  /** Speaks HTTP/2 cleartext with prior knowledge only. */
+  | { mode: 'h2c' }
+  /** Healthy, but closes idle keep-alive connections after idleMs. */
+  | { mode: 'keepalive'; idleMs: number }
+  /** The container keeps crashing: not listening, Pod not ready, restarts growing, CrashLoopBackOff. */
+  | { mode: 'crashloop' };
+
+/** A Deployment of lab pods (HTTP servers on their own loopback IPs). */
+export interface AppSpec {
+  /** Namespace. */
+  namespace: string;
+  /** Deployment name. */
+  name: string;
+  /** Number of pods. */
+  replicas: number;
+  /** Pod labels; default { app: name }. */
+  labels?: Record<string, string>;
+  /** The container port the app serves on; default 8080. */
+  containerPort?: number;
+  /** The container port's name; default "http". */
+  portName?: string;
+  /** Fault for every pod; default healthy. */
+  fault?: PodFault;
+  /** Per-pod faults by pod index, overriding `fault`. */
+  podFaults?: Record<number, PodFault>;
+  /** Declare an HTTP readiness probe on the container port (pods that fail it are not ready). */
+  readinessProbe?: boolean;
+}
+
+/** One port of a lab Service. */
+export interface ServicePortSpec {
+  /** Port name. */
+  name?: string;
+  /** The Service port. */
+  port: number;
+  /** targetPort: number or container port name; default the port. */
+  targetPort?: number | string;
+  /** spec.ports[].appProtocol. */
+  appProtocol?: string;
+}
+
+/** A lab Service. ClusterIP Services get an L4 forwarder on their own loopback IP. */
+export interface ServiceSpec {
+  /** Namespace. */
+  namespace: string;
+  /** Name. */
+  name: string;
+  /** Selector; default { app: name } for ClusterIP services. */
+  selector?: Record<string, string>;
+  /** Ports; default one port 80 -> "http". */
+  ports?: ServicePortSpec[];
+  /** ClusterIP (default) or ExternalName. */
+  type?: 'ClusterIP' | 'ExternalName';
+  /** Target name for ExternalName. */
+  externalName?: string;
+}
+
+/** One path of an Ingress rule. */
+export interface IngressPathSpec {
+  /** Path; default "/". */
+  path?: string;
+  /** Path type; default Prefix. */
+  pathType?: 'Exact' | 'Prefix' | 'ImplementationSpecific';
+  /** Backend Service name. */
+  service: string;
+  /** Backend Service port: number or name. */
+  port: number | string;
+}
+
+/** A lab Ingress. */
+export interface IngressSpec {
+  /** Namespace. */
+  namespace: string;
+  /** Name. */
+  name: string;
+  /** spec.ingressClassName; default the lab's controller class; null for none. */
+  className?: string | null;
+  /** Annotations. */
+  annotations?: Record<string, string>;
+  /** Rules. */
+  rules?: { host?: string; paths: IngressPathSpec[] }[];
+  /** spec.defaultBackend. */
+  defaultBackend?: { service: string; port: number | string };
+  /** spec.tls hosts. */
+  tls?: { hosts: string[]; secretName?: string }[];
+}
+
+/** A NetworkPolicy, written as the Kubernetes object's spec. */
+export interface NetworkPolicySpec {
+  /** Namespace. */
+  namespace: string;
+  /** Name. */
+  name: string;
+  /** networking.k8s.io/v1 NetworkPolicySpec, as JSON. */
+  spec: Record<string, unknown>;
+}
+
+/** The ingress controllers of the lab. */
+export interface ControllerSpec {
+  /** Number of controller pods (separate nginx instances); default 2. */
+  replicas?: number;
+  /** IngressClass name; default "nginx". */
+  ingressClass?: string;
+  /** Mark the IngressClass as the cluster default; default true. */
+  isDefaultClass?: boolean;
+}
+
+/** A whole lab scenario. */
+export interface LabSpec {
+  /** Extra namespaces (namespaces used by objects are created anyway). */
+  namespaces?: string[];
+  /** The ingress controller; default two nginx pods serving class "nginx". */
+  controller?: ControllerSpec;
+  /** Deployments of lab pods. */
+  apps?: AppSpec[];
+  /** Services. */
+  services?: ServiceSpec[];
+  /** Ingresses. */
+  ingresses?: IngressSpec[];
+  /** NetworkPolicies. */
+  networkPolicies?: NetworkPolicySpec[];
+}
