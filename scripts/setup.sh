@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what hopwatch's demo and tests need on a fresh Debian machine with Node:
+# Debian packages (as root; otherwise one line saying what to install) and npm ci.
+# Safe to run again: it does only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# nginx-light: the lab's ingress controller; dnsmasq-base: the lab's DNS server
+# (the binary only, no system service); haproxy: the lab's second controller;
+# chromium: the dashboard's browser tests.
+APT_PACKAGES=(nginx-light dnsmasq-base haproxy chromium)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "hopwatch: missing Debian packages; run: sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}" >&2
+  # Debian starts nginx and haproxy as services on install (binding 0.0.0.0:80);
+  # policy-rc.d forbids that: the lab runs its own instances on loopback only.
+  created_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    created_policy=1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ "$created_policy" -eq 1 ] && rm -f /usr/sbin/policy-rc.d
+fi
+
+# npm ci when node_modules is missing or older than the lock file.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci" >&2
+  npm ci --no-audit --no-fund >&2
+fi

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Runs hopwatch's whole test suite (installs what is missing first).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+npm run --silent build
+npx vitest run "$@"

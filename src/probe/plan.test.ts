@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { controllerFacts, endpointFacts, podFacts, routeFixture } from '../../test/fixtures.js';
+import { parseEdge, planHops } from './plan.js';
+
+const options = { timeoutMs: 3000, dnsServer: '127.9.0.53:5353', clusterDomain: 'cluster.local' };
+
+describe('planHops', () => {
+  it('plans dns, edge, each controller pod, the service and each endpoint, outermost first', () => {
+    const hops = planHops(routeFixture(), options);
+    expect(hops.map((h) => `${h.hop} ${h.target}${h.pod ? ` ${h.pod}` : ''}`)).toEqual([
+      'dns web.shop.svc.cluster.local',
+      'edge 192.0.2.10:80',
+      'controller 10.1.0.1:80 ingress-nginx/ctrl-a',
+      'controller 10.1.0.2:80 ingress-nginx/ctrl-b',
+      'service 10.3.0.1:80',
+      'pod 10.2.0.1:8080 shop/web-1',
+      'pod 10.2.0.2:8080 shop/web-2',
+      'pod 10.2.0.3:8080 shop/web-3',
+    ]);
+    for (const hop of hops) expect(hop.request).toEqual({ host: hop.hop === 'dns' ? hop.target : 'shop.example.test', path: '/', timeoutMs: 3000 });
+    expect(hops[0]).toMatchObject({ scheme: 'dns', dnsServer: '127.9.0.53:5353', port: 5353 });
+  });
+
+  it('keeps not-ready and terminating endpoints, marked', () => {
+    const pod = podFacts('web-9', '10.2.0.9', { ready: false, terminating: true });
+    const hops = planHops(routeFixture({ endpoints: [endpointFacts(pod)] }), options).filter((h) => h.hop === 'pod');
+    expect(hops).toHaveLength(1);
+    expect(hops[0]).toMatchObject({ ready: false, terminating: true, pod: 'shop/web-9' });
+  });
+
+  it('uses https and the https ports for TLS routes', () => {
+    const route = routeFixture({ tls: true, controller: controllerFacts({ edgeHttps: 'https://192.0.2.10' }) });
+    const front = planHops(route, options).filter((h) => h.hop === 'edge' || h.hop === 'controller');
+    expect(front.map((h) => `${h.scheme} ${h.target}`)).toEqual(['https 192.0.2.10:443', 'https 10.1.0.1:443', 'https 10.1.0.2:443']);
+  });
+
+  it('speaks TLS to backends the controller reaches over HTTPS', () => {
+    const route = routeFixture({ annotations: { 'nginx.ingress.kubernetes.io/backend-protocol': 'HTTPS' } });
+    const back = planHops(route, options).filter((h) => h.hop === 'pod' || h.hop === 'service');
+    expect(new Set(back.map((h) => h.scheme))).toEqual(new Set(['https']));
+  });
+
+  it('resolves and dials the ExternalName target', () => {
+    const route = routeFixture({
+      service: { namespace: 'shop', name: 'legacy', type: 'ExternalName', clusterIP: null, externalName: 'legacy.example.test', ports: [], selector: {} },
+      servicePort: { name: null, port: 80, targetPort: 80, protocol: 'TCP', appProtocol: null },
+      endpoints: [],
+    });
+    const hops = planHops(route, options);
+    expect(hops.find((h) => h.hop === 'dns')?.target).toBe('legacy.example.test');
+    expect(hops.find((h) => h.hop === 'service')?.target).toBe('legacy.example.test:80');
+  });
+
+  it('plans nothing for ignored or unprobeable routes', () => {
+    expect(planHops(routeFixture({ notProbeable: 'regex' }), options)).toEqual([]);
+    expect(planHops(routeFixture({ probe: { ...routeFixture().probe, ignore: true } }), options)).toEqual([]);
+  });
+
+  it('has no front hops without a controller, and no backend hops without a Service', () => {
+    const kinds = (r: ReturnType<typeof routeFixture>) => planHops(r, options).map((h) => h.hop);
+    expect(kinds(routeFixture({ controller: null }))).not.toContain('edge');
+    expect(kinds(routeFixture({ service: null, servicePort: null, endpoints: [] }))).toEqual(['edge', 'controller', 'controller']);
+  });
+});
+
+describe('parseEdge', () => {
+  it.each([
+    ['http://127.0.0.80:18080', { address: '127.0.0.80', port: 18080, scheme: 'http' }],
+    ['https://lb.example.test', { address: 'lb.example.test', port: 443, scheme: 'https' }],
+    ['http://[::1]:8080', { address: '::1', port: 8080, scheme: 'http' }],
+    ['ftp://x', null],
+    ['not a url', null],
+  ])('%s', (url, want) => expect(parseEdge(url)).toEqual(want));
+});

@@ -1,0 +1,123 @@
+// Pure: which hops to probe for a route, and what to send to each.
+
+import type { HopRequest, PlannedHop, Route } from '../model.js';
+
+/** What planning needs besides the route. */
+export interface PlanOptions {
+  /** Per-hop deadline. */
+  timeoutMs: number;
+  /** DNS server for dns hops ("ip:port"), null for the system resolver. */
+  dnsServer: string | null;
+  /** Cluster DNS domain. */
+  clusterDomain: string;
+}
+
+/** Formats an address and port as a dial target ("[v6]:port" for IPv6). */
+export function formatTarget(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** Parses an edge URL into address, port and scheme; null when it is not an http(s) URL. */
+export function parseEdge(url: string): { address: string; port: number; scheme: 'http' | 'https' } | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return null;
+  const scheme = parsed.protocol === 'https:' ? 'https' : 'http';
+  const port = parsed.port ? Number(parsed.port) : scheme === 'https' ? 443 : 80;
+  return { address: parsed.hostname.replace(/^\[|\]$/g, ''), port, scheme };
+}
+
+/** True when the controller speaks TLS to the route's backend (backend-protocol annotation or appProtocol). */
+export function backendSpeaksTls(route: Route): boolean {
+  const annotated = route.annotations['nginx.ingress.kubernetes.io/backend-protocol']?.toUpperCase();
+  if (annotated === 'HTTPS' || annotated === 'GRPCS') return true;
+  const appProtocol = route.servicePort?.appProtocol?.toLowerCase() ?? '';
+  return appProtocol === 'https' || appProtocol === 'kubernetes.io/wss';
+}
+
+function hop(fields: Omit<PlannedHop, 'pod' | 'ready' | 'terminating' | 'dnsServer'> & Partial<PlannedHop>): PlannedHop {
+  return { pod: null, ready: null, terminating: null, dnsServer: null, ...fields };
+}
+
+function planDns(route: Route, request: HopRequest, options: PlanOptions): PlannedHop[] {
+  const service = route.service;
+  if (!service) return [];
+  const name = service.externalName ?? `${service.name}.${service.namespace}.svc.${options.clusterDomain}`;
+  const server = options.dnsServer;
+  return [
+    hop({
+      hop: 'dns',
+      target: name,
+      address: name,
+      port: server ? Number(server.split(':')[1] ?? 53) : 53,
+      scheme: 'dns',
+      request: { ...request, host: name },
+      dnsServer: server,
+    }),
+  ];
+}
+
+function planFront(route: Route, request: HopRequest): PlannedHop[] {
+  const controller = route.controller;
+  if (!controller) return [];
+  const hops: PlannedHop[] = [];
+  const edge = parseEdge((route.tls ? controller.edgeHttps : controller.edge) ?? controller.edge ?? '');
+  if (edge) hops.push(hop({ hop: 'edge', target: formatTarget(edge.address, edge.port), ...edge, request }));
+  const scheme = route.tls ? 'https' : 'http';
+  const port = route.tls ? controller.httpsPort : controller.httpPort;
+  for (const pod of controller.pods) {
+    if (!pod.ip) continue;
+    hops.push(
+      hop({
+        hop: 'controller',
+        target: formatTarget(pod.ip, port),
+        address: pod.ip,
+        port,
+        scheme,
+        pod: `${pod.namespace}/${pod.name}`,
+        ready: pod.ready,
+        request,
+      }),
+    );
+  }
+  return hops;
+}
+
+function planBackend(route: Route, request: HopRequest): PlannedHop[] {
+  const { service, servicePort } = route;
+  if (!service || !servicePort) return [];
+  const scheme = backendSpeaksTls(route) ? 'https' : 'http';
+  const hops: PlannedHop[] = [];
+  const serviceAddress = service.externalName ?? service.clusterIP;
+  if (serviceAddress) {
+    const target = formatTarget(serviceAddress, servicePort.port);
+    hops.push(hop({ hop: 'service', target, address: serviceAddress, port: servicePort.port, scheme, request }));
+  }
+  for (const endpoint of route.endpoints) {
+    hops.push(
+      hop({
+        hop: 'pod',
+        target: formatTarget(endpoint.address, endpoint.port),
+        address: endpoint.address,
+        port: endpoint.port,
+        scheme,
+        pod: endpoint.pod ? `${endpoint.pod.namespace}/${endpoint.pod.name}` : null,
+        ready: endpoint.ready,
+        terminating: endpoint.terminating,
+        request,
+      }),
+    );
+  }
+  return hops;
+}
+
+/** Plans every hop of a route, outermost first; none for routes that are ignored or cannot be probed. */
+export function planHops(route: Route, options: PlanOptions): PlannedHop[] {
+  if (route.notProbeable !== null || route.probe.ignore) return [];
+  const request: HopRequest = { host: route.probe.hostHeader, path: route.probe.path, timeoutMs: options.timeoutMs };
+  return [...planDns(route, request, options), ...planFront(route, request), ...planBackend(route, request)];
+}

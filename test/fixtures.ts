@@ -1,0 +1,141 @@
+// Builders of model values for unit tests: a healthy route and hop results, overridden per scenario.
+
+import type { ControllerFacts, EndpointFacts, HopResult, PodFacts, Route } from '../src/model.js';
+
+/** A ready pod of the route's backend. */
+export function podFacts(name: string, ip: string, overrides: Partial<PodFacts> = {}): PodFacts {
+  return {
+    namespace: 'shop',
+    name,
+    ip,
+    phase: 'Running',
+    ready: true,
+    restarts: 0,
+    stateReason: null,
+    containerPorts: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    labels: { app: 'web' },
+    templateHash: 'abc',
+    replicaSet: 'web-abc',
+    terminating: false,
+    readinessProbe: null,
+    ...overrides,
+  };
+}
+
+/** A ready endpoint for a pod. */
+export function endpointFacts(pod: PodFacts, overrides: Partial<EndpointFacts> = {}): EndpointFacts {
+  return {
+    address: pod.ip ?? '0.0.0.0',
+    port: 8080,
+    ready: pod.ready,
+    serving: pod.ready,
+    terminating: pod.terminating,
+    pod: { namespace: pod.namespace, name: pod.name },
+    ...overrides,
+  };
+}
+
+/** An ingress-nginx controller with two pods. */
+export function controllerFacts(overrides: Partial<ControllerFacts> = {}): ControllerFacts {
+  return {
+    ingressClass: 'nginx',
+    kind: 'ingress-nginx',
+    upstream: 'endpoints',
+    edge: 'http://192.0.2.10:80',
+    edgeHttps: null,
+    httpPort: 80,
+    httpsPort: 443,
+    pods: [
+      { namespace: 'ingress-nginx', name: 'ctrl-a', ip: '10.1.0.1', ready: true },
+      { namespace: 'ingress-nginx', name: 'ctrl-b', ip: '10.1.0.2', ready: true },
+    ],
+    ...overrides,
+  };
+}
+
+/** A healthy route shop/web shop.example.test/ with three pods. */
+export function routeFixture(overrides: Partial<Route> = {}): Route {
+  const pods = [podFacts('web-1', '10.2.0.1'), podFacts('web-2', '10.2.0.2'), podFacts('web-3', '10.2.0.3')];
+  return {
+    id: 'r1',
+    namespace: 'shop',
+    ingress: 'web',
+    ingressClass: 'nginx',
+    host: 'shop.example.test',
+    path: '/',
+    pathType: 'Prefix',
+    tls: false,
+    defaultBackend: false,
+    backend: { service: 'web', port: 80 },
+    probe: { path: '/', hostHeader: 'shop.example.test', expectStatus: null, ignore: false, schedule: null },
+    notProbeable: null,
+    service: {
+      namespace: 'shop',
+      name: 'web',
+      type: 'ClusterIP',
+      clusterIP: '10.3.0.1',
+      externalName: null,
+      ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP', appProtocol: null }],
+      selector: { app: 'web' },
+    },
+    servicePort: { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP', appProtocol: null },
+    endpoints: pods.map((p) => endpointFacts(p)),
+    pods,
+    policies: [],
+    controller: controllerFacts(),
+    loadBalancer: ['192.0.2.10'],
+    annotations: {},
+    ...overrides,
+  };
+}
+
+/** A hop result: 200 unless overridden. */
+export function result(hop: HopResult['hop'], target: string, overrides: Partial<HopResult> = {}): HopResult {
+  return {
+    hop,
+    target,
+    address: target.split(':')[0] ?? target,
+    port: Number(target.split(':')[1] ?? 80),
+    scheme: hop === 'dns' ? 'dns' : 'http',
+    pod: null,
+    ready: null,
+    terminating: null,
+    status: hop === 'dns' ? null : 200,
+    error: null,
+    errorDetail: null,
+    timings: { connectMs: 0.2, ttfbMs: 1, totalMs: 1.2 },
+    bytes: 20,
+    headerBytes: 120,
+    headers: {},
+    generator: 'upstream',
+    addresses: hop === 'dns' ? ['10.3.0.1'] : [],
+    ...overrides,
+  };
+}
+
+/** A refused connection. */
+export const REFUSED: Partial<HopResult> = { status: null, error: 'refused', errorDetail: 'ECONNREFUSED', generator: null };
+
+/** nginx's own 502 page. */
+export const NGINX_502: Partial<HopResult> = { status: 502, generator: 'nginx', headers: { server: 'nginx' } };
+
+/** nginx's own 503 page. */
+export const NGINX_503: Partial<HopResult> = { status: 503, generator: 'nginx', headers: { server: 'nginx' } };
+
+/** Every hop of routeFixture() answering 200, as the planner would list them; `change` rewrites some. */
+export function healthyRound(route: Route, change: (r: HopResult) => Partial<HopResult> | null = () => null): HopResult[] {
+  const results: HopResult[] = [result('dns', 'web.shop.svc.cluster.local')];
+  if (route.controller) results.push(result('edge', '192.0.2.10:80'));
+  for (const pod of route.controller?.pods ?? []) results.push(result('controller', `${pod.ip}:80`, { pod: `${pod.namespace}/${pod.name}` }));
+  if (route.service?.clusterIP) results.push(result('service', `${route.service.clusterIP}:80`));
+  for (const ep of route.endpoints) {
+    results.push(
+      result('pod', `${ep.address}:${ep.port}`, {
+        pod: ep.pod ? `${ep.pod.namespace}/${ep.pod.name}` : null,
+        ready: ep.ready,
+        terminating: ep.terminating,
+      }),
+    );
+  }
+  return results.map((r) => ({ ...r, ...(change(r) ?? {}) }));
+}
