@@ -1,0 +1,78 @@
+// The ingress controller serving a route: configuration joined with the
+// controller pods found in the cluster and the Ingress's load balancer status.
+
+import { isIPv6 } from 'node:net';
+import type { V1Ingress, V1Pod } from '@kubernetes/client-node';
+import type { ControllerConfig } from '../config/types.js';
+import type { ControllerFacts, ControllerPodFacts } from '../model.js';
+import { isPodReady } from './pods.js';
+import { type LabelSelector, matchesLabels, parseLabelSelector } from './selectors.js';
+import { compareText } from './services.js';
+
+/** A configured controller with its pods found in the snapshot. */
+export interface ResolvedController {
+  /** The configuration. */
+  config: ControllerConfig;
+  /** Its pods (pods.namespace, matching pods.selector), sorted by name. */
+  pods: V1Pod[];
+}
+
+/** Finds each configured controller's pods. Throws LabelSelectorError on a bad configured selector. */
+export function resolveControllers(controllers: readonly ControllerConfig[], pods: readonly V1Pod[]): ResolvedController[] {
+  return controllers.map((config) => {
+    const selector: LabelSelector = parseLabelSelector(config.pods.selector);
+    const own = pods
+      .filter((pod) => pod.metadata?.namespace === config.pods.namespace && matchesLabels(selector, pod.metadata?.labels))
+      .sort((a, b) => compareText(a.metadata?.name ?? '', b.metadata?.name ?? ''));
+    return { config, pods: own };
+  });
+}
+
+/** The configured controller serving a class, null when the class is null or no controller serves it. */
+export function controllerForClass(
+  controllers: readonly ResolvedController[],
+  ingressClass: string | null,
+): ResolvedController | null {
+  if (ingressClass === null) return null;
+  return controllers.find((controller) => controller.config.ingressClass === ingressClass) ?? null;
+}
+
+/** The Ingress's status.loadBalancer addresses (ip, else hostname), in status order. */
+export function loadBalancerAddresses(ingress: V1Ingress): string[] {
+  const entries = ingress.status?.loadBalancer?.ingress ?? [];
+  return entries.flatMap((entry) => {
+    const address = entry.ip || entry.hostname;
+    return address ? [address] : [];
+  });
+}
+
+/** Controller facts for one Ingress: the edge comes from config, else the first load balancer address. */
+export function controllerFacts(controller: ResolvedController, loadBalancer: readonly string[]): ControllerFacts {
+  const { config } = controller;
+  const first = loadBalancer[0];
+  return {
+    ingressClass: config.ingressClass,
+    kind: config.kind,
+    upstream: config.upstream,
+    edge: config.edge ?? (first ? edgeUrl('http', first, 80) : null),
+    edgeHttps: config.edgeHttps ?? (first ? edgeUrl('https', first, 443) : null),
+    httpPort: config.pods.httpPort,
+    httpsPort: config.pods.httpsPort,
+    pods: controller.pods.map(controllerPodFacts),
+  };
+}
+
+/** A URL for an address (IPv6 literals bracketed). */
+export function edgeUrl(scheme: 'http' | 'https', address: string, port: number): string {
+  const host = isIPv6(address) ? `[${address}]` : address;
+  return `${scheme}://${host}:${port}`;
+}
+
+function controllerPodFacts(pod: V1Pod): ControllerPodFacts {
+  return {
+    namespace: pod.metadata?.namespace ?? '',
+    name: pod.metadata?.name ?? '',
+    ip: pod.status?.podIP || null,
+    ready: isPodReady(pod),
+  };
+}
