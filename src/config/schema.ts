@@ -6,10 +6,10 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { ControllerKind } from '../model.js';
+import { LabelSelectorError, parseLabelSelector } from '../discovery/selectors.js';
 import type { Config, ControllerConfig, Schedule } from './types.js';
 import { DurationError, parseDuration } from './duration.js';
 import { ScheduleError, parseSchedule, scheduleIntervalMs } from './schedule.js';
-import { SelectorError, parseLabelSelector } from './selector.js';
 
 /** One thing wrong with a configuration: where (field path) and what. */
 export interface ConfigProblem {
@@ -223,7 +223,7 @@ const labelSelector: Check<string> = (value) => {
   try {
     parseLabelSelector(value);
   } catch (error) {
-    if (!(error instanceof SelectorError)) throw error;
+    if (!(error instanceof LabelSelectorError)) throw error;
     return bad(`expected ${expected}, got ${describeValue(value)} (${error.reason})`);
   }
   return ok(value.trim());
