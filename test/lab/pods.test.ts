@@ -325,6 +325,27 @@ async function waitFor(done: () => boolean, limitMs: number): Promise<void> {
   }
 }
 
+describe('NetworkPolicy admission', () => {
+  it('holds a refused source unanswered, as a dropped packet, while other sources get answers', async () => {
+    const blocked = lab.pod(98);
+    const p = await startPod({ name: 'pod-admit', ip: lab.pod(99), port: 0, admit: (source) => source !== blocked });
+    started.push(p);
+    const fromAllowed = await request(`http://${p.ip}:${p.port}/`, { reset: true });
+    expect(fromAllowed.statusCode).toBe(200);
+    await fromAllowed.body.dump();
+    const outcome = await new Promise<string>((resolve) => {
+      const req = http.get({ host: p.ip, port: p.port, path: '/', localAddress: blocked, agent: false, timeout: 400 }, () => resolve('answered'));
+      req.on('timeout', () => {
+        req.destroy();
+        resolve('timeout');
+      });
+      req.on('error', (error) => resolve(`error ${String(error)}`));
+    });
+    expect(outcome).toBe('timeout');
+    expect(p.requests).toBe(1);
+  });
+});
+
 describe('switching faults at run time', () => {
   it('refuse -> healthy -> status -> reset -> healthy on the same ip:port', async () => {
     const p = await pod({ mode: 'refuse' });

@@ -60,6 +60,12 @@ export interface PodOptions {
   fault?: PodFault;
   /** Supplies the key/cert of the `tls` fault; default `selfSignedTls` (one pair per process). */
   tlsMaterial?: () => Promise<TlsMaterial>;
+  /**
+   * NetworkPolicy enforcement (HTTP listeners): called with each request's source IP and the pod
+   * port; a refused source's request is never answered, as a dropped packet looks to the sender
+   * (the controller then times out: 504). Default: admit everything.
+   */
+  admit?: (sourceIp: string, port: number) => boolean;
 }
 
 /** A running lab pod. */
@@ -116,7 +122,7 @@ export async function startPod(options: PodOptions): Promise<LabPod> {
   validateFault(fault);
   // The pod keeps one port across fault switches, so a requested 0 is resolved once, here.
   const port = options.port !== 0 ? options.port : await reservePort(options.ip);
-  const pod = new Pod(options.name, options.ip, port, options.tlsMaterial ?? selfSignedTls);
+  const pod = new Pod(options.name, options.ip, port, options.tlsMaterial ?? selfSignedTls, options.admit ?? (() => true));
   await pod.setFault(fault);
   return pod;
 }
@@ -223,13 +229,15 @@ class Pod implements LabPod {
   readonly #queue: StepQueue;
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #tlsMaterial: () => Promise<TlsMaterial>;
+  readonly #admit: (sourceIp: string, port: number) => boolean;
   #defaultKeepAliveMs: number | null = null;
 
-  constructor(name: string, ip: string, port: number, tlsMaterial: () => Promise<TlsMaterial>) {
+  constructor(name: string, ip: string, port: number, tlsMaterial: () => Promise<TlsMaterial>, admit: (sourceIp: string, port: number) => boolean) {
     this.name = name;
     this.ip = ip;
     this.port = port;
     this.#tlsMaterial = tlsMaterial;
+    this.#admit = admit;
     this.#queue = new StepQueue(`pod ${name}`);
   }
 
@@ -325,6 +333,9 @@ class Pod implements LabPod {
   }
 
   #answerHttp(req: http.IncomingMessage, res: http.ServerResponse): void {
+    // A source the NetworkPolicy refuses gets nothing back, as if its packets were dropped; the
+    // socket stays tracked, so stop() still closes it.
+    if (!this.#admit(req.socket.remoteAddress ?? '', this.port)) return;
     this.#requests++;
     const answer = appAnswer(this.#fault, this.name, this.ip, req.url ?? '/', req.headers.host ?? null);
     this.#after(answer.delayMs, res, () => {

@@ -92,7 +92,10 @@ export function resetSocket(socket: net.Socket): void {
  * error on either side (refused dial, RST) becomes an RST on the other.
  */
 export function spliceConnection(client: net.Socket, target: SocketAddress, registry: SocketRegistry): void {
-  const upstream = net.connect({ host: target.ip, port: target.port, allowHalfOpen: true });
+  // Keep the client's source address, as kube-proxy's DNAT does, so the pod's NetworkPolicy sees the real peer.
+  const source = client.remoteAddress;
+  const localAddress = source && /^127\./.test(source) ? source : undefined;
+  const upstream = net.connect({ host: target.ip, port: target.port, allowHalfOpen: true, localAddress });
   registry.add(upstream);
   upstream.on('error', () => resetSocket(client));
   client.on('error', () => resetSocket(upstream));
