@@ -1,0 +1,277 @@
+// The lab's workloads: pods (HTTP servers with faults), Services (L4 forwarders), and the objects
+// that describe them, kept in step the way Kubernetes' own controllers would: a pod's fault decides
+// its readiness, readiness decides the EndpointSlice, the EndpointSlice decides the forwarder's
+// backends, and every Service gets its DNS name.
+
+import type { LabAddresses } from './addresses.js';
+import { CONTROLLER_HTTP_PORT } from './addresses.js';
+import type { LabApiServer, LabObject } from './apiserver.js';
+import type { DnsRecord, LabDns } from './dns.js';
+import { admits, type LabPolicy, type PolicyPod, type PolicyWorld } from './netpol.js';
+import {
+  CONTROLLER_LABELS,
+  CONTROLLER_NAMESPACE,
+  deploymentObject,
+  endpointSliceObject,
+  ingressClassObject,
+  ingressObject,
+  isPodReady,
+  type KubeObject,
+  type LabPodState,
+  namespaceObject,
+  networkPolicyObject,
+  podObject,
+  replicaSetObject,
+  resolveTargetPort,
+  selects,
+  serviceSelector,
+  serviceObject,
+  servicePorts,
+  shortHash,
+} from './objects.js';
+import { type LabPod, startPod } from './pods.js';
+import { type ServiceForwarder, startServiceForwarder } from './services.js';
+import type { AppSpec, IngressSpec, LabSpec, NetworkPolicySpec, PodFault, ServiceSpec } from './spec.js';
+
+/** What the cluster needs from the rest of the lab. */
+export interface ClusterOptions {
+  /** The API server the objects are written to. */
+  api: LabApiServer;
+  /** The lab's address block. */
+  addresses: LabAddresses;
+  /** The DNS server to keep in step with the Services. */
+  dns: LabDns;
+  /** The edge's IP, written into Ingress status. */
+  edgeIp: string;
+  /** The edge's port, written into Ingress status. */
+  edgePort: number;
+  /** The initial scenario. */
+  spec: LabSpec;
+}
+
+interface PodEntry {
+  state: LabPodState;
+  server: LabPod;
+}
+
+interface ServiceEntry {
+  spec: ServiceSpec;
+  clusterIP: string | null;
+  forwarders: ServiceForwarder[];
+}
+
+const key = (namespace: string, name: string): string => `${namespace}/${name}`;
+const CLUSTER_DOMAIN = 'cluster.local';
+
+/** Pods, Services, Ingresses and policies of the lab. */
+export class LabCluster {
+  /** IngressClass of the lab's controller. */
+  readonly ingressClass: string;
+  /** Whether that class is the default. */
+  readonly isDefaultClass: boolean;
+  readonly #options: ClusterOptions;
+  readonly #pods = new Map<string, PodEntry>();
+  readonly #services = new Map<string, ServiceEntry>();
+  readonly #controllerPods: { name: string; ip: string }[] = [];
+  #nextPod = 0;
+  #nextService = 0;
+  #pending: Promise<unknown> = Promise.resolve();
+
+  private constructor(options: ClusterOptions) {
+    this.#options = options;
+    this.ingressClass = options.spec.controller?.ingressClass ?? 'nginx';
+    this.isDefaultClass = options.spec.controller?.isDefaultClass ?? true;
+  }
+
+  /** Creates the controller's objects and the scenario's workloads. */
+  static async start(options: ClusterOptions): Promise<LabCluster> {
+    const cluster = new LabCluster(options);
+    const { spec } = options;
+    for (const ns of spec.namespaces ?? []) cluster.#ensureNamespace(ns);
+    cluster.#createController(spec.controller?.replicas ?? 2);
+    for (const app of spec.apps ?? []) await cluster.addApp(app);
+    for (const service of spec.services ?? []) await cluster.addService(service);
+    for (const ingress of spec.ingresses ?? []) cluster.addIngress(ingress);
+    for (const policy of spec.networkPolicies ?? []) cluster.addNetworkPolicy(policy);
+    await cluster.settle();
+    return cluster;
+  }
+
+  /** The controller pods (name and IP). */
+  controllerPods(): { name: string; ip: string }[] {
+    return this.#controllerPods.map((p) => ({ ...p }));
+  }
+
+  /** The state of every lab pod. */
+  pods(): LabPodState[] {
+    return [...this.#pods.values()].map((p) => ({ ...p.state }));
+  }
+
+  /** The running pod server of a pod. */
+  podServer(namespace: string, name: string): LabPod {
+    const entry = this.#pods.get(key(namespace, name));
+    if (!entry) throw new Error(`no lab pod ${namespace}/${name}`);
+    return entry.server;
+  }
+
+  #apply(object: KubeObject): LabObject {
+    return this.#options.api.apply(object as LabObject);
+  }
+
+  #ensureNamespace(name: string): void {
+    if (!this.#options.api.get({ apiVersion: 'v1', kind: 'Namespace', name })) this.#apply(namespaceObject(name));
+  }
+
+  #createController(replicas: number): void {
+    this.#ensureNamespace(CONTROLLER_NAMESPACE);
+    this.#apply(ingressClassObject(this.ingressClass, this.isDefaultClass));
+    const app: AppSpec = { namespace: CONTROLLER_NAMESPACE, name: 'ingress-nginx-controller', replicas, labels: CONTROLLER_LABELS, containerPort: CONTROLLER_HTTP_PORT };
+    const hash = shortHash(`${app.namespace}/${app.name}/1`);
+    this.#apply(deploymentObject(app, CONTROLLER_LABELS, hash));
+    this.#apply(replicaSetObject(app, CONTROLLER_LABELS, hash, replicas, 1));
+    for (let i = 0; i < replicas; i++) {
+      const name = `${app.name}-${hash}-${i}`;
+      const ip = this.#options.addresses.controller(i);
+      this.#controllerPods.push({ name, ip });
+      const state: LabPodState = {
+        namespace: app.namespace, name, app: app.name, ip, port: CONTROLLER_HTTP_PORT, portName: 'http', labels: CONTROLLER_LABELS,
+        fault: { mode: 'healthy' }, templateHash: hash, readinessProbe: false, restarts: 0, terminating: false,
+      };
+      this.#apply(podObject(state));
+    }
+    const service = serviceObject({ namespace: app.namespace, name: app.name, selector: CONTROLLER_LABELS, ports: [{ name: 'http', port: 80, targetPort: 'http' }] }, null);
+    this.#apply({ ...service, spec: { ...(service.spec as object), type: 'LoadBalancer' }, status: { loadBalancer: { ingress: [{ ip: this.#options.edgeIp }] } } });
+  }
+
+  /** Adds a Deployment: its ReplicaSet, pods (servers on their own IPs) and objects. */
+  async addApp(spec: AppSpec): Promise<void> {
+    this.#ensureNamespace(spec.namespace);
+    const labels = spec.labels ?? { app: spec.name };
+    const hash = shortHash(`${spec.namespace}/${spec.name}/1`);
+    this.#apply(deploymentObject(spec, labels, hash));
+    this.#apply(replicaSetObject(spec, labels, hash, spec.replicas, 1));
+    const started: Promise<void>[] = [];
+    for (let i = 0; i < spec.replicas; i++) started.push(this.#addPod(spec, labels, hash, i));
+    await Promise.all(started);
+    this.#refreshServices(spec.namespace);
+  }
+
+  async #addPod(spec: AppSpec, labels: Record<string, string>, hash: string, index: number): Promise<void> {
+    const fault = spec.podFaults?.[index] ?? spec.fault ?? { mode: 'healthy' };
+    const ip = this.#options.addresses.pod(this.#nextPod++);
+    const state: LabPodState = {
+      namespace: spec.namespace, name: `${spec.name}-${hash}-${index}`, app: spec.name, ip, port: spec.containerPort ?? 8080,
+      portName: spec.portName ?? 'http', labels, fault, templateHash: hash, readinessProbe: spec.readinessProbe ?? false,
+      restarts: fault.mode === 'crashloop' ? 5 : 0, terminating: false,
+    };
+    const server = await startPod({ name: state.name, ip, port: state.port, fault, admit: (source, port) => this.#admit(state, source, port) });
+    this.#pods.set(key(state.namespace, state.name), { state, server });
+    this.#apply(podObject(state));
+  }
+
+  /** Adds a Service: its ClusterIP forwarders, EndpointSlice and DNS name. */
+  async addService(spec: ServiceSpec): Promise<void> {
+    this.#ensureNamespace(spec.namespace);
+    const external = spec.type === 'ExternalName';
+    const clusterIP = external ? null : this.#options.addresses.service(this.#nextService++);
+    const forwarders = clusterIP ? await Promise.all(servicePorts(spec).map((p) => startServiceForwarder({ ip: clusterIP, port: p.port }))) : [];
+    this.#services.set(key(spec.namespace, spec.name), { spec, clusterIP, forwarders });
+    this.#apply(serviceObject(spec, clusterIP));
+    this.#refreshServices(spec.namespace);
+    this.#refreshDns();
+  }
+
+  /** Adds or replaces an Ingress, with status pointing at the edge. */
+  addIngress(spec: IngressSpec): void {
+    this.#ensureNamespace(spec.namespace);
+    this.#apply(ingressObject(spec, this.ingressClass, this.#options.edgeIp, this.#options.edgePort));
+  }
+
+  /** Adds or replaces a NetworkPolicy (enforced by the pods from then on). */
+  addNetworkPolicy(spec: NetworkPolicySpec): void {
+    this.#ensureNamespace(spec.namespace);
+    this.#apply(networkPolicyObject(spec));
+  }
+
+  /** Switches one pod's fault, then its status, endpoints and forwarders follow. */
+  async setPodFault(namespace: string, name: string, fault: PodFault): Promise<void> {
+    const entry = this.#pods.get(key(namespace, name));
+    if (!entry) throw new Error(`no lab pod ${namespace}/${name}`);
+    entry.state.fault = fault;
+    if (fault.mode === 'crashloop') entry.state.restarts = Math.max(entry.state.restarts, 5);
+    await entry.server.setFault(fault);
+    this.#apply(podObject(entry.state));
+    this.#refreshServices(namespace);
+  }
+
+  /** Switches the fault of every pod of an app. */
+  async setAppFault(namespace: string, app: string, fault: PodFault): Promise<void> {
+    const names = [...this.#pods.values()].filter((p) => p.state.namespace === namespace && p.state.app === app).map((p) => p.state.name);
+    if (names.length === 0) throw new Error(`no lab app ${namespace}/${app}`);
+    for (const name of names) await this.setPodFault(namespace, name, fault);
+  }
+
+  /** Rewrites the EndpointSlices of a namespace's Services and re-points their forwarders. */
+  #refreshServices(namespace: string): void {
+    const pods = [...this.#pods.values()].map((p) => p.state);
+    for (const entry of this.#services.values()) {
+      if (entry.spec.namespace !== namespace || entry.spec.type === 'ExternalName') continue;
+      this.#apply(endpointSliceObject(entry.spec, pods));
+      const ports = servicePorts(entry.spec);
+      const ready = pods.filter((p) => p.namespace === namespace && isPodReady(p) && selects(serviceSelector(entry.spec), p.labels));
+      entry.forwarders.forEach((forwarder, i) => {
+        const port = ports[i];
+        if (!port) return;
+        const backends = ready.flatMap((p) => {
+          const target = resolveTargetPort(port.targetPort, p);
+          return target === null ? [] : [{ ip: p.ip, port: target }];
+        });
+        this.#track(forwarder.setBackends(backends));
+      });
+    }
+  }
+
+  #refreshDns(): void {
+    const records: DnsRecord[] = [...this.#services.values()].map(({ spec, clusterIP }) => {
+      const name = `${spec.name}.${spec.namespace}.svc.${CLUSTER_DOMAIN}`;
+      return clusterIP ? { name, address: clusterIP } : { name, cname: spec.externalName ?? 'missing.invalid' };
+    });
+    this.#track(this.#options.dns.setRecords(records));
+  }
+
+  #track(work: Promise<unknown>): void {
+    this.#pending = Promise.all([this.#pending, work]);
+  }
+
+  /** Resolves once forwarders and DNS reflect every change so far. */
+  async settle(): Promise<void> {
+    let current: Promise<unknown>;
+    do {
+      current = this.#pending;
+      await current;
+    } while (current !== this.#pending);
+  }
+
+  #policyWorld(): PolicyWorld {
+    const { api } = this.#options;
+    const policies = api.list('networking.k8s.io/v1', 'NetworkPolicy').map((p) => ({ namespace: p.metadata.namespace ?? 'default', spec: p['spec'] }) as LabPolicy);
+    const namespaceLabels = Object.fromEntries(api.list('v1', 'Namespace').map((n) => [n.metadata.name, n.metadata.labels ?? {}]));
+    const podsByIp = new Map<string, PolicyPod>();
+    for (const { state } of this.#pods.values()) podsByIp.set(state.ip, { namespace: state.namespace, labels: state.labels, ip: state.ip, ports: { [state.portName]: state.port } });
+    for (const c of this.#controllerPods) podsByIp.set(c.ip, { namespace: CONTROLLER_NAMESPACE, labels: CONTROLLER_LABELS, ip: c.ip, ports: {} });
+    return { policies, namespaceLabels, podsByIp };
+  }
+
+  #admit(pod: LabPodState, sourceIp: string, port: number): boolean {
+    const target: PolicyPod = { namespace: pod.namespace, labels: pod.labels, ip: pod.ip, ports: { [pod.portName]: pod.port } };
+    return admits(this.#policyWorld(), target, sourceIp, port);
+  }
+
+  /** Stops every pod and forwarder. */
+  async stop(): Promise<void> {
+    await this.settle().catch(() => undefined);
+    const servers = [...this.#pods.values()].map((p) => p.server.stop());
+    const forwarders = [...this.#services.values()].flatMap((s) => s.forwarders.map((f) => f.stop()));
+    await Promise.all([...servers, ...forwarders]);
+  }
+}

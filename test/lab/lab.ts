@@ -1,0 +1,232 @@
+// The lab: a Kubernetes cluster on loopback that speaks the real wire protocol. An API server, pods
+// as HTTP servers, Services as L4 forwarders, real nginx as the ingress controller, an edge load
+// balancer and real dnsmasq, all in one 127.B.0.0/16 block. See addresses.ts for the layout.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { API_PORT, candidateBlocks, CONTROLLER_HTTP_PORT, DNS_PORT, EDGE_HTTP_PORT, LabAddresses } from './addresses.js';
+import { type LabApiServer, type LabObject, LabApiServer as ApiServer } from './apiserver.js';
+import { LabCluster } from './cluster.js';
+import { type ControllerFault, LabController } from './controller.js';
+import { type LabDns, startDns } from './dns.js';
+import { type LabEdge, startEdge } from './edge.js';
+import { writeKubeconfig } from './kubeconfig.js';
+import type { ProxyTimeouts } from './nginx-config.js';
+import { CONTROLLER_LABELS, CONTROLLER_NAMESPACE } from './objects.js';
+import type { AppSpec, IngressSpec, LabSpec, NetworkPolicySpec, PodFault, ServiceSpec } from './spec.js';
+
+/** The lab's shortened proxy timeouts (ingress-nginx's defaults are 5 s / 60 s / 60 s). */
+export const LAB_TIMEOUTS: Readonly<ProxyTimeouts> = Object.freeze({ connectMs: 1000, readMs: 2000, sendMs: 2000 });
+
+/** The kubeconfig context of every lab. */
+export const LAB_CONTEXT = 'hopwatch-lab';
+
+/** Options of startLab. */
+export interface LabOptions {
+  /** Proxy timeouts of the controller; default LAB_TIMEOUTS. */
+  timeouts?: Partial<ProxyTimeouts>;
+  /** Per-hop deadline hopwatch's generated config uses; default 4000. */
+  probeTimeoutMs?: number;
+}
+
+/** A running lab. */
+export interface Lab {
+  /** The loopback block and its addresses. */
+  readonly addresses: LabAddresses;
+  /** Scratch directory (kubeconfig, nginx prefixes, dnsmasq files); removed by stop(). */
+  readonly dir: string;
+  /** The API server (programmatic API and fault switches). */
+  readonly api: LabApiServer;
+  /** Path of the generated kubeconfig. */
+  readonly kubeconfigPath: string;
+  /** The edge users hit, e.g. http://127.7.0.80:18080. */
+  readonly edgeUrl: string;
+  /** The edge load balancer (fault switches). */
+  readonly edge: LabEdge;
+  /** The ingress controller (its replicas and fault switches). */
+  readonly controller: LabController;
+  /** The DNS server "ip:port". */
+  readonly dnsServer: string;
+  /** The DNS server (records, pid). */
+  readonly dns: LabDns;
+  /** The controller's proxy timeouts. */
+  readonly timeouts: ProxyTimeouts;
+  /** Pods, Services and their objects. */
+  readonly cluster: LabCluster;
+  /** Adds a Deployment of pods. */
+  addApp(spec: AppSpec): Promise<void>;
+  /** Adds a Service (with its forwarder, EndpointSlice and DNS record). */
+  addService(spec: ServiceSpec): Promise<void>;
+  /** Adds or replaces an Ingress. */
+  addIngress(spec: IngressSpec): Promise<void>;
+  /** Deletes an Ingress. */
+  removeIngress(namespace: string, name: string): Promise<void>;
+  /** Adds or replaces a NetworkPolicy. */
+  addNetworkPolicy(spec: NetworkPolicySpec): Promise<void>;
+  /** Switches one pod's fault (and its readiness, endpoints and status with it). */
+  setPodFault(namespace: string, pod: string, fault: PodFault): Promise<void>;
+  /** Switches the fault of every pod of an app. */
+  setAppFault(namespace: string, app: string, fault: PodFault): Promise<void>;
+  /** Stages a fault on one controller replica. */
+  setControllerFault(index: number, fault: ControllerFault): Promise<void>;
+  /** Resolves once nginx and DNS reflect every change made so far. */
+  settle(): Promise<void>;
+  /** hopwatch's configuration for this lab, as YAML. */
+  hopwatchConfig(): string;
+  /** A human description of the lab: addresses and timeouts. */
+  describe(): string;
+  /** Stops every process and server; removes the scratch directory. */
+  stop(): Promise<void>;
+}
+
+async function claimBlock(): Promise<{ addresses: LabAddresses; api: LabApiServer }> {
+  for (const block of candidateBlocks(process.pid + Math.floor(Math.random() * 1000))) {
+    const addresses = new LabAddresses(block);
+    try {
+      return { addresses, api: await ApiServer.start({ host: addresses.api, port: API_PORT }) };
+    } catch (error) {
+      // Another lab (another test file, another process) holds this block: try the next one.
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    }
+  }
+  throw new Error('every lab block 127.1-250.0.0/16 is in use');
+}
+
+class RunningLab implements Lab {
+  readonly edgeUrl: string;
+  readonly dnsServer: string;
+
+  constructor(
+    readonly addresses: LabAddresses,
+    readonly dir: string,
+    readonly api: LabApiServer,
+    readonly kubeconfigPath: string,
+    readonly edge: LabEdge,
+    readonly controller: LabController,
+    readonly dns: LabDns,
+    readonly cluster: LabCluster,
+    readonly timeouts: ProxyTimeouts,
+    readonly probeTimeoutMs: number,
+  ) {
+    this.edgeUrl = `http://${addresses.edge}:${EDGE_HTTP_PORT}`;
+    this.dnsServer = dns.server;
+  }
+
+  addApp(spec: AppSpec): Promise<void> {
+    return this.cluster.addApp(spec);
+  }
+
+  addService(spec: ServiceSpec): Promise<void> {
+    return this.cluster.addService(spec);
+  }
+
+  async addIngress(spec: IngressSpec): Promise<void> {
+    this.cluster.addIngress(spec);
+  }
+
+  async removeIngress(namespace: string, name: string): Promise<void> {
+    this.api.delete({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace, name });
+  }
+
+  async addNetworkPolicy(spec: NetworkPolicySpec): Promise<void> {
+    this.cluster.addNetworkPolicy(spec);
+  }
+
+  setPodFault(namespace: string, pod: string, fault: PodFault): Promise<void> {
+    return this.cluster.setPodFault(namespace, pod, fault);
+  }
+
+  setAppFault(namespace: string, app: string, fault: PodFault): Promise<void> {
+    return this.cluster.setAppFault(namespace, app, fault);
+  }
+
+  setControllerFault(index: number, fault: ControllerFault): Promise<void> {
+    return this.controller.setFault(index, fault);
+  }
+
+  async settle(): Promise<void> {
+    await this.cluster.settle();
+    await this.controller.settle();
+  }
+
+  hopwatchConfig(): string {
+    return stringify({
+      cluster: { kubeconfig: this.kubeconfigPath, context: LAB_CONTEXT, clusterDomain: 'cluster.local', dnsServer: this.dnsServer },
+      controllers: [
+        {
+          ingressClass: this.cluster.ingressClass,
+          kind: 'ingress-nginx',
+          edge: this.edgeUrl,
+          pods: {
+            namespace: CONTROLLER_NAMESPACE,
+            selector: Object.entries(CONTROLLER_LABELS).map(([k, v]) => `${k}=${v}`).join(','),
+            httpPort: CONTROLLER_HTTP_PORT,
+            httpsPort: CONTROLLER_HTTP_PORT + 363,
+          },
+          upstream: 'endpoints',
+        },
+      ],
+      probe: { timeoutMs: this.probeTimeoutMs, concurrency: 64 },
+    });
+  }
+
+  describe(): string {
+    const t = this.timeouts;
+    return [
+      `lab block 127.${this.addresses.block}.0.0/16`,
+      `  API server   ${this.api.url}   (kubeconfig ${this.kubeconfigPath}, context ${LAB_CONTEXT})`,
+      `  edge         ${this.edgeUrl}`,
+      `  controllers  ${this.controller.replicas.map((r) => `${r.name} ${r.ip}:${r.port}`).join(', ')} (nginx)`,
+      `  DNS          ${this.dnsServer}`,
+      `  nginx timeouts: connect ${t.connectMs} ms, read ${t.readMs} ms, send ${t.sendMs} ms (ingress-nginx defaults: 5 s, 60 s, 60 s)`,
+    ].join('\n');
+  }
+
+  async stop(): Promise<void> {
+    const steps = [() => this.edge.stop(), () => this.controller.stop(), () => this.dns.stop(), () => this.cluster.stop(), () => this.api.stop()];
+    const errors: unknown[] = [];
+    // Stop everything even when one part fails, so no process is left behind.
+    for (const step of steps) await step().catch((error: unknown) => errors.push(error));
+    await rm(this.dir, { recursive: true, force: true });
+    if (errors.length > 0) throw new AggregateError(errors, 'the lab did not stop cleanly');
+  }
+}
+
+/** Starts a lab running the scenario; every part on its own loopback address of a free block. */
+export async function startLab(spec: LabSpec = {}, options: LabOptions = {}): Promise<Lab> {
+  const { addresses, api } = await claimBlock();
+  const dir = await mkdtemp(join(tmpdir(), `hopwatch-lab-${addresses.block}-`));
+  const stops: (() => Promise<unknown>)[] = [() => api.stop(), () => rm(dir, { recursive: true, force: true })];
+  try {
+    const timeouts = { ...LAB_TIMEOUTS, ...options.timeouts };
+    const kubeconfigPath = await writeKubeconfig({ path: join(dir, 'kubeconfig'), server: api.url, context: LAB_CONTEXT });
+    const dns = await startDns({ ip: addresses.dns, port: DNS_PORT, dir: join(dir, 'dns'), records: [] });
+    stops.unshift(() => dns.stop());
+    const cluster = await LabCluster.start({ api, addresses, dns, edgeIp: addresses.edge, edgePort: EDGE_HTTP_PORT, spec });
+    stops.unshift(() => cluster.stop());
+    const controller = await LabController.start({
+      api,
+      replicas: cluster.controllerPods(),
+      port: CONTROLLER_HTTP_PORT,
+      ingressClass: cluster.ingressClass,
+      isDefaultClass: cluster.isDefaultClass,
+      timeouts,
+      resolver: dns.server,
+      dir: join(dir, 'nginx'),
+    });
+    stops.unshift(() => controller.stop());
+    const backends = controller.replicas.map((r) => ({ ip: r.ip, port: r.port }));
+    const edge = await startEdge({ ip: addresses.edge, port: EDGE_HTTP_PORT, backends });
+    const lab = new RunningLab(addresses, dir, api, kubeconfigPath, edge, controller, dns, cluster, timeouts, options.probeTimeoutMs ?? 4000);
+    await lab.settle();
+    return lab;
+  } catch (error) {
+    for (const stop of stops) await stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Re-exported for tests that stage raw objects. */
+export type { LabObject };
