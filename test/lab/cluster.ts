@@ -58,6 +58,8 @@ interface ServiceEntry {
   spec: ServiceSpec;
   clusterIP: string | null;
   forwarders: ServiceForwarder[];
+  /** kube-proxy's rules are "missing": the forwarders get no backends, so the ClusterIP refuses. */
+  down: boolean;
 }
 
 const key = (namespace: string, name: string): string => `${namespace}/${name}`;
@@ -175,7 +177,7 @@ export class LabCluster {
     const external = spec.type === 'ExternalName';
     const clusterIP = external ? null : this.#options.addresses.service(this.#nextService++);
     const forwarders = clusterIP ? await Promise.all(servicePorts(spec).map((p) => startServiceForwarder({ ip: clusterIP, port: p.port }))) : [];
-    this.#services.set(key(spec.namespace, spec.name), { spec, clusterIP, forwarders });
+    this.#services.set(key(spec.namespace, spec.name), { spec, clusterIP, forwarders, down: false });
     this.#apply(serviceObject(spec, clusterIP));
     this.#refreshServices(spec.namespace);
     this.#refreshDns();
@@ -204,6 +206,15 @@ export class LabCluster {
     this.#refreshServices(namespace);
   }
 
+  /** Breaks or mends a Service's ClusterIP (its EndpointSlice stays as it is). */
+  async setServiceDown(namespace: string, name: string, down: boolean): Promise<void> {
+    const entry = this.#services.get(key(namespace, name));
+    if (!entry) throw new Error(`no lab service ${namespace}/${name}`);
+    entry.down = down;
+    this.#refreshServices(namespace);
+    await this.settle();
+  }
+
   /** Switches the fault of every pod of an app. */
   async setAppFault(namespace: string, app: string, fault: PodFault): Promise<void> {
     const names = [...this.#pods.values()].filter((p) => p.state.namespace === namespace && p.state.app === app).map((p) => p.state.name);
@@ -218,7 +229,7 @@ export class LabCluster {
       if (entry.spec.namespace !== namespace || entry.spec.type === 'ExternalName') continue;
       this.#apply(endpointSliceObject(entry.spec, pods));
       const ports = servicePorts(entry.spec);
-      const ready = pods.filter((p) => p.namespace === namespace && isPodReady(p) && selects(serviceSelector(entry.spec), p.labels));
+      const ready = entry.down ? [] : pods.filter((p) => p.namespace === namespace && isPodReady(p) && selects(serviceSelector(entry.spec), p.labels));
       entry.forwarders.forEach((forwarder, i) => {
         const port = ports[i];
         if (!port) return;

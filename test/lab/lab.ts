@@ -27,7 +27,7 @@ export const LAB_CONTEXT = 'hopwatch-lab';
 export interface LabOptions {
   /** Proxy timeouts of the controller; default LAB_TIMEOUTS. */
   timeouts?: Partial<ProxyTimeouts>;
-  /** Per-hop deadline hopwatch's generated config uses; default 4000. */
+  /** Per-hop deadline hopwatch's generated config uses; default 5000 (above nginx's retries across two pods). */
   probeTimeoutMs?: number;
 }
 
@@ -69,6 +69,8 @@ export interface Lab {
   setPodFault(namespace: string, pod: string, fault: PodFault): Promise<void>;
   /** Switches the fault of every pod of an app. */
   setAppFault(namespace: string, app: string, fault: PodFault): Promise<void>;
+  /** Breaks (or mends) a Service's ClusterIP forwarding, as when kube-proxy's rules are missing: the ClusterIP refuses. */
+  setServiceDown(namespace: string, name: string, down: boolean): Promise<void>;
   /** Stages a fault on one controller replica. */
   setControllerFault(index: number, fault: ControllerFault): Promise<void>;
   /** Resolves once nginx and DNS reflect every change made so far. */
@@ -140,6 +142,10 @@ class RunningLab implements Lab {
 
   setAppFault(namespace: string, app: string, fault: PodFault): Promise<void> {
     return this.cluster.setAppFault(namespace, app, fault);
+  }
+
+  setServiceDown(namespace: string, name: string, down: boolean): Promise<void> {
+    return this.cluster.setServiceDown(namespace, name, down);
   }
 
   setControllerFault(index: number, fault: ControllerFault): Promise<void> {
@@ -219,7 +225,7 @@ export async function startLab(spec: LabSpec = {}, options: LabOptions = {}): Pr
     stops.unshift(() => controller.stop());
     const backends = controller.replicas.map((r) => ({ ip: r.ip, port: r.port }));
     const edge = await startEdge({ ip: addresses.edge, port: EDGE_HTTP_PORT, backends });
-    const lab = new RunningLab(addresses, dir, api, kubeconfigPath, edge, controller, dns, cluster, timeouts, options.probeTimeoutMs ?? 4000);
+    const lab = new RunningLab(addresses, dir, api, kubeconfigPath, edge, controller, dns, cluster, timeouts, options.probeTimeoutMs ?? 5000);
     await lab.settle();
     return lab;
   } catch (error) {

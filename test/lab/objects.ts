@@ -214,9 +214,10 @@ export function endpointSliceObject(spec: ServiceSpec, pods: LabPodState[]): Kub
   };
 }
 
-/** The Ingress object, with status.loadBalancer pointing at the lab's edge. */
-export function ingressObject(spec: IngressSpec, defaultClass: string, edgeIp: string, edgePort: number): KubeObject {
-  const className = spec.className === undefined ? defaultClass : spec.className;
+/** The Ingress object; when the lab's controller serves its class, status.loadBalancer points at the lab's edge. */
+export function ingressObject(spec: IngressSpec, labClass: string, edgeIp: string, edgePort: number): KubeObject {
+  const className = spec.className === undefined ? labClass : spec.className;
+  const served = className === labClass;
   const backend = (b: { service: string; port: number | string }) => ({
     service: { name: b.service, port: typeof b.port === 'number' ? { number: b.port } : { name: b.port } },
   });
@@ -234,7 +235,8 @@ export function ingressObject(spec: IngressSpec, defaultClass: string, edgeIp: s
       ...(spec.tls ? { tls: spec.tls } : {}),
       rules,
     },
-    status: { loadBalancer: { ingress: [{ ip: edgeIp, ports: [{ port: edgePort, protocol: 'TCP' }] }] } },
+    // Only the controller serving the class writes the status: an Ingress of another class stays without address.
+    status: { loadBalancer: served ? { ingress: [{ ip: edgeIp, ports: [{ port: edgePort, protocol: 'TCP' }] }] } : {} },
   };
 }
 

@@ -1,0 +1,96 @@
+// `hopwatch probe`: one round now, verdicts out. Exit 0 when every route is ok, 1 when any is
+// degraded or failing, 2 when it could not run.
+
+import { performance } from 'node:perf_hooks';
+import { Command, Option } from 'commander';
+import type { Config } from '../config/types.js';
+import type { ClusterWatch } from '../discovery/informers.js';
+import { createRoundDeps, currentRoutes, loadKubeConfig, startDiscovery, waitForSync } from '../main.js';
+import type { Route, RouteRound } from '../model.js';
+import { probeRoutes } from '../probe/round.js';
+import { colourOn, configFrom, type CommonOptions, reportError, stderrLog, withCommonOptions } from './common.js';
+import { exitCodeOf, probeReport, renderTable } from './format.js';
+
+/** Which routes to probe. */
+export interface RouteFilter {
+  /** Only this namespace. */
+  namespace?: string;
+  /** Only this Ingress (NAME, or NS/NAME). */
+  ingress?: string;
+}
+
+/** The routes a filter keeps. */
+export function selectRoutes(routes: readonly Route[], filter: RouteFilter): Route[] {
+  let namespace = filter.namespace;
+  let ingress = filter.ingress;
+  if (ingress?.includes('/')) [namespace, ingress] = ingress.split('/', 2) as [string, string];
+  return routes.filter((r) => (namespace === undefined || r.namespace === namespace) && (ingress === undefined || r.ingress === ingress));
+}
+
+/** A connected cluster watch, synced. */
+export interface ClusterSession {
+  /** The watch. */
+  watch: ClusterWatch;
+  /** Stops the watch. */
+  stop(): Promise<void>;
+}
+
+/** Connects to the cluster and waits for the first sync (CannotRunError when it does not come). */
+export async function openCluster(config: Readonly<Config>, syncTimeoutMs: number): Promise<ClusterSession> {
+  const kc = loadKubeConfig(config);
+  let lastError: string | null = null;
+  // One-shot commands stay quiet unless something goes wrong; the last warning explains a failed sync.
+  const watch = startDiscovery(config, kc, (level, message) => {
+    if (level !== 'info') lastError = message;
+  });
+  try {
+    await waitForSync(watch, kc, syncTimeoutMs, () => lastError);
+  } catch (error) {
+    await watch.stop();
+    throw error;
+  }
+  return { watch, stop: () => watch.stop() };
+}
+
+/** Probes the selected routes once. */
+export async function probeOnce(config: Readonly<Config>, watch: ClusterWatch, filter: RouteFilter): Promise<RouteRound[]> {
+  const routes = selectRoutes(currentRoutes(config, watch), filter);
+  return probeRoutes(routes, createRoundDeps(config));
+}
+
+interface ProbeCliOptions extends CommonOptions {
+  namespace?: string;
+  ingress?: string;
+  output: 'table' | 'json';
+  syncTimeout: string;
+}
+
+async function run(options: ProbeCliOptions): Promise<number> {
+  const config = configFrom(options);
+  const session = await openCluster(config, Number(options.syncTimeout) * 1000);
+  try {
+    const startedAt = Date.now();
+    const start = performance.now();
+    const filter: RouteFilter = { ...(options.namespace ? { namespace: options.namespace } : {}), ...(options.ingress ? { ingress: options.ingress } : {}) };
+    const rounds = await probeOnce(config, session.watch, filter);
+    if (rounds.length === 0) stderrLog('warn', 'no route matched: nothing probed');
+    if (options.output === 'json') process.stdout.write(`${JSON.stringify(probeReport(rounds, startedAt, performance.now() - start), null, 2)}\n`);
+    else process.stdout.write(`${renderTable(rounds, { colour: colourOn(), evidence: true })}\n`);
+    return exitCodeOf(rounds);
+  } finally {
+    await session.stop();
+  }
+}
+
+/** The `probe` command. */
+export function probeCommand(): Command {
+  return withCommonOptions(new Command('probe'))
+    .description('probe every hop of every route once and print the verdicts')
+    .option('-n, --namespace <ns>', 'only routes of this namespace')
+    .option('--ingress <name>', 'only this Ingress (NAME or NS/NAME)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--sync-timeout <seconds>', 'how long to wait for the cluster', '15')
+    .action(async (options: ProbeCliOptions) => {
+      process.exitCode = await run(options).catch(reportError);
+    });
+}
