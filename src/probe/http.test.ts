@@ -94,7 +94,7 @@ describe('probeHttp', () => {
     );
     const result = await probe(hopTo(port));
     expect(result).toMatchObject({ hop: 'pod', pod: 'shop/web-1', target: `${IP}:${port}`, status: 200, error: null, errorDetail: null, bytes: 5 });
-    expect(result.headers).toEqual({ 'content-type': 'text/plain', 'x-envoy-upstream-service-time': '3' });
+    expect(result.headers).toEqual({ 'content-type': 'text/plain', 'x-envoy-upstream-service-time': '*' });
     expect(result.generator).toBe('upstream');
     const { connectMs, ttfbMs, totalMs, tlsMs, dnsMs } = result.timings;
     expect(connectMs).toBeGreaterThanOrEqual(0);

@@ -356,6 +356,21 @@ const KEPT_FIRST = new Set([...'svclxSVCLX'].map((c) => c.charCodeAt(0)));
 /** "HTTP/1.1 200 " before the reason phrase, CRLF after it, and the CRLF ending the block. */
 const STATUS_LINE_FIXED = 13 + 2 + 2;
 
+/**
+ * Kept headers whose value changes with every request (ids, latencies): their presence is kept
+ * ("*") but not their value, so the store's dictionary of hop results does not grow each round.
+ */
+const VOLATILE_HEADERS = new Set([
+  'cf-ray',
+  'x-amzn-requestid',
+  'x-amzn-trace-id',
+  'x-amz-cf-id',
+  'x-envoy-upstream-service-time',
+  'x-kong-request-id',
+  'x-kong-upstream-latency',
+  'x-kong-proxy-latency',
+]);
+
 function isKept(name: string): boolean {
   return KEPT_HEADERS.has(name) || KEPT_PREFIXES.some((prefix) => name.startsWith(prefix));
 }
@@ -372,7 +387,7 @@ function summariseHeaders(raw: readonly (Buffer | string)[], statusMessage: stri
     if (first === undefined || !KEPT_FIRST.has(first)) continue;
     const lower = name.toString('latin1').toLowerCase();
     if (!isKept(lower)) continue;
-    const text = value.toString('latin1').slice(0, HEADER_VALUE_CHARS);
+    const text = VOLATILE_HEADERS.has(lower) ? '*' : value.toString('latin1').slice(0, HEADER_VALUE_CHARS);
     const previous = kept[lower];
     kept[lower] = previous === undefined ? text : `${previous}, ${text}`.slice(0, HEADER_VALUE_CHARS);
   }

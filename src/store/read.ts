@@ -1,0 +1,138 @@
+// Low-level readers shared by the queries: a route's raw rounds (head rows and
+// chunks) and its rollup rows, visited in storage order.
+
+import type { HopResult, VerdictHop, VerdictStatus } from '../model.js';
+import { decodeChunk, readHeadHops, unpackHop, type PackedRound } from './codec.js';
+import { packedEdgeLatency } from './compact.js';
+import { Dictionaries } from './dict.js';
+import { HOUR_MS, MINUTE_MS, ROW_COLUMNS, TIER_CODE, decodeSlots, rowFromSql, type Agg, type Tier } from './rollup.js';
+import type { Db } from './sqlite.js';
+
+/** A chunk row as selected by the readers. */
+export interface ChunkRow {
+  /** Chunk id. */
+  id: number;
+  /** First round's startedAt. */
+  first_at: number;
+  /** Last round's startedAt. */
+  last_at: number;
+  /** The packed rounds. */
+  data: Buffer;
+}
+
+interface HeadRow {
+  started_at: number;
+  duration: number;
+  verdict_id: number;
+  hops: Buffer;
+}
+
+/** Visits a round's verdict and latency without building its hop results. */
+export type RoundVisitor = (startedAt: number, status: VerdictStatus, hop: VerdictHop | null, cause: string, latencyUnits: number) => void;
+
+/** Visits one rollup aggregate starting at t. */
+export type AggVisitor = (t: number, agg: Agg) => void;
+
+/** Prepared statements and dictionaries for reading one database. */
+export class Reader {
+  /** Shape and verdict dictionaries. */
+  readonly dict: Dictionaries;
+  private readonly headIn;
+  private readonly headNewest;
+  private readonly chunksIn;
+  private readonly chunksDesc;
+  private readonly rowsIn;
+  private readonly minutesIn;
+
+  constructor(db: Db) {
+    this.dict = new Dictionaries(db);
+    this.headIn = db.prepare(
+      'SELECT started_at, duration, verdict_id, hops FROM rounds_head WHERE route_rid = ? AND started_at >= ? AND started_at < ? ORDER BY started_at DESC LIMIT ?',
+    );
+    this.headNewest = db.prepare('SELECT started_at, duration, verdict_id, hops FROM rounds_head WHERE route_rid = ? ORDER BY started_at DESC LIMIT 1');
+    this.chunksIn = db.prepare('SELECT id, first_at, last_at, data FROM round_chunks WHERE route_rid = ? AND last_at >= ? AND first_at < ?');
+    this.chunksDesc = db.prepare(
+      'SELECT id, first_at, last_at, data FROM round_chunks WHERE route_rid = ? AND last_at >= ? AND first_at < ? ORDER BY last_at DESC, id DESC',
+    );
+    // Without the minutes blob: hour and day reads skip those bytes.
+    this.rowsIn = db.prepare(`SELECT ${ROW_COLUMNS.replace(', minutes', ', NULL AS minutes')} FROM rollups WHERE scope = ? AND tier = ? AND bucket >= ? AND bucket < ?`);
+    this.minutesIn = db.prepare(
+      'SELECT bucket, minutes FROM rollups WHERE scope = ? AND tier = ? AND bucket >= ? AND bucket < ? AND minutes IS NOT NULL',
+    );
+  }
+
+  /** Head rounds of a route in [from, to), newest first, at most limit. */
+  headRounds(rid: number, from: number, to: number, limit = -1): PackedRound[] {
+    return (this.headIn.all(rid, from, to, limit) as HeadRow[]).map((r) => this.unpackHead(r));
+  }
+
+  /** The route's newest head round, or null. */
+  newestHead(rid: number): PackedRound | null {
+    const r = this.headNewest.get(rid) as HeadRow | undefined;
+    return r === undefined ? null : this.unpackHead(r);
+  }
+
+  /** Chunks of a route overlapping [from, to), newest last_at first. */
+  chunksNewestFirst(rid: number, from: number, to: number): IterableIterator<ChunkRow> {
+    return this.chunksDesc.iterate(rid, from, to) as IterableIterator<ChunkRow>;
+  }
+
+  /** The rounds of a chunk, oldest first. */
+  chunkRounds(c: ChunkRow): PackedRound[] {
+    return decodeChunk(c.data, c.first_at, this.dict.maskOf);
+  }
+
+  private unpackHead(r: HeadRow): PackedRound {
+    return { startedAt: r.started_at, duration: r.duration, verdict: r.verdict_id, hops: readHeadHops(r.hops, this.dict.maskOf) };
+  }
+
+  /** Hop results of a packed round. */
+  hopsOf(r: PackedRound): HopResult[] {
+    return r.hops.map((h) => unpackHop(h, this.dict.shape(h.shape)));
+  }
+
+  /** Visits every raw round (chunks and head) of a route in [from, to). */
+  visitRaw(rid: number, from: number, to: number, visit: RoundVisitor): void {
+    for (const c of this.chunksIn.iterate(rid, from, to) as IterableIterator<ChunkRow>) {
+      for (const r of this.chunkRounds(c)) if (r.startedAt >= from && r.startedAt < to) this.visitRound(r, visit);
+    }
+    this.visitHead(rid, from, to, visit);
+  }
+
+  /** Visits a route's head rounds in [from, to) (the rounds its rollups do not hold yet). */
+  visitHead(rid: number, from: number, to: number, visit: RoundVisitor): void {
+    for (const r of this.headRounds(rid, from, to)) this.visitRound(r, visit);
+  }
+
+  private visitRound(r: PackedRound, visit: RoundVisitor): void {
+    const v = this.dict.verdict(r.verdict);
+    visit(r.startedAt, v.status, v.hop, v.cause, packedEdgeLatency(r, (id) => this.dict.shape(id)));
+  }
+
+  /** Visits rollup aggregates of a scope and tier whose bucket starts in [from, to). */
+  visitRows(scope: number, tier: Tier, from: number, to: number, visit: AggVisitor): void {
+    if (tier === 'minute') {
+      this.visitMinuteSlots(scope, from, to, visit);
+      // Minute rows not yet folded into their hour (all-routes scope only).
+      for (const raw of this.rowsIn.all(scope, TIER_CODE.minute, from, to)) {
+        const row = rowFromSql(raw);
+        visit(row.bucket, row.agg);
+      }
+      return;
+    }
+    for (const raw of this.rowsIn.all(scope, TIER_CODE[tier], from, to)) {
+      const row = rowFromSql(raw);
+      visit(row.bucket, row.agg);
+    }
+  }
+
+  private visitMinuteSlots(scope: number, from: number, to: number, visit: AggVisitor): void {
+    for (const raw of this.minutesIn.all(scope, TIER_CODE.hour, Math.floor(from / HOUR_MS) * HOUR_MS, to)) {
+      const row = raw as { bucket: number; minutes: Uint8Array };
+      for (const [k, agg] of decodeSlots(row.minutes)) {
+        const t = row.bucket + k * MINUTE_MS;
+        if (t >= from && t < to) visit(t, agg);
+      }
+    }
+  }
+}
