@@ -1,0 +1,216 @@
+// The run loop of `hopwatch run`: discovery -> schedule -> probe -> classify -> store, incidents,
+// metrics and alerts. I/O objects come in as parameters (built by src/main.ts).
+
+import type { Config } from '../config/types.js';
+import { parseSchedule, ScheduleError } from '../config/schedule.js';
+import type { Schedule } from '../config/types.js';
+import type { ClusterWatch } from '../discovery/informers.js';
+import type { Route, RouteRound } from '../model.js';
+import { probeRoute, type RoundDeps } from '../probe/round.js';
+import { type Incident, insertIncident, listIncidents, updateIncident } from '../store/incidents.js';
+import type { Db } from '../store/sqlite.js';
+import type { StoreWriter } from '../store/write.js';
+import { IncidentTracker, type IncidentAction } from './incidents.js';
+import { RoundQueue } from './queue.js';
+import { type ScheduledRoute, Scheduler, type SchedulerDeps } from './scheduler.js';
+
+/** What the loop reports to the metrics. */
+export interface LoopMetrics {
+  /** A round finished. */
+  observeRound(round: RouteRound): void;
+  /** A route disappeared. */
+  forgetRoute(routeId: string): void;
+  /** A slot was skipped. */
+  roundLate(reason: 'overlap' | 'behind'): void;
+  /** A round started this late after its slot. */
+  scheduleLateness(ms: number): void;
+  /** Discovery state. */
+  setDiscovery(state: { routes: number; lastSyncMs: number | null; state: string }): void;
+  /** Open incidents. */
+  setIncidentsOpen(count: number): void;
+}
+
+/** Where incident alerts go. */
+export interface LoopAlerter {
+  /** Queues an alert; returns at once. */
+  notify(event: { kind: 'opened' | 'closed'; incident: Incident; route: Pick<Route, 'id' | 'namespace' | 'ingress' | 'host' | 'path'> }): void;
+}
+
+/** Logger: one line per event. */
+export type LoopLog = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+/** Everything the loop needs. */
+export interface LoopDeps {
+  /** Validated configuration. */
+  config: Readonly<Config>;
+  /** The cluster watch (started, maybe not synced yet). */
+  watch: ClusterWatch;
+  /** Computes routes from the watch's snapshot. */
+  routes: () => Route[];
+  /** The store (main connection, for incidents). */
+  db: Db;
+  /** The store's round writer. */
+  writer: StoreWriter;
+  /** Probing deps (prober, shared limit, clocks). */
+  round: RoundDeps;
+  /** Metrics. */
+  metrics: LoopMetrics;
+  /** Alerts. */
+  alerter: LoopAlerter;
+  /** Scheduler timers and cron (injected for tests). */
+  timers: Pick<SchedulerDeps, 'setTimer' | 'clearTimer' | 'cron' | 'cronPeriodMs'>;
+  /** Log lines. */
+  log: LoopLog;
+}
+
+/** A digest of what makes a route "changed": a change gets a round at once, not at its next slot. */
+export function routeDefinition(route: Route): string {
+  return JSON.stringify([route.backend, route.probe, route.notProbeable, route.service?.name ?? null, route.servicePort?.port ?? null, route.controller?.ingressClass ?? null]);
+}
+
+/** The schedule of a route: its annotation, else the first matching override, else the default. */
+export function scheduleOf(route: Route, config: Readonly<Config>, warn: (message: string) => void): Schedule {
+  if (route.probe.schedule !== null) {
+    try {
+      return parseSchedule(route.probe.schedule);
+    } catch (error) {
+      if (!(error instanceof ScheduleError)) throw error;
+      warn(`route ${route.namespace}/${route.ingress}: hopwatch.io/schedule ${error.reason}; using the default schedule`);
+    }
+  }
+  const override = config.schedule.overrides.find(
+    (o) => (o.match.namespace === null || o.match.namespace === route.namespace) && (o.match.ingress === null || o.match.ingress === route.ingress),
+  );
+  return override?.schedule ?? config.schedule.default;
+}
+
+/** The daemon's loop. */
+export class RunLoop {
+  readonly #deps: LoopDeps;
+  readonly #scheduler: Scheduler;
+  readonly #tracker: IncidentTracker;
+  readonly #queue: RoundQueue;
+  readonly #openIds = new Map<string, number>();
+  readonly #warned = new Set<string>();
+  /** The last known description of every scheduled route, for alerts of routes that disappear. */
+  #known = new Map<string, Route>();
+  #unsubscribe: (() => void)[] = [];
+  #lastSyncMs: number | null = null;
+
+  constructor(deps: LoopDeps) {
+    this.#deps = deps;
+    this.#tracker = new IncidentTracker(deps.config.incidents);
+    this.#queue = new RoundQueue((rounds) => deps.writer.writeRounds(rounds), { maxBatch: 500, flushMs: 200, log: deps.log });
+    this.#scheduler = new Scheduler(
+      {
+        ...deps.timers,
+        now: deps.round.now,
+        runRound: (route) => this.#runRound(route),
+        onLate: (_route, reason) => deps.metrics.roundLate(reason),
+        onLateness: (ms) => deps.metrics.scheduleLateness(ms),
+      },
+      { lateAfterMs: deps.config.schedule.lateAfterMs, firstRoundWithinMs: 1000 },
+    );
+  }
+
+  /** Rounds probing now. */
+  get inFlight(): number {
+    return this.#scheduler.inFlight;
+  }
+
+  /** Routes scheduled. */
+  get routeCount(): number {
+    return this.#scheduler.size;
+  }
+
+  /** Restores open incidents and starts following the cluster. */
+  start(): void {
+    const open = listIncidents(this.#deps.db, { state: 'open', limit: 1000 }).incidents;
+    this.#tracker.restore(open);
+    for (const incident of open) this.#openIds.set(incident.routeId, incident.id);
+    this.#deps.metrics.setIncidentsOpen(this.#tracker.openCount);
+    const { watch } = this.#deps;
+    this.#unsubscribe.push(watch.onChange(() => this.#refresh()));
+    this.#unsubscribe.push(watch.onState((state) => this.#onState(state)));
+    void watch.synced.then(() => this.#onState('synced')).catch(() => undefined);
+  }
+
+  #onState(state: string): void {
+    if (state === 'synced') {
+      this.#lastSyncMs = this.#deps.round.now();
+      this.#refresh();
+    }
+    this.#deps.metrics.setDiscovery({ routes: this.#scheduler.size, lastSyncMs: this.#lastSyncMs, state });
+  }
+
+  /** Recomputes routes from the watch and hands them to the scheduler (the last known plan stays when the cluster is away). */
+  #refresh(): void {
+    if (this.#deps.watch.state === 'connecting') return;
+    const routes = this.#deps.routes().filter((r) => !r.probe.ignore);
+    const scheduled: ScheduledRoute[] = routes.map((route) => ({
+      route,
+      schedule: scheduleOf(route, this.#deps.config, (m) => this.#warnOnce(m)),
+      definition: routeDefinition(route),
+    }));
+    this.#scheduler.setRoutes(scheduled);
+    const current = new Map(routes.map((r) => [r.id, r]));
+    for (const [id, route] of this.#known) {
+      if (current.has(id)) continue;
+      this.#deps.metrics.forgetRoute(id);
+      this.#apply(this.#tracker.forget(id, this.#deps.round.now()), route);
+    }
+    if (current.size !== this.#known.size) this.#deps.log('info', `discovery: ${current.size} routes scheduled`);
+    this.#known = current;
+    this.#deps.metrics.setDiscovery({ routes: current.size, lastSyncMs: this.#lastSyncMs, state: this.#deps.watch.state });
+  }
+
+  #warnOnce(message: string): void {
+    if (this.#warned.has(message)) return;
+    this.#warned.add(message);
+    this.#deps.log('warn', message);
+  }
+
+  async #runRound(route: Route): Promise<void> {
+    try {
+      const round = await probeRoute(route, this.#deps.round);
+      this.#queue.push(round);
+      this.#deps.metrics.observeRound(round);
+      this.#apply(this.#tracker.observe(round), route);
+    } catch (error) {
+      // A bug, not a failing target (those are data): log it and keep the loop alive.
+      this.#deps.log('error', `round of ${route.namespace}/${route.ingress} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+  }
+
+  #apply(actions: IncidentAction[], route: Route): void {
+    const { db, alerter } = this.#deps;
+    for (const action of actions) {
+      try {
+        const incident = this.#write(db, action);
+        if (incident && action.type !== 'update') alerter.notify({ kind: action.type === 'open' ? 'opened' : 'closed', incident, route });
+      } catch (error) {
+        this.#deps.log('error', `incident of route ${action.routeId} not stored: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    this.#deps.metrics.setIncidentsOpen(this.#tracker.openCount);
+  }
+
+  #write(db: Db, action: IncidentAction): Incident | null {
+    if (action.type === 'open') {
+      const incident = insertIncident(db, action.incident);
+      this.#openIds.set(action.routeId, incident.id);
+      return incident;
+    }
+    const id = this.#openIds.get(action.routeId);
+    if (id === undefined) return null;
+    if (action.type === 'close') this.#openIds.delete(action.routeId);
+    return updateIncident(db, id, action.patch);
+  }
+
+  /** Stops scheduling, lets rounds in flight finish (at most waitMs), writes what is queued. */
+  async stop(waitMs: number): Promise<void> {
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    await this.#scheduler.stop(waitMs);
+    this.#queue.close();
+  }
+}
