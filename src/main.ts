@@ -10,6 +10,7 @@ import { resolveKubeconfigSource } from './config/load.js';
 import { type ClusterWatch, type ClusterWatchLogger, startClusterWatch } from './discovery/informers.js';
 import { routesFrom } from './discovery/routes.js';
 import type { Route } from './model.js';
+import { PodDiagnostics } from './probe/diagnose.js';
 import { HttpClientPool } from './probe/http.js';
 import { createLimiter } from './probe/limit.js';
 import { probeHop } from './probe/probers.js';
@@ -90,11 +91,14 @@ export function currentRoutes(config: Readonly<Config>, watch: ClusterWatch): Ro
   return routesFrom(watch.snapshot(), config.controllers, { clusterDomain: config.cluster.clusterDomain, namespaces: config.cluster.namespaces });
 }
 
-/** Everything a round needs: the prober with its shared client pool, the shared limit, clocks. */
+/** Everything a round needs: the prober with its shared client pool, the shared limit, clocks, the pod diagnostics. */
 export function createRoundDeps(config: Readonly<Config>): RoundDeps {
   const clients = new HttpClientPool();
+  // Keep one RoundDeps across rounds (the daemon): the diagnostics cache measurements of long keep-alive windows.
+  const diagnostics = new PodDiagnostics({ timeoutMs: config.probe.timeoutMs });
   return {
     probe: (hop) => probeHop(hop, { clients }),
+    diagnose: (route, hops) => diagnostics.diagnose(route, hops),
     limiter: createLimiter(config.probe.concurrency),
     plan: { timeoutMs: config.probe.timeoutMs, dnsServer: config.cluster.dnsServer, clusterDomain: config.cluster.clusterDomain },
     now: Date.now,

@@ -141,6 +141,24 @@ export interface ControllerFacts {
   httpsPort: number;
   /** The controller's pods. */
   pods: ControllerPodFacts[];
+  /** Controller-wide settings that differ from the kind's defaults (config `controllers[].settings`); absent: the defaults. */
+  settings?: ControllerSettingsOverrides;
+}
+
+/**
+ * Controller-wide settings that differ from the kind's defaults (an ingress-nginx ConfigMap, a HAProxy
+ * defaults section, ...). Each absent field keeps the default of the controller knowledge table
+ * (src/classify/knowledge.ts); Ingress annotations still override them per route.
+ */
+export interface ControllerSettingsOverrides {
+  /** Upstream connect timeout (ingress-nginx proxy-connect-timeout, HAProxy timeout connect). */
+  connectTimeoutMs?: number;
+  /** Longest wait for the upstream's response headers (ingress-nginx proxy-read-timeout, HAProxy timeout server). */
+  readTimeoutMs?: number;
+  /** Largest upstream response header block accepted (ingress-nginx proxy-buffer-size, HAProxy bufsize - maxrewrite). */
+  proxyBufferBytes?: number;
+  /** How long idle upstream keep-alive connections are kept for reuse; 0: upstream connections are never reused. */
+  upstreamKeepaliveTimeoutMs?: number;
 }
 
 /** Per-route settings read from hopwatch.io/* annotations. */
@@ -371,4 +389,32 @@ export interface RouteRound {
   hops: HopResult[];
   /** The classification. */
   verdict: Verdict;
+  /** What the extra diagnostic requests learned about the backend pods (absent when none ran). */
+  diagnoses?: PodDiagnosis[];
+}
+
+/** How long a pod keeps an idle keep-alive connection open, as measured by holding one. */
+export type IdleTimeoutMeasure =
+  /** The pod closed the idle connection this long after its response ended. */
+  | { kind: 'closed'; afterMs: number }
+  /** The connection was still open when the measurement stopped. */
+  | { kind: 'open'; atLeastMs: number }
+  /** The pod does not keep connections alive (Connection: close, HTTP/1.0, or a body delimited by close). */
+  | { kind: 'no-keepalive' }
+  /** The pod announced its idle timeout in a `Keep-Alive: timeout=N` response header (no measurement needed). */
+  | { kind: 'announced'; afterMs: number };
+
+/** The protocol a backend pod was found to speak on its target port. */
+export type PeerProtocol = 'http1' | 'tls' | 'h2c';
+
+/** What extra diagnostic requests (src/probe/diagnose.ts) learned about one backend pod. */
+export interface PodDiagnosis {
+  /** The pod hop's target, "ip:port". */
+  target: string;
+  /** namespace/name of the pod, null when the endpoint names none. */
+  pod: string | null;
+  /** The pod's keep-alive idle timeout, null when not measured (or the measurement is still running). */
+  idleTimeout: IdleTimeoutMeasure | null;
+  /** The protocol an alternative request succeeded with, null when none was tried or none succeeded. */
+  protocol: PeerProtocol | null;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HopResult, Route, Verdict } from '../model.js';
+import type { HopResult, PodDiagnosis, PodFacts, Route, Verdict } from '../model.js';
 import {
   controllerFacts,
   endpointFacts,
@@ -20,11 +20,34 @@ interface Row {
   want: Pick<Verdict, 'status' | 'hop' | 'cause'>;
   /** Substrings that must appear in some evidence line. */
   evidence?: string[];
+  /** Substrings the summary must contain. */
+  summary?: string[];
+  /** Extra facts of src/probe/diagnose.ts. */
+  diagnoses?: PodDiagnosis[];
 }
 
 const base = routeFixture();
 const front502 = (r: HopResult): Partial<HopResult> | null => (r.hop === 'edge' || r.hop === 'controller' ? NGINX_502 : null);
 const front503 = (r: HopResult): Partial<HopResult> | null => (r.hop === 'edge' || r.hop === 'controller' ? NGINX_503 : null);
+const isFront = (r: HopResult): boolean => r.hop === 'edge' || r.hop === 'controller';
+const podTargets = ['10.2.0.1:8080', '10.2.0.2:8080', '10.2.0.3:8080'];
+/** A diagnosis of every pod of routeFixture(). */
+const everyPod = (fields: Partial<PodDiagnosis>): PodDiagnosis[] =>
+  podTargets.map((target, i) => ({ target, pod: `shop/web-${i + 1}`, idleTimeout: null, protocol: null, ...fields }));
+/** The lab's tuned ingress-nginx (read 2 s, keep-alive 2 s). */
+const tuned = routeFixture({ controller: controllerFacts({ settings: { connectTimeoutMs: 1000, readTimeoutMs: 2000, upstreamKeepaliveTimeoutMs: 2000 } }) });
+const haproxy = routeFixture({ controller: controllerFacts({ kind: 'haproxy', ingressClass: 'haproxy' }) });
+/** A rollout: web-1 and web-2 of ReplicaSet web-old, web-3 and web-4 of web-new; `lagging`: the EndpointSlice still lists every pod ready. */
+function rolloutRoute(oldPods: Partial<PodFacts> = {}, lagging = false): Route {
+  const old = ['web-1', 'web-2'].map((n, i) => podFacts(n, `10.2.0.${i + 1}`, { replicaSet: 'web-old', templateHash: 'old', ...oldPods }));
+  const next = ['web-3', 'web-4'].map((n, i) => podFacts(n, `10.2.0.${i + 3}`, { replicaSet: 'web-new', templateHash: 'new' }));
+  const pods = [...old, ...next];
+  return routeFixture({ pods, endpoints: pods.map((p) => endpointFacts(p, lagging ? { ready: true, serving: true, terminating: false } : {})) });
+}
+const oldRefuses = (r: HopResult): Partial<HopResult> | null => (r.pod === 'shop/web-1' || r.pod === 'shop/web-2' ? REFUSED : null);
+const HAPROXY_502: Partial<HopResult> = { status: 502, generator: 'haproxy', headers: {} };
+const TLS_POD: Partial<HopResult> = { status: null, error: 'tls', errorDetail: 'peer speaks TLS: plain HTTP got closed before headers; a TLS handshake succeeds', generator: null, headerBytes: 0 };
+const H2C_POD: Partial<HopResult> = { status: null, error: 'protocol', errorDetail: 'peer speaks HTTP/2 without TLS (h2c) (Response does not match the HTTP/1.1 protocol)', generator: null, headerBytes: 0 };
 
 function crashRoute(): Route {
   const pods = ['web-1', 'web-2'].map((n, i) =>
@@ -205,6 +228,221 @@ const rows: Row[] = [
     ],
     want: { status: 'ok', hop: null, cause: 'ok' },
   },
+  // ---------------------------------------------------------------- the hard 502s
+  {
+    name: 'pods answer 200 with headers larger than ingress-nginx\'s 4 KiB buffer: the controller 502s',
+    route: base,
+    hops: healthyRound(base, (r) => (r.hop === 'pod' ? { headerBytes: 20_480 } : isFront(r) ? NGINX_502 : null)),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.headers-too-large' },
+    evidence: ['20480 bytes (20.0 KiB)', 'ingress-nginx proxy-buffer-size: 4096 bytes (4.0 KiB) (ingress-nginx default)', 'shop/web-1'],
+  },
+  {
+    name: 'the same on HAProxy: its limit is bufsize less maxrewrite',
+    route: haproxy,
+    hops: healthyRound(haproxy, (r) => (r.hop === 'pod' ? { headerBytes: 20_480 } : isFront(r) ? HAPROXY_502 : null)),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.headers-too-large' },
+    evidence: ['HAProxy tune.bufsize - tune.maxrewrite: 15360 bytes', '502 from haproxy'],
+  },
+  {
+    name: 'no false alarm: large headers the controller allows, every hop 200',
+    route: base,
+    hops: healthyRound(base, (r) => (r.hop === 'pod' ? { headerBytes: 3000 } : null)),
+    want: { status: 'ok', hop: null, cause: 'ok' },
+  },
+  {
+    name: 'headers within a buffer raised by annotation are not blamed for a 502',
+    route: routeFixture({ annotations: { 'nginx.ingress.kubernetes.io/proxy-buffer-size': '16k' } }),
+    hops: healthyRound(base, (r) => (r.hop === 'pod' ? { headerBytes: 6000 } : isFront(r) ? NGINX_502 : null)),
+    want: { status: 'failing', hop: 'controller', cause: 'controller.error' },
+  },
+  {
+    name: 'pods speak TLS where ingress-nginx speaks plain HTTP',
+    route: base,
+    hops: healthyRound(base, (r) => (r.hop === 'pod' || r.hop === 'service' ? TLS_POD : isFront(r) ? NGINX_502 : null)),
+    diagnoses: everyPod({ protocol: 'tls' }),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.protocol-mismatch' },
+    summary: ['speak TLS', 'plain HTTP/1.1 (ingress-nginx default)'],
+    evidence: ['a request over TLS succeeds'],
+  },
+  {
+    name: 'pods speak h2c where HAProxy speaks HTTP/1.1',
+    route: haproxy,
+    hops: healthyRound(haproxy, (r) => (r.hop === 'pod' || r.hop === 'service' ? H2C_POD : isFront(r) ? HAPROXY_502 : null)),
+    diagnoses: everyPod({ protocol: 'h2c' }),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.protocol-mismatch' },
+    summary: ['h2c'],
+  },
+  {
+    name: 'the reverse: backend-protocol GRPC to pods that speak only HTTP/1.1',
+    route: routeFixture({ annotations: { 'nginx.ingress.kubernetes.io/backend-protocol': 'GRPC' } }),
+    hops: healthyRound(base, (r) => (isFront(r) ? NGINX_502 : null)),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.protocol-mismatch' },
+    summary: ['only HTTP/1.1', 'annotation nginx.ingress.kubernetes.io/backend-protocol: GRPC'],
+  },
+  {
+    name: 'the reverse: appProtocol https pods answer TLS, ingress-nginx speaks plain HTTP to them',
+    route: routeFixture({ servicePort: { name: 'https', port: 443, targetPort: 'https', protocol: 'TCP', appProtocol: 'https' } }),
+    hops: healthyRound(base, (r) => (r.hop === 'pod' || r.hop === 'service' ? { scheme: 'https' } : isFront(r) ? NGINX_502 : null)),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.protocol-mismatch' },
+    evidence: ['ingress-nginx does not read appProtocol'],
+  },
+  {
+    name: 'no false alarm: pods that speak TLS to a controller told to speak TLS, though hopwatch sent plain HTTP',
+    route: routeFixture({ annotations: { 'haproxy.org/server-ssl': 'true' }, controller: controllerFacts({ kind: 'haproxy' }) }),
+    hops: healthyRound(haproxy, (r) => (r.hop === 'pod' || r.hop === 'service' ? TLS_POD : null)),
+    diagnoses: everyPod({ protocol: 'tls' }),
+    want: { status: 'ok', hop: null, cause: 'ok' },
+  },
+  {
+    name: 'pods answer after the controller\'s read timeout: 504 at the front, time to first byte at each hop',
+    route: tuned,
+    hops: healthyRound(tuned, (r) =>
+      r.hop === 'pod' || r.hop === 'service'
+        ? { timings: { connectMs: 0.2, ttfbMs: 3004, totalMs: 3005 } }
+        : isFront(r)
+          ? { status: 504, generator: 'nginx', timings: { connectMs: 0.2, ttfbMs: 2003, totalMs: 2004 } }
+          : null,
+    ),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.timeout' },
+    summary: ['3004 ms', '2000 ms proxy-read-timeout'],
+    evidence: ['first byte at 3004 ms', '504 from nginx in 2004 ms, first byte at 2003 ms', 'ingress-nginx proxy-read-timeout: 2000 ms (configured)'],
+  },
+  {
+    name: 'no false alarm: pods slow but within the read timeout',
+    route: tuned,
+    hops: healthyRound(tuned, () => ({ timings: { connectMs: 0.2, ttfbMs: 1002, totalMs: 1003 } })),
+    want: { status: 'ok', hop: null, cause: 'ok' },
+  },
+  {
+    name: 'pods that send no headers within hopwatch\'s deadline either',
+    route: base,
+    hops: healthyRound(base, (r) => (r.hop === 'pod' || r.hop === 'service' || isFront(r) ? { status: null, error: 'timeout', errorDetail: 'no response headers within 5000 ms', generator: null } : null)),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.timeout' },
+    evidence: ['proxy-read-timeout: 60000 ms (ingress-nginx default)'],
+  },
+  {
+    name: 'pods close the connection before headers (FIN): reset, not refused',
+    route: base,
+    hops: healthyRound(base, (r) =>
+      r.hop === 'pod' || r.hop === 'service' ? { status: null, error: 'reset', errorDetail: 'closed before headers (UND_ERR_SOCKET: other side closed)', generator: null } : isFront(r) ? NGINX_502 : null,
+    ),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.reset' },
+    evidence: ['accepted (not refused) and closed (FIN) before any response header'],
+  },
+  {
+    name: 'pods reset the connection (RST) before headers',
+    route: base,
+    hops: healthyRound(base, (r) =>
+      r.hop === 'pod' || r.hop === 'service' ? { status: null, error: 'reset', errorDetail: 'ECONNRESET before headers (read ECONNRESET)', generator: null } : isFront(r) ? NGINX_502 : null,
+    ),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.reset' },
+    evidence: ['reset (RST)'],
+  },
+  {
+    name: 'pods cut the body short after the headers',
+    route: base,
+    hops: healthyRound(base, (r) => (r.hop === 'pod' || r.hop === 'service' ? { status: 200, error: 'reset', errorDetail: 'closed after headers (UND_ERR_SOCKET: other side closed)' } : isFront(r) ? NGINX_502 : null)),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.reset' },
+    summary: ['in the middle of the response'],
+  },
+  {
+    name: 'one pod of three resets and HAProxy, which does not retry, fails some requests: the pod, not a replica',
+    route: haproxy,
+    hops: healthyRound(haproxy, (r) =>
+      r.pod === 'shop/web-2' ? { status: null, error: 'reset', errorDetail: 'closed before headers (other side closed)', generator: null } : r.pod === 'ingress-nginx/ctrl-b' || r.hop === 'edge' ? HAPROXY_502 : null,
+    ),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.reset' },
+    evidence: ['shop/web-2'],
+  },
+  {
+    name: 'pods close idle keep-alive connections before ingress-nginx stops reusing them: degraded before any 502',
+    route: base,
+    hops: healthyRound(base),
+    diagnoses: everyPod({ idleTimeout: { kind: 'closed', afterMs: 5012 } }),
+    want: { status: 'degraded', hop: 'pod', cause: 'pod.keepalive-race' },
+    summary: ['after 5012 ms', '60000 ms', 'POST'],
+    evidence: ['closes an idle keep-alive connection 5012 ms after its response', 'ingress-nginx upstream-keepalive-timeout: 60000 ms (ingress-nginx default)'],
+  },
+  {
+    name: 'no false alarm: pods keep idle connections longer than the controller',
+    route: tuned,
+    hops: healthyRound(tuned),
+    diagnoses: everyPod({ idleTimeout: { kind: 'open', atLeastMs: 2200 } }),
+    want: { status: 'ok', hop: null, cause: 'ok' },
+  },
+  {
+    name: 'no false alarm: a pod that closes after the controller\'s window, or never keeps connections',
+    route: tuned,
+    hops: healthyRound(tuned),
+    diagnoses: [
+      { target: '10.2.0.1:8080', pod: 'shop/web-1', idleTimeout: { kind: 'closed', afterMs: 2100 }, protocol: null },
+      { target: '10.2.0.2:8080', pod: 'shop/web-2', idleTimeout: { kind: 'no-keepalive' }, protocol: null },
+    ],
+    want: { status: 'ok', hop: null, cause: 'ok' },
+  },
+  {
+    name: 'a controller that never reuses upstream connections cannot race',
+    route: routeFixture({ controller: controllerFacts({ settings: { upstreamKeepaliveTimeoutMs: 0 } }) }),
+    hops: healthyRound(base),
+    diagnoses: everyPod({ idleTimeout: { kind: 'closed', afterMs: 10 } }),
+    want: { status: 'ok', hop: null, cause: 'ok' },
+  },
+  {
+    name: 'a keep-alive race next to another failure goes into the evidence',
+    route: base,
+    hops: healthyRound(base, front502),
+    diagnoses: everyPod({ idleTimeout: { kind: 'closed', afterMs: 900 } }),
+    want: { status: 'failing', hop: 'controller', cause: 'controller.error' },
+    evidence: ['also: 3 of 3 pods close idle keep-alive connections after 900 ms'],
+  },
+  {
+    name: 'a Google front end answering its own 502 while the controllers answer: edge.error, fingerprint named',
+    route: base,
+    hops: healthyRound(base, (r) => (r.hop === 'edge' ? { status: 502, generator: 'gcp-lb', headers: { server: 'Google Frontend' } } : null)),
+    want: { status: 'failing', hop: 'edge', cause: 'edge.error' },
+    summary: ['its own gcp-lb error page'],
+  },
+  {
+    name: "an upstream's own 503 passed through the controller is the app's error, not a gateway error",
+    route: base,
+    hops: healthyRound(base, (r) => (isFront(r) ? { status: 503, generator: 'upstream', headers: { 'content-type': 'application/json' } } : null)),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.app-error' },
+    summary: ['passed through'],
+  },
+  {
+    name: 'rollout: the old pods are terminating and refuse while the EndpointSlice still lists them ready (nginx retried: degraded)',
+    route: rolloutRoute({ terminating: true }, true),
+    hops: healthyRound(rolloutRoute({ terminating: true }, true), oldRefuses),
+    want: { status: 'degraded', hop: 'pod', cause: 'rollout.drain' },
+    summary: ['replacing web-old with web-new', 'shop/web-1'],
+    evidence: ['rollout: ReplicaSet web-old (2 pods going away) -> web-new (2 pods answering)', 'no preStop delay', 'window: seen at 2026-01-01T00:00:00.000Z'],
+    diagnoses: [],
+  },
+  {
+    name: 'rollout on HAProxy, which retries the same dead server: a 503 burst',
+    route: routeFixture({ ...rolloutRoute({ terminating: true }, true), controller: controllerFacts({ kind: 'haproxy' }) }),
+    hops: healthyRound(rolloutRoute(), (r) => oldRefuses(r) ?? (r.pod === 'ingress-nginx/ctrl-a' || r.hop === 'edge' ? { status: 503, generator: 'haproxy' } : null)),
+    want: { status: 'failing', hop: 'pod', cause: 'rollout.drain' },
+  },
+  {
+    name: 'no false alarm: a canary whose new pods refuse is a broken version, not a drain',
+    route: rolloutRoute(),
+    hops: healthyRound(rolloutRoute(), oldRefuses),
+    want: { status: 'degraded', hop: 'pod', cause: 'pod.refused' },
+  },
+  {
+    name: 'rollout: terminating endpoints still get traffic from the controller and refuse: 502s while the live pods answer',
+    route: rolloutRoute({ terminating: true, ready: false }),
+    hops: healthyRound(rolloutRoute({ terminating: true, ready: false }), (r) => oldRefuses(r) ?? (r.pod === 'ingress-nginx/ctrl-b' || r.hop === 'edge' ? NGINX_502 : null)),
+    want: { status: 'failing', hop: 'pod', cause: 'rollout.drain' },
+    evidence: ['terminating and already refuse while the controller still sends them requests'],
+  },
+  {
+    name: 'no false alarm: a new revision that crash-loops is a broken version, not a drain',
+    route: rolloutRoute({ restarts: 4, stateReason: 'Error' }),
+    hops: healthyRound(rolloutRoute({ restarts: 4, stateReason: 'Error' }), oldRefuses),
+    want: { status: 'degraded', hop: 'pod', cause: 'pod.crashloop' },
+  },
   {
     name: 'regex path without probe-path cannot be probed',
     route: routeFixture({ notProbeable: 'regex path /api/(.*) needs the hopwatch.io/probe-path annotation' }),
@@ -214,10 +452,11 @@ const rows: Row[] = [
 ];
 
 describe('classify', () => {
-  it.each(rows)('$name', ({ route, hops, want, evidence }) => {
-    const verdict = classify(route, hops);
+  it.each(rows)('$name', ({ route, hops, want, evidence, summary, diagnoses }) => {
+    const verdict = classify(route, hops, diagnoses === undefined ? {} : { diagnoses, at: Date.UTC(2026, 0, 1) });
     expect({ status: verdict.status, hop: verdict.hop, cause: verdict.cause }).toEqual(want);
     expect(verdict.summary.length).toBeGreaterThan(0);
+    for (const needle of summary ?? []) expect(verdict.summary).toContain(needle);
     for (const needle of evidence ?? []) {
       expect(verdict.evidence.some((line) => line.includes(needle)), `evidence has "${needle}": ${verdict.evidence.join(' | ')}`).toBe(true);
     }

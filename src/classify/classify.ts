@@ -6,30 +6,21 @@
 // the first layer that fails while the layer inside it succeeds. Static facts
 // (a missing Service, a port that does not exist, a NetworkPolicy) explain a
 // probe failure; they are never reported on their own while the probes pass.
+// When the pods answer hopwatch but the controller fails, what was measured of
+// the pods' answers (header size, time to first byte, protocol) is compared with
+// the controller's settings (knowledge.ts) before the controller is blamed; a
+// pod idle timeout shorter than the controller's keep-alive is a risk (degraded)
+// even before any 502. The most specific cause wins; others go to the evidence.
 
-import type { Cause, HopResult, PodFacts, Route, Verdict, VerdictHop, VerdictStatus } from '../model.js';
+import type { HopResult, PodDiagnosis, PodFacts, Route, Verdict, VerdictStatus } from '../model.js';
+import { type Context, type Finding, podNames } from './context.js';
 import { describePod, describeResult, describeServicePort } from './evidence.js';
-import { hasFailures, type Layer, type Layers, layersOf } from './layers.js';
+import { controllerSettings } from './knowledge.js';
+import { hasFailures, type Layer, layersOf } from './layers.js';
+import { failingPodsCause, hiddenPodCause, hopwatchSpokeOtherProtocol, keepaliveRace, rolloutDrain, targetPortMismatch } from './pod-causes.js';
 
-/** A cause that fits the evidence. */
-export interface Finding {
-  /** Where the failure starts. */
-  hop: VerdictHop;
-  /** The stable cause id. */
-  cause: Cause;
-  /** One line for humans. */
-  summary: string;
-  /** Lines that prove it. */
-  evidence: string[];
-}
-
-/** What every rule sees. */
-export interface Context {
-  /** The route and its facts. */
-  route: Route;
-  /** The round's results, grouped and judged. */
-  layers: Layers;
-}
+export type { Context, Finding } from './context.js';
+export { targetPortMismatch } from './pod-causes.js';
 
 const CRASH_REASONS = new Set(['CrashLoopBackOff', 'Error', 'OOMKilled', 'RunContainerError', 'CreateContainerError']);
 
@@ -37,41 +28,8 @@ function routeName(route: Route): string {
   return `${route.namespace}/${route.ingress} ${route.host ?? '*'}${route.path}`;
 }
 
-function podsOf(route: Route, results: HopResult[]): PodFacts[] {
-  const names = new Set(results.map((r) => r.pod));
-  return route.pods.filter((p) => names.has(`${p.namespace}/${p.name}`));
-}
-
-function podNames(results: HopResult[]): string {
-  return results.map((r) => r.pod ?? r.target).join(', ');
-}
-
-function mostCommonError(results: HopResult[]): HopResult['error'] {
-  const counts = new Map<HopResult['error'], number>();
-  for (const r of results) counts.set(r.error, (counts.get(r.error) ?? 0) + 1);
-  return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
-}
-
 function isCrashing(pod: PodFacts): boolean {
   return !pod.ready && (pod.restarts > 0 || (pod.stateReason !== null && CRASH_REASONS.has(pod.stateReason)));
-}
-
-/** The Service's targetPort is a name no pod declares, or a number the pods' declared ports do not include. */
-export function targetPortMismatch(route: Route): string | null {
-  const target = route.servicePort?.targetPort;
-  if (target === undefined || route.pods.length === 0) return null;
-  const declared = route.pods.flatMap((p) => p.containerPorts);
-  if (typeof target === 'string') {
-    if (declared.some((p) => p.name === target)) return null;
-    return `no container of the selected pods declares a port named "${target}" (declared: ${listPorts(route)})`;
-  }
-  if (declared.length === 0 || declared.some((p) => p.port === target)) return null;
-  return `targetPort ${target} is not a declared container port (declared: ${listPorts(route)})`;
-}
-
-function listPorts(route: Route): string {
-  const ports = new Set(route.pods.flatMap((p) => p.containerPorts.map((c) => (c.name ? `${c.port}/${c.name}` : `${c.port}`))));
-  return [...ports].join(', ') || 'none';
 }
 
 // ---------------------------------------------------------------- static config
@@ -135,44 +93,30 @@ function noReadyEndpoints(ctx: Context): Finding {
   };
 }
 
-function failingPods(ctx: Context): Finding {
-  const { route, layers } = ctx;
-  const failed = layers.pod.failed;
-  const share = `${failed.length} of ${layers.pod.all.length} pods`;
-  const evidence = [...failed.map(describeResult), describeServicePort(route)];
-  const crashing = podsOf(route, failed).filter((p) => p.restarts > 0 || p.stateReason !== null);
-  const error = mostCommonError(failed);
-  if (error === 'refused') {
-    const mismatch = targetPortMismatch(route);
-    if (mismatch) return { hop: 'config', cause: 'config.port-mismatch', summary: mismatch, evidence };
-    if (crashing.length > 0) {
-      return { hop: 'pod', cause: 'pod.crashloop', summary: `${share} refuse while restarting`, evidence: [...evidence, ...crashing.map(describePod)] };
-    }
-    return { hop: 'pod', cause: 'pod.refused', summary: `${share} refuse connections on their target port: ${podNames(failed)}`, evidence };
-  }
-  if (error === null) {
-    const status = failed[0]?.status ?? 0;
-    return { hop: 'pod', cause: 'pod.app-error', summary: `${share} answer ${status} themselves: the application fails, not a gateway`, evidence };
-  }
-  return { hop: 'pod', cause: 'route.unexplained', summary: `${share} fail with ${error}`, evidence };
-}
-
 // ---------------------------------------------------------------- hops in front of the pods
 
-function controllerFailure(ctx: Context): Finding {
-  const { route, layers } = ctx;
-  const blocking = route.policies.filter((p) => !p.admitsController);
+function controllerEvidence(ctx: Context): string[] {
+  const { layers } = ctx;
   const inside = layers.pod.ok[0] ?? layers.service.ok[0];
-  const evidence = [...layers.controller.failed.map(describeResult), ...(inside ? [describeResult(inside)] : [])];
-  if (blocking.length > 0 && layers.pod.state === 'ok') {
-    const names = blocking.map((p) => `${p.namespace}/${p.name}`).join(', ');
-    return {
-      hop: 'network',
-      cause: 'network.blocked',
-      summary: `pods answer hopwatch but the controller cannot reach them: NetworkPolicy ${names} admits nothing from the controller`,
-      evidence: [...evidence, ...blocking.map((p) => `NetworkPolicy ${p.namespace}/${p.name} selects the backend pods and does not admit the controller's pods`)],
-    };
-  }
+  return [...layers.controller.failed.map(describeResult), ...(inside ? [describeResult(inside)] : [])];
+}
+
+/** Pods answer hopwatch while a NetworkPolicy admits nothing from the controller. */
+function blockedByPolicy(ctx: Context): Finding | null {
+  const blocking = ctx.route.policies.filter((p) => !p.admitsController);
+  if (blocking.length === 0 || ctx.layers.pod.state !== 'ok') return null;
+  const names = blocking.map((p) => `${p.namespace}/${p.name}`).join(', ');
+  return {
+    hop: 'network',
+    cause: 'network.blocked',
+    summary: `pods answer hopwatch but the controller cannot reach them: NetworkPolicy ${names} admits nothing from the controller`,
+    evidence: [...controllerEvidence(ctx), ...blocking.map((p) => `NetworkPolicy ${p.namespace}/${p.name} selects the backend pods and does not admit the controller's pods`)],
+  };
+}
+
+function controllerFailure(ctx: Context): Finding {
+  const { layers } = ctx;
+  const evidence = controllerEvidence(ctx);
   if (layers.controller.state === 'partial') {
     return {
       hop: 'controller',
@@ -201,11 +145,25 @@ function serviceFailure(ctx: Context): Finding {
 
 function edgeFailure(ctx: Context): Finding {
   const { layers } = ctx;
+  const generator = layers.edge.failed.find((r) => r.generator !== null)?.generator;
+  const page = generator ? ` (its own ${generator} error page)` : '';
   return {
     hop: 'edge',
     cause: 'edge.error',
-    summary: `the edge fails while every controller pod answers`,
+    summary: `the edge fails${page} while every controller pod answers`,
     evidence: [...layers.edge.failed.map(describeResult), ...layers.controller.ok.slice(0, 1).map(describeResult)],
+  };
+}
+
+/** A 5xx that is the app's own answer passed through (not a gateway's page) is the pods' failure, not the layer's. */
+function passedThrough(ctx: Context, layer: Layer): Finding | null {
+  const passed = layer.failed.filter((r) => r.generator === 'upstream' && r.status !== null && r.status >= 500);
+  if (passed.length === 0 || passed.length < layer.failed.length) return null;
+  return {
+    hop: 'pod',
+    cause: 'pod.app-error',
+    summary: `the ${passed[0]?.status ?? ''} at the ${passed[0]?.hop ?? ''} is the application's own answer passed through, not a gateway's error page`,
+    evidence: [...passed.map(describeResult), ...ctx.layers.pod.all.slice(0, 2).map(describeResult)],
   };
 }
 
@@ -223,6 +181,16 @@ function dnsFailure(ctx: Context): Finding | null {
 
 // ---------------------------------------------------------------- the walk
 
+/** The controller fails: a policy, the pods' answers (failing or hidden), the app's 5xx passed through, or the controller itself. */
+function behindController(ctx: Context): Finding {
+  const blocked = blockedByPolicy(ctx);
+  if (blocked) return blocked;
+  if (ctx.layers.pod.state === 'partial') return failingPodsCause(ctx);
+  const draining = ctx.layers.podOutOfRotation.failed.filter((r) => r.terminating === true);
+  const drain = draining.length > 0 ? rolloutDrain(ctx, draining) : null;
+  return drain ?? hiddenPodCause(ctx) ?? passedThrough(ctx, ctx.layers.controller) ?? controllerFailure(ctx);
+}
+
 /** Walks from the pods outward along the controller's chain; the first failing layer names the cause. */
 function explainFrontFailure(ctx: Context): Finding {
   const { route, layers } = ctx;
@@ -231,12 +199,12 @@ function explainFrontFailure(ctx: Context): Finding {
     if (dns) return dns;
   }
   if (layers.pod.state === 'absent' && route.service?.type !== 'ExternalName') return noReadyEndpoints(ctx);
-  if (layers.pod.state === 'failed') return failingPods(ctx);
+  if (layers.pod.state === 'failed') return failingPodsCause(ctx);
   const viaService = route.controller?.upstream === 'service' || route.service?.type === 'ExternalName';
   if (viaService && hasFailures(layers.service) && layers.pod.state !== 'partial') return serviceFailure(ctx);
-  if (hasFailures(layers.controller)) return controllerFailure(ctx);
-  if (layers.pod.state === 'partial') return failingPods(ctx);
-  if (hasFailures(layers.edge) && layers.controller.state === 'ok') return edgeFailure(ctx);
+  if (hasFailures(layers.controller)) return behindController(ctx);
+  if (layers.pod.state === 'partial') return failingPodsCause(ctx);
+  if (hasFailures(layers.edge) && layers.controller.state === 'ok') return passedThrough(ctx, layers.edge) ?? edgeFailure(ctx);
   return {
     hop: 'edge',
     cause: 'route.unexplained',
@@ -245,14 +213,14 @@ function explainFrontFailure(ctx: Context): Finding {
   };
 }
 
-/** The front works; finds the innermost hop that fails anyway. */
+/** The front works; finds the innermost hop that fails anyway, else a risk the measurements show. */
 function explainDegraded(ctx: Context): Finding | null {
   const { layers } = ctx;
-  if (hasFailures(layers.pod)) return failingPods(ctx);
+  if (hasFailures(layers.pod)) return failingPodsCause(ctx);
   if (hasFailures(layers.service)) return serviceFailure(ctx);
-  if (hasFailures(layers.controller)) return controllerFailure(ctx);
+  if (hasFailures(layers.controller)) return behindController(ctx);
   if (hasFailures(layers.edge)) return edgeFailure(ctx);
-  return dnsFailure(ctx);
+  return dnsFailure(ctx) ?? keepaliveRace(ctx);
 }
 
 function verdictOf(status: VerdictStatus, finding: Finding, front: Layer, others: Finding[]): Verdict {
@@ -261,12 +229,38 @@ function verdictOf(status: VerdictStatus, finding: Finding, front: Layer, others
   return { status, hop: finding.hop, cause: finding.cause, summary: finding.summary, evidence };
 }
 
+/** The other findings worth a line: DNS and a keep-alive race, unless they are the finding itself. */
+function alsoFindings(ctx: Context, finding: Finding): Finding[] {
+  return [dnsFailure(ctx), keepaliveRace(ctx)].filter((f): f is Finding => f !== null && f.cause !== finding.cause);
+}
+
+/** Facts of a round besides the hop results. */
+export interface RoundFacts {
+  /** What the extra diagnostic requests learned about the pods (src/probe/diagnose.ts). */
+  diagnoses?: readonly PodDiagnosis[];
+  /** When the round started (ms since epoch), for evidence. */
+  at?: number;
+}
+
+/** The round's context; pods that failed only because hopwatch spoke another protocol than the controller count as answering. */
+function contextOf(route: Route, results: HopResult[], facts: RoundFacts): Context {
+  const ctx: Context = { route, layers: layersOf(route, results), settings: controllerSettings(route), diagnoses: facts.diagnoses ?? [], at: facts.at ?? null };
+  if (!hopwatchSpokeOtherProtocol(ctx)) return ctx;
+  // The ClusterIP forwards to the same pods: its TLS or protocol failures are hopwatch's too.
+  const accept = (layer: Layer): Layer => {
+    const other = layer.failed.filter((r) => r.error === 'tls' || r.error === 'protocol');
+    const failed = layer.failed.filter((r) => !other.includes(r));
+    return { ...layer, ok: [...layer.ok, ...other], failed, state: failed.length === 0 ? 'ok' : layer.ok.length + other.length === 0 ? 'failed' : 'partial' };
+  };
+  return { ...ctx, layers: { ...ctx.layers, pod: accept(ctx.layers.pod), service: accept(ctx.layers.service) } };
+}
+
 /** Classifies one round of one route. */
-export function classify(route: Route, results: HopResult[]): Verdict {
+export function classify(route: Route, results: HopResult[], facts: RoundFacts = {}): Verdict {
   if (route.notProbeable !== null) {
     return { status: 'unknown', hop: null, cause: 'route.not-probeable', summary: route.notProbeable, evidence: [] };
   }
-  const ctx: Context = { route, layers: layersOf(route, results) };
+  const ctx = contextOf(route, results, facts);
   const config = configFinding(ctx);
   const front = ctx.layers.front;
   if (config?.cause === 'config.no-controller' && route.loadBalancer.length > 0 && front.state === 'absent') {
@@ -276,8 +270,7 @@ export function classify(route: Route, results: HopResult[]): Verdict {
   if (config && front.state !== 'ok') return verdictOf('failing', config, front, []);
   if (front.state === 'failed' || front.state === 'partial') {
     const finding = explainFrontFailure(ctx);
-    const extra = [dnsFailure(ctx)].filter((f): f is Finding => f !== null && f.cause !== finding.cause);
-    return verdictOf('failing', finding, front, extra);
+    return verdictOf('failing', finding, front, alsoFindings(ctx, finding));
   }
   if (front.state !== 'ok') {
     return {
@@ -289,6 +282,6 @@ export function classify(route: Route, results: HopResult[]): Verdict {
     };
   }
   const degraded = explainDegraded(ctx);
-  if (degraded) return verdictOf('degraded', degraded, front, []);
+  if (degraded) return verdictOf('degraded', degraded, front, alsoFindings(ctx, degraded));
   return { status: 'ok', hop: null, cause: 'ok', summary: `${routeName(route)} answers ${front.ok[0]?.status ?? ''} through every hop`, evidence: [] };
 }

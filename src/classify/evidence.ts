@@ -55,3 +55,14 @@ export function describeServicePort(route: Route): string {
   const name = port.name ? ` (${port.name})` : '';
   return `Service ${service.namespace}/${service.name} port ${port.port}${name} -> targetPort ${port.targetPort}`;
 }
+
+/** "20480 bytes (20.0 KiB)". */
+export function formatBytes(bytes: number): string {
+  return bytes < 1024 ? `${bytes} bytes` : `${bytes} bytes (${(bytes / 1024).toFixed(1)} KiB)`;
+}
+
+/** "ingress-nginx proxy-read-timeout: 2000 ms (configured)", "... : none (HAProxy default)". */
+export function describeSetting(controller: string, name: string, setting: { value: number | null; source: string }, unit: 'ms' | 'bytes'): string {
+  const value = setting.value === null ? 'none' : unit === 'ms' ? `${setting.value} ms` : formatBytes(setting.value);
+  return `${controller} ${name}: ${value} (${setting.source})`;
+}

@@ -5,6 +5,7 @@ import { VERSION } from '../version.js';
 import { EXIT_CANNOT_RUN } from './common.js';
 import { demoCommand } from './demo.js';
 import { probeCommand } from './probe.js';
+import { verifyCommand } from './verify.js';
 
 const program = new Command('hopwatch')
   .description('finds which hop of a Kubernetes Ingress path turns a 200 into a 502')
@@ -14,6 +15,7 @@ const program = new Command('hopwatch')
 
 program.addCommand(probeCommand());
 program.addCommand(demoCommand());
+program.addCommand(verifyCommand());
 // addCommand does not pass exitOverride down: usage errors of subcommands must map to exit 2 too.
 for (const command of program.commands) command.exitOverride();
 

@@ -131,6 +131,8 @@ describe('the example config', () => {
       edgeHttps: 'https://127.0.0.1:18443',
       pods: { namespace: 'ingress-nginx', selector: 'app.kubernetes.io/name=ingress-nginx,app.kubernetes.io/component=controller', httpPort: 80, httpsPort: 443 },
       upstream: 'endpoints',
+      // ingress-nginx's own defaults, written out.
+      settings: { connectTimeoutMs: 5000, readTimeoutMs: 60_000, proxyBufferBytes: 4096, upstreamKeepaliveTimeoutMs: 60_000 },
     });
     expect(config.schedule.overrides).toEqual([
       { match: { namespace: 'payments', ingress: 'checkout' }, schedule: { kind: 'interval', everyMs: 10_000 } },

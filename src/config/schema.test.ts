@@ -44,6 +44,24 @@ describe('validateConfig', () => {
   });
 });
 
+describe('controllers[].settings', () => {
+  test('parses durations and sizes; absent fields stay absent, absent block stays absent', () => {
+    const result = validateConfig(
+      { controllers: [{ ingressClass: 'nginx', settings: { readTimeoutMs: '2s', connectTimeoutMs: 1000, proxyBufferBytes: '8k', upstreamKeepaliveTimeoutMs: 0 } }, { ingressClass: 'haproxy', kind: 'haproxy' }] },
+      NOW,
+    );
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    expect(result.config.controllers[0]?.settings).toEqual({ readTimeoutMs: 2000, connectTimeoutMs: 1000, proxyBufferBytes: 8192, upstreamKeepaliveTimeoutMs: 0 });
+    expect(result.config.controllers[1]?.settings).toBeUndefined();
+    expect(result.config.controllers[1]?.upstream).toBe('endpoints');
+  });
+
+  test('a partial block keeps only what it sets', () => {
+    const result = validateConfig({ controllers: [{ ingressClass: 'nginx', settings: { readTimeoutMs: '90s' } }] }, NOW);
+    expect(result.ok && result.config.controllers[0]?.settings).toEqual({ readTimeoutMs: 90_000 });
+  });
+});
+
 describe('helpers', () => {
   test.each([
     [[], ''],

@@ -5,7 +5,8 @@
 
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import type { ControllerKind } from '../model.js';
+import { KNOWLEDGE } from '../classify/knowledge.js';
+import type { ControllerKind, ControllerSettingsOverrides } from '../model.js';
 import { LabelSelectorError, parseLabelSelector } from '../discovery/selectors.js';
 import type { Config, ControllerConfig, Schedule } from './types.js';
 import { DurationError, parseDuration } from './duration.js';
@@ -26,18 +27,13 @@ export type ValidationResult = { ok: true; config: Config } | { ok: false; probl
 export const CONTROLLER_KINDS: readonly ControllerKind[] = ['ingress-nginx', 'haproxy', 'traefik', 'contour', 'kong', 'generic'];
 
 /**
- * How each kind reaches backends unless told otherwise. The known controllers all send to
- * pod endpoints; an unknown (generic) one is assumed to go through the Service, as cloud
- * load-balancer controllers in instance/NodePort mode do.
+ * How each kind reaches backends unless told otherwise, from the controller knowledge table: the
+ * known controllers all send to pod endpoints; an unknown (generic) one is assumed to go through
+ * the Service, as cloud load-balancer controllers in instance/NodePort mode do.
  */
-export const DEFAULT_UPSTREAM: Readonly<Record<ControllerKind, ControllerConfig['upstream']>> = {
-  'ingress-nginx': 'endpoints',
-  traefik: 'endpoints',
-  contour: 'endpoints',
-  haproxy: 'endpoints',
-  kong: 'endpoints',
-  generic: 'service',
-};
+export const DEFAULT_UPSTREAM: Readonly<Record<ControllerKind, ControllerConfig['upstream']>> = Object.fromEntries(
+  CONTROLLER_KINDS.map((kind) => [kind, KNOWLEDGE[kind].upstream]),
+) as Record<ControllerKind, ControllerConfig['upstream']>;
 
 /** The default probe schedule text. */
 export const DEFAULT_SCHEDULE = '30s';
@@ -128,6 +124,22 @@ function milliseconds(min: number): Check<number> {
       }
     } else return bad(`expected milliseconds (an integer) or a duration like "5s", got ${describeValue(value)}`);
     return ms < min ? bad(`must be at least ${min}, got ${describeValue(value)}`) : ok(ms);
+  };
+}
+
+/** A size in bytes: an integer, or nginx-style "4k", "16K", "1m". */
+function byteSize(min: number): Check<number> {
+  return (value) => {
+    const expected = 'bytes (an integer) or a size like "4k" or "1m"';
+    let bytes: number | null = null;
+    if (typeof value === 'number' && Number.isSafeInteger(value)) bytes = value;
+    else if (typeof value === 'string') {
+      const match = /^(\d+)([kKmM]?)$/.exec(value.trim());
+      const unit = (match?.[2] ?? '').toLowerCase();
+      if (match !== null) bytes = Number(match[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 * 1024 : 1);
+    }
+    if (bytes === null) return bad(`expected ${expected}, got ${describeValue(value)}`);
+    return bytes < min ? bad(`must be at least ${min} bytes, got ${describeValue(value)}`) : ok(bytes);
   };
 }
 
@@ -302,7 +314,26 @@ function controllerSchema() {
     edgeHttps: leaf(nullable(httpUrl(['https'], true))).default(null),
     pods,
     upstream: leaf(oneOf(['endpoints', 'service'] as const)).optional(),
+    settings: controllerSettingsSchema().optional(),
   }).transform((c): ControllerConfig => ({ ...c, upstream: c.upstream ?? DEFAULT_UPSTREAM[c.kind] }));
+}
+
+/** Controller-wide settings that differ from the kind's defaults; each field optional. */
+function controllerSettingsSchema() {
+  return section({
+    connectTimeoutMs: leaf(milliseconds(1)).optional(),
+    readTimeoutMs: leaf(milliseconds(1)).optional(),
+    proxyBufferBytes: leaf(byteSize(1)).optional(),
+    upstreamKeepaliveTimeoutMs: leaf(milliseconds(0)).optional(),
+  }).transform((s): ControllerSettingsOverrides => {
+    // Only the fields given: an absent field keeps the kind's default.
+    const out: ControllerSettingsOverrides = {};
+    if (s.connectTimeoutMs !== undefined) out.connectTimeoutMs = s.connectTimeoutMs;
+    if (s.readTimeoutMs !== undefined) out.readTimeoutMs = s.readTimeoutMs;
+    if (s.proxyBufferBytes !== undefined) out.proxyBufferBytes = s.proxyBufferBytes;
+    if (s.upstreamKeepaliveTimeoutMs !== undefined) out.upstreamKeepaliveTimeoutMs = s.upstreamKeepaliveTimeoutMs;
+    return out;
+  });
 }
 
 /** The controllers list: at least one, each IngressClass at most once. */

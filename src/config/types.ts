@@ -1,7 +1,7 @@
 // The validated configuration every other module receives. Produced only by
 // src/config/load.ts (parse + default + validate once), then frozen.
 
-import type { ControllerKind } from '../model.js';
+import type { ControllerKind, ControllerSettingsOverrides } from '../model.js';
 
 /** A probe schedule: a fixed interval, or a node-cron expression (six fields allowed: seconds first). */
 export type Schedule = { kind: 'interval'; everyMs: number } | { kind: 'cron'; expression: string };
@@ -43,6 +43,8 @@ export interface ControllerConfig {
   };
   /** How the controller reaches backends: pod endpoints or the Service ClusterIP. */
   upstream: 'endpoints' | 'service';
+  /** Controller-wide settings that differ from the kind's defaults (timeouts, header buffer, upstream keep-alive); absent: the defaults. */
+  settings?: ControllerSettingsOverrides;
 }
 
 /** How each hop is probed. */

@@ -101,6 +101,13 @@ describe('controllerFacts', () => {
     });
   });
 
+  it('carries configured settings; none configured leaves the field out', () => {
+    if (!resolved) throw new Error('no controller resolved');
+    const tuned = controllerFacts({ ...resolved, config: config({ settings: { readTimeoutMs: 2000, upstreamKeepaliveTimeoutMs: 1000 } }) }, []);
+    expect(tuned.settings).toEqual({ readTimeoutMs: 2000, upstreamKeepaliveTimeoutMs: 1000 });
+    expect('settings' in controllerFacts(resolved, [])).toBe(false);
+  });
+
   it('edgeUrl', () => {
     expect(edgeUrl('https', '::1', 443)).toBe('https://[::1]:443');
   });

@@ -59,6 +59,8 @@ export function controllerFacts(controller: ResolvedController, loadBalancer: re
     httpPort: config.pods.httpPort,
     httpsPort: config.pods.httpsPort,
     pods: controller.pods.map(controllerPodFacts),
+    // Only when configured: absent means the kind's defaults (src/classify/knowledge.ts).
+    ...(config.settings === undefined ? {} : { settings: { ...config.settings } }),
   };
 }
 

@@ -348,11 +348,11 @@ function phasesOf(trace: Trace): Phases {
 }
 
 /** Exact header names kept in results (lowercase). */
-const KEPT_HEADERS = new Set(['server', 'via', 'content-type', 'location', 'x-cache', 'x-served-by', 'x-powered-by', 'cf-ray']);
+const KEPT_HEADERS = new Set(['server', 'via', 'content-type', 'location', 'x-cache', 'x-served-by', 'x-powered-by', 'cf-ray', 'keep-alive']);
 /** Header name prefixes kept in results. */
 const KEPT_PREFIXES = ['x-envoy-', 'x-kong-', 'x-amzn-'];
 /** First letters of every kept name: most headers are skipped without decoding their name. */
-const KEPT_FIRST = new Set([...'svclxSVCLX'].map((c) => c.charCodeAt(0)));
+const KEPT_FIRST = new Set([...'svclxkSVCLXK'].map((c) => c.charCodeAt(0)));
 /** "HTTP/1.1 200 " before the reason phrase, CRLF after it, and the CRLF ending the block. */
 const STATUS_LINE_FIXED = 13 + 2 + 2;
 

@@ -2,7 +2,7 @@
 // The daemon, `hopwatch probe`, `hopwatch verify` and the API all call these functions.
 
 import { classify } from '../classify/classify.js';
-import type { HopResult, PlannedHop, Route, RouteRound } from '../model.js';
+import type { HopResult, PlannedHop, PodDiagnosis, Route, RouteRound } from '../model.js';
 import { type PlanOptions, planHops } from './plan.js';
 
 /** Runs a task under the shared concurrency limit. */
@@ -23,6 +23,8 @@ export interface RoundDeps {
   now: () => number;
   /** Monotonic clock for durations (ms). */
   monotonic: () => number;
+  /** Extra requests about the route's pods after its hops were probed (src/probe/diagnose.ts); none when absent. */
+  diagnose?: (route: Route, hops: readonly HopResult[]) => Promise<PodDiagnosis[]>;
 }
 
 /** Probes one route's hops (all at once, under the shared limit) and classifies the results. */
@@ -31,7 +33,8 @@ export async function probeRoute(route: Route, deps: RoundDeps): Promise<RouteRo
   const start = deps.monotonic();
   const planned = planHops(route, deps.plan);
   const hops = await Promise.all(planned.map((hop) => deps.limiter.run(() => deps.probe(hop))));
-  return { route, startedAt, durationMs: deps.monotonic() - start, hops, verdict: classify(route, hops) };
+  const diagnoses = deps.diagnose && hops.length > 0 ? await deps.diagnose(route, hops) : [];
+  return { route, startedAt, durationMs: deps.monotonic() - start, hops, verdict: classify(route, hops, { diagnoses, at: startedAt }), diagnoses };
 }
 
 /** Probes every route concurrently; results keep the routes' order. */

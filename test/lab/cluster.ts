@@ -3,6 +3,7 @@
 // its readiness, readiness decides the EndpointSlice, the EndpointSlice decides the forwarder's
 // backends, and every Service gets its DNS name.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabAddresses } from './addresses.js';
 import { CONTROLLER_HTTP_PORT } from './addresses.js';
 import type { LabApiServer, LabObject } from './apiserver.js';
@@ -54,6 +55,58 @@ interface PodEntry {
   server: LabPod;
 }
 
+/** A Deployment of the lab and its revisions. */
+interface AppEntry {
+  /** The spec it was added with (replicas: of the current revision). */
+  spec: AppSpec;
+  /** Pod labels (without pod-template-hash). */
+  labels: Record<string, string>;
+  /** Current revision (1 when added). */
+  revision: number;
+  /** pod-template-hash of the current revision. */
+  hash: string;
+  /** Every revision's hash and replicas, oldest first. */
+  revisions: { revision: number; hash: string; replicas: number }[];
+}
+
+/** A new revision of an app's pods (a canary step): what `rollout` changes. */
+export interface RolloutOptions {
+  /** Pods of the new ReplicaSet; default the app's replicas. */
+  replicas?: number;
+  /** Fault of every new pod; default healthy (or slow when slowMs is given). */
+  fault?: PodFault;
+  /** Per-pod faults of the new pods by index, overriding `fault`. */
+  podFaults?: Record<number, PodFault>;
+  /** The new pods answer after this delay (a slower version): shorthand for fault { mode: 'slow', delayMs }. */
+  slowMs?: number;
+}
+
+/** How the old pods go away at the end of a rollout. */
+export interface FinishRolloutOptions {
+  /** Time between the old pods turning terminating (endpoints ready: false) and their removal; default 0. */
+  drainMs?: number;
+  /**
+   * When the old pods' servers stop: 'after-drain' (default; a preStop delay: the endpoint update goes
+   * first, so controllers stop sending before the app exits) or 'first' (no preStop: the app exits at
+   * once, while the EndpointSlice still lists it ready for endpointLagMs: the 502 burst of a drain).
+   */
+  serverStops?: 'after-drain' | 'first';
+  /** With serverStops 'first': how long the stopped pods stay listed as ready; default 0. */
+  endpointLagMs?: number;
+}
+
+/** A revision created by `rollout`. */
+export interface RolloutStep {
+  /** The new revision number (deployment.kubernetes.io/revision). */
+  revision: number;
+  /** Its pod-template-hash. */
+  templateHash: string;
+  /** The new ReplicaSet's name. */
+  replicaSet: string;
+  /** The new pods' names. */
+  pods: string[];
+}
+
 interface ServiceEntry {
   spec: ServiceSpec;
   clusterIP: string | null;
@@ -74,6 +127,7 @@ export class LabCluster {
   readonly #options: ClusterOptions;
   readonly #pods = new Map<string, PodEntry>();
   readonly #services = new Map<string, ServiceEntry>();
+  readonly #apps = new Map<string, AppEntry>();
   readonly #controllerPods: { name: string; ip: string }[] = [];
   #nextPod = 0;
   #nextService = 0;
@@ -150,12 +204,90 @@ export class LabCluster {
     this.#ensureNamespace(spec.namespace);
     const labels = spec.labels ?? { app: spec.name };
     const hash = shortHash(`${spec.namespace}/${spec.name}/1`);
-    this.#apply(deploymentObject(spec, labels, hash));
+    const entry: AppEntry = { spec, labels, revision: 1, hash, revisions: [{ revision: 1, hash, replicas: spec.replicas }] };
+    this.#apps.set(key(spec.namespace, spec.name), entry);
     this.#apply(replicaSetObject(spec, labels, hash, spec.replicas, 1));
     const started: Promise<void>[] = [];
     for (let i = 0; i < spec.replicas; i++) started.push(this.#addPod(spec, labels, hash, i));
     await Promise.all(started);
+    this.#applyDeployment(entry);
     this.#refreshServices(spec.namespace);
+  }
+
+  /**
+   * A canary step: a new ReplicaSet revision (new pod-template-hash, new pods on new IPs) while the
+   * old ReplicaSets' pods keep running; the EndpointSlice lists both, so the Service and nginx send
+   * traffic to both. The Deployment's revision annotation and status follow, as its controller does.
+   */
+  async rollout(namespace: string, app: string, options: RolloutOptions = {}): Promise<RolloutStep> {
+    const entry = this.#apps.get(key(namespace, app));
+    if (!entry) throw new Error(`no lab app ${namespace}/${app}`);
+    const revision = entry.revision + 1;
+    const hash = shortHash(`${namespace}/${app}/${revision}`);
+    const replicas = options.replicas ?? entry.spec.replicas;
+    const fault: PodFault = options.fault ?? (options.slowMs !== undefined ? { mode: 'slow', delayMs: options.slowMs } : { mode: 'healthy' });
+    const spec: AppSpec = { ...entry.spec, replicas, fault, podFaults: options.podFaults ?? {} };
+    Object.assign(entry, { spec, revision, hash });
+    entry.revisions.push({ revision, hash, replicas });
+    this.#apply(replicaSetObject(spec, entry.labels, hash, replicas, revision));
+    await Promise.all(Array.from({ length: replicas }, (_, i) => this.#addPod(spec, entry.labels, hash, i)));
+    this.#applyDeployment(entry);
+    this.#refreshServices(namespace);
+    await this.settle();
+    return { revision, templateHash: hash, replicaSet: `${app}-${hash}`, pods: Array.from({ length: replicas }, (_, i) => `${app}-${hash}-${i}`) };
+  }
+
+  /**
+   * Ends a rollout: the older revisions' pods turn terminating (deletionTimestamp; EndpointSlice
+   * ready: false, terminating: true), then after drainMs they are removed and their ReplicaSets
+   * scaled to 0. When their servers stop, relative to the endpoint update, is options.serverStops.
+   */
+  async finishRollout(namespace: string, app: string, options: FinishRolloutOptions = {}): Promise<string[]> {
+    const entry = this.#apps.get(key(namespace, app));
+    if (!entry) throw new Error(`no lab app ${namespace}/${app}`);
+    const old = [...this.#pods.values()].filter((p) => p.state.namespace === namespace && p.state.app === app && p.state.templateHash !== entry.hash);
+    if (options.serverStops === 'first') {
+      await Promise.all(old.map((p) => p.server.stop()));
+      if (options.endpointLagMs) await sleep(options.endpointLagMs);
+    }
+    for (const pod of old) {
+      pod.state.terminating = true;
+      this.#apply(podObject(pod.state));
+    }
+    this.#refreshServices(namespace);
+    await this.settle();
+    if (options.drainMs) await sleep(options.drainMs);
+    await Promise.all(old.map((p) => p.server.stop()));
+    for (const pod of old) {
+      this.#pods.delete(key(namespace, pod.state.name));
+      this.#options.api.delete({ apiVersion: 'v1', kind: 'Pod', namespace, name: pod.state.name });
+    }
+    for (const r of entry.revisions) {
+      if (r.hash !== entry.hash) this.#apply(replicaSetObject({ ...entry.spec, replicas: 0 }, entry.labels, r.hash, 0, r.revision));
+    }
+    this.#applyDeployment(entry);
+    this.#refreshServices(namespace);
+    await this.settle();
+    return old.map((p) => p.state.name);
+  }
+
+  /** The Deployment as its controller keeps it: the template of the current revision, its revision annotation, status counts. */
+  #applyDeployment(entry: AppEntry): void {
+    const { spec, labels, hash, revision } = entry;
+    const base = deploymentObject(spec, labels, hash);
+    const baseSpec = base['spec'] as Record<string, unknown>;
+    const applied = this.#apply({
+      ...base,
+      metadata: { ...base.metadata, annotations: { 'deployment.kubernetes.io/revision': String(revision) } },
+      // The template changes with each revision (as an image change would), so the generation moves.
+      spec: { ...baseSpec, template: { metadata: { labels, annotations: { 'lab.hopwatch.io/template': hash } } } },
+    });
+    const pods = [...this.#pods.values()].map((p) => p.state).filter((p) => p.namespace === spec.namespace && p.app === spec.name && !p.terminating);
+    const ready = pods.filter(isPodReady).length;
+    this.#options.api.patchStatus(
+      { apiVersion: 'apps/v1', kind: 'Deployment', namespace: spec.namespace, name: spec.name },
+      { observedGeneration: applied.metadata.generation ?? 1, replicas: pods.length, updatedReplicas: pods.filter((p) => p.templateHash === hash).length, readyReplicas: ready, availableReplicas: ready },
+    );
   }
 
   async #addPod(spec: AppSpec, labels: Record<string, string>, hash: string, index: number): Promise<void> {
@@ -204,6 +336,8 @@ export class LabCluster {
     await entry.server.setFault(fault);
     this.#apply(podObject(entry.state));
     this.#refreshServices(namespace);
+    const app = this.#apps.get(key(namespace, entry.state.app));
+    if (app) this.#applyDeployment(app);
   }
 
   /** Breaks or mends a Service's ClusterIP (its EndpointSlice stays as it is). */
@@ -270,6 +404,11 @@ export class LabCluster {
     const podsByIp = new Map<string, PolicyPod>();
     for (const { state } of this.#pods.values()) podsByIp.set(state.ip, { namespace: state.namespace, labels: state.labels, ip: state.ip, ports: { [state.portName]: state.port } });
     for (const c of this.#controllerPods) podsByIp.set(c.ip, { namespace: CONTROLLER_NAMESPACE, labels: CONTROLLER_LABELS, ip: c.ip, ports: {} });
+    // Pods other parts of the lab run (the HAProxy controller's), known by the IP of their Pod objects.
+    for (const p of api.list('v1', 'Pod')) {
+      const ip = (p['status'] as { podIP?: string } | undefined)?.podIP;
+      if (ip && !podsByIp.has(ip)) podsByIp.set(ip, { namespace: p.metadata.namespace ?? 'default', labels: p.metadata.labels ?? {}, ip, ports: {} });
+    }
     return { policies, namespaceLabels, podsByIp };
   }
 

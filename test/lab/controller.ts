@@ -1,21 +1,32 @@
-// The lab's ingress controller: one real nginx per controller pod, its config rendered from the API
-// server's Ingresses, Services and EndpointSlices (as ingress-nginx does), re-rendered and reloaded
-// whenever one of those changes.
+// The lab's ingress controllers: one real proxy per controller pod, its config rendered from the API
+// server's Ingresses, Services and EndpointSlices, re-rendered and reloaded whenever one of those
+// changes. Two flavours render the same objects for their own IngressClass: nginx the way
+// ingress-nginx does (nginx-config.ts), HAProxy the way the HAProxy Kubernetes Ingress Controller
+// does (haproxy-config.ts).
 
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { V1EndpointSlice, V1Ingress, V1Service } from '@kubernetes/client-node';
 import type { LabApiServer, LabEvent, LabObject } from './apiserver.js';
+import { type LabEdge, startEdge } from './edge.js';
+import { renderHaproxyConfig } from './haproxy-config.js';
+import { type HaproxyInstance, startHaproxy } from './haproxy.js';
 import { type NginxConfigInput, type ProxyTimeouts, renderNginxConfig } from './nginx-config.js';
 import { type NginxInstance, nginxWorkerUser, startNginx } from './nginx.js';
+import { deploymentObject, ingressClassObject, type KubeObject, namespaceObject, podObject, replicaSetObject, shortHash } from './objects.js';
+
+/** Which proxy a lab controller runs. */
+export type ControllerFlavour = 'nginx' | 'haproxy';
 
 /** How one controller replica misbehaves. */
 export type ControllerFault =
   | 'healthy'
-  /** The replica's nginx is stopped: its pod IP refuses. */
+  /** The replica's proxy is stopped: its pod IP refuses. */
   | 'down'
-  /** The replica's upstreams point at a port nothing listens on (a stale or broken config): 502 for every route. */
-  | 'bad-upstream';
+  /** The replica's upstreams point at a port nothing listens on (a stale or broken config): 502 (nginx) or 503 (HAProxy) for every route. */
+  | 'bad-upstream'
+  /** The replica keeps the config it has: object changes no longer reach it (a controller whose sync lags behind the EndpointSlices). */
+  | 'stale';
 
 /** One controller replica. */
 export interface ControllerReplica {
@@ -27,14 +38,18 @@ export interface ControllerReplica {
   port: number;
   /** Current fault. */
   fault: ControllerFault;
-  /** The running nginx, null while down. */
+  /** The running nginx (nginx flavour), null while down. */
   nginx: NginxInstance | null;
+  /** The running haproxy (haproxy flavour), null while down. */
+  haproxy: HaproxyInstance | null;
 }
 
 /** Options of the lab controller. */
 export interface LabControllerOptions {
   /** The lab's API server (objects are read in-process). */
   api: LabApiServer;
+  /** The proxy to run; default nginx. */
+  flavour?: ControllerFlavour;
   /** Replicas: name and IP of each controller pod. */
   replicas: { name: string; ip: string }[];
   /** HTTP port of every replica. */
@@ -45,9 +60,11 @@ export interface LabControllerOptions {
   isDefaultClass: boolean;
   /** Proxy timeouts (shortened in the lab). */
   timeouts: ProxyTimeouts;
-  /** The lab's DNS "ip:port", for ExternalName backends. */
+  /** How long idle upstream connections are kept for reuse (nginx keepalive_timeout, HAProxy pool-purge-delay); default the proxy's own. */
+  upstreamKeepaliveTimeoutMs?: number;
+  /** The lab's DNS "ip:port", for ExternalName backends (nginx). */
   resolver: string;
-  /** Directory for the nginx prefixes. */
+  /** Directory for the replicas' files. */
   dir: string;
 }
 
@@ -59,10 +76,17 @@ function breakUpstreams(slices: V1EndpointSlice[]): V1EndpointSlice[] {
   return slices.map((s) => ({ ...s, ports: (s.ports ?? []).map((p) => ({ ...p, port: DEAD_PORT })) }));
 }
 
-/** The ingress controller of the lab. */
+/** The running proxy of a replica, whichever flavour. */
+function proxyOf(replica: ControllerReplica): { reload(config: string): Promise<void>; stop(): Promise<void> } | null {
+  return replica.nginx ?? replica.haproxy;
+}
+
+/** An ingress controller of the lab. */
 export class LabController {
   /** The replicas, in index order. */
   readonly replicas: ControllerReplica[];
+  /** The proxy it runs. */
+  readonly flavour: ControllerFlavour;
   readonly #options: LabControllerOptions;
   #queue: Promise<void> = Promise.resolve();
   #dirty = false;
@@ -70,22 +94,43 @@ export class LabController {
 
   private constructor(options: LabControllerOptions) {
     this.#options = options;
-    this.replicas = options.replicas.map((r) => ({ ...r, port: options.port, fault: 'healthy', nginx: null }));
+    this.flavour = options.flavour ?? 'nginx';
+    this.replicas = options.replicas.map((r) => ({ ...r, port: options.port, fault: 'healthy', nginx: null, haproxy: null }));
   }
 
   /** Starts every replica with the current objects and follows changes. */
   static async start(options: LabControllerOptions): Promise<LabController> {
     const controller = new LabController(options);
-    await Promise.all(controller.replicas.map((r) => controller.#startReplica(r)));
+    try {
+      await Promise.all(controller.replicas.map((r) => controller.#startReplica(r)));
+    } catch (error) {
+      await controller.stop().catch(() => undefined);
+      throw error;
+    }
     controller.#unsubscribe = options.api.onEvent((event: LabEvent) => {
       if (RENDER_KINDS.has(event.object.kind)) controller.#schedule();
     });
     return controller;
   }
 
+  /** The upstream keep-alive window the replicas run with (ms), null for the proxy's default. */
+  get upstreamKeepaliveTimeoutMs(): number | null {
+    return this.#options.upstreamKeepaliveTimeoutMs ?? null;
+  }
+
+  /** The proxy timeouts the replicas run with. */
+  get timeouts(): ProxyTimeouts {
+    return this.#options.timeouts;
+  }
+
+  /** The IngressClass served. */
+  get ingressClass(): string {
+    return this.#options.ingressClass;
+  }
+
   #input(): NginxConfigInput {
     const { api, ingressClass, isDefaultClass } = this.#options;
-    // The lab stores plain JSON; the renderer reads the same fields client-node's types name.
+    // The lab stores plain JSON; the renderers read the same fields client-node's types name.
     const list = <T>(apiVersion: string, kind: string): T[] => api.list(apiVersion, kind) as LabObject[] as unknown as T[];
     return {
       ingresses: list<V1Ingress>('networking.k8s.io/v1', 'Ingress'),
@@ -99,17 +144,25 @@ export class LabController {
   #render(replica: ControllerReplica): string {
     const input = this.#input();
     const slices = replica.fault === 'bad-upstream' ? breakUpstreams(input.endpointSlices as V1EndpointSlice[]) : input.endpointSlices;
-    const dir = join(this.#options.dir, replica.name);
+    const { timeouts, upstreamKeepaliveTimeoutMs } = this.#options;
+    const listen = { address: replica.ip, port: replica.port };
+    if (this.flavour === 'haproxy') {
+      return renderHaproxyConfig(
+        { ...input, endpointSlices: slices },
+        { listen, timeouts, sourceAddress: replica.ip, ...(upstreamKeepaliveTimeoutMs === undefined ? {} : { poolPurgeDelayMs: upstreamKeepaliveTimeoutMs }) },
+      );
+    }
     return renderNginxConfig(
       { ...input, endpointSlices: slices },
       {
-        listen: { address: replica.ip, port: replica.port },
-        dir,
-        timeouts: this.#options.timeouts,
+        listen,
+        dir: join(this.#options.dir, replica.name),
+        timeouts,
         resolver: this.#options.resolver,
         workerUser: nginxWorkerUser(),
         workerShutdownTimeoutMs: 1000,
         sourceAddress: replica.ip,
+        ...(upstreamKeepaliveTimeoutMs === undefined ? {} : { upstreamKeepaliveTimeoutMs }),
       },
     );
   }
@@ -117,7 +170,9 @@ export class LabController {
   async #startReplica(replica: ControllerReplica): Promise<void> {
     const dir = join(this.#options.dir, replica.name);
     await mkdir(dir, { recursive: true });
-    replica.nginx = await startNginx({ name: replica.name, dir, config: this.#render(replica), listen: { address: replica.ip, port: replica.port } });
+    const listen = { address: replica.ip, port: replica.port };
+    if (this.flavour === 'haproxy') replica.haproxy = await startHaproxy({ name: replica.name, dir, config: this.#render(replica), listen });
+    else replica.nginx = await startNginx({ name: replica.name, dir, config: this.#render(replica), listen });
   }
 
   /** Coalesces bursts of changes into one render per replica. */
@@ -128,7 +183,7 @@ export class LabController {
       // Let the rest of a burst of synchronous writes land before rendering.
       await new Promise((resolve) => setTimeout(resolve, 10));
       this.#dirty = false;
-      await Promise.all(this.replicas.map((r) => (r.nginx ? r.nginx.reload(this.#render(r)) : undefined)));
+      await Promise.all(this.replicas.map((r) => (r.fault === 'stale' ? undefined : proxyOf(r)?.reload(this.#render(r)))));
     });
   }
 
@@ -147,21 +202,148 @@ export class LabController {
     if (!replica) throw new RangeError(`no controller replica ${index}`);
     await this.settle();
     replica.fault = fault;
+    const proxy = proxyOf(replica);
     if (fault === 'down') {
-      await replica.nginx?.stop();
+      await proxy?.stop();
       replica.nginx = null;
-    } else if (replica.nginx) {
-      await replica.nginx.reload(this.#render(replica));
+      replica.haproxy = null;
+    } else if (proxy) {
+      // A stale replica keeps what it serves now; any other fault takes the current objects.
+      if (fault !== 'stale') await proxy.reload(this.#render(replica));
     } else {
       await this.#startReplica(replica);
     }
   }
 
-  /** Stops every nginx. */
+  /** Stops every proxy. */
   async stop(): Promise<void> {
     this.#unsubscribe();
     await this.#queue.catch(() => undefined);
-    await Promise.all(this.replicas.map((r) => r.nginx?.stop()));
-    for (const r of this.replicas) r.nginx = null;
+    await Promise.all(this.replicas.map((r) => proxyOf(r)?.stop()));
+    for (const r of this.replicas) {
+      r.nginx = null;
+      r.haproxy = null;
+    }
   }
+}
+
+/** Where a second controller's pods live and what they are called. */
+export interface ControllerPodsSpec {
+  /** Namespace of the controller's pods. */
+  namespace: string;
+  /** Deployment name (pods are `<name>-<hash>-<i>`). */
+  name: string;
+  /** Labels of the pods. */
+  labels: Record<string, string>;
+  /** IngressClass and its spec.controller. */
+  ingressClass: { name: string; controller: string; isDefault: boolean };
+  /** The pod IPs, one per replica. */
+  ips: string[];
+  /** The container port. */
+  port: number;
+}
+
+/** The HAProxy controller's objects in the lab: namespace and labels as the HAProxy Kubernetes Ingress Controller's chart sets them. */
+export const HAPROXY_CONTROLLER = Object.freeze({
+  namespace: 'haproxy-controller',
+  name: 'haproxy-kubernetes-ingress',
+  labels: Object.freeze({ 'app.kubernetes.io/name': 'kubernetes-ingress', 'app.kubernetes.io/instance': 'haproxy-kubernetes-ingress' }),
+  controllerName: 'haproxy.org/ingress-controller/haproxy',
+});
+
+/**
+ * Writes the objects of a controller's pods to the API server (Namespace, IngressClass, Deployment,
+ * ReplicaSet, Pods), so discovery finds them as it finds ingress-nginx's; returns the pods' names and IPs.
+ */
+export function applyControllerObjects(api: LabApiServer, spec: ControllerPodsSpec): { name: string; ip: string }[] {
+  const apply = (object: KubeObject): void => void api.apply(object as LabObject);
+  if (!api.get({ apiVersion: 'v1', kind: 'Namespace', name: spec.namespace })) apply(namespaceObject(spec.namespace));
+  apply(ingressClassObject(spec.ingressClass.name, spec.ingressClass.isDefault, spec.ingressClass.controller));
+  const app = { namespace: spec.namespace, name: spec.name, replicas: spec.ips.length, labels: spec.labels, containerPort: spec.port };
+  const hash = shortHash(`${spec.namespace}/${spec.name}/1`);
+  apply(deploymentObject(app, spec.labels, hash));
+  apply(replicaSetObject(app, spec.labels, hash, spec.ips.length, 1));
+  return spec.ips.map((ip, i) => {
+    const name = `${spec.name}-${hash}-${i}`;
+    apply(
+      podObject({
+        namespace: spec.namespace, name, app: spec.name, ip, port: spec.port, portName: 'http', labels: spec.labels,
+        fault: { mode: 'healthy' }, templateHash: hash, readinessProbe: false, restarts: 0, terminating: false,
+      }),
+    );
+    return { name, ip };
+  });
+}
+
+/** The lab's HAProxy controller with the edge in front of its pods. */
+export interface LabHaproxy {
+  /** The controller (replicas, faults). */
+  readonly controller: LabController;
+  /** Its edge (faults). */
+  readonly edge: LabEdge;
+  /** The address users of class "haproxy" hit, e.g. http://127.7.0.80:18081. */
+  readonly edgeUrl: string;
+  /** hopwatch's controllers[] entry for it (settings as the lab runs it). */
+  hopwatchController(): Record<string, unknown>;
+  /** Resolves once every change seen so far is live. */
+  settle(): Promise<void>;
+  /** Stops the edge and every haproxy. */
+  stop(): Promise<void>;
+}
+
+/** What startLabHaproxy needs. */
+export interface LabHaproxyOptions {
+  /** The lab's API server. */
+  api: LabApiServer;
+  /** IPs of the controller pods, one per replica. */
+  ips: string[];
+  /** HTTP port of the pods. */
+  port: number;
+  /** The edge's IP and port. */
+  edge: { ip: string; port: number };
+  /** Proxy timeouts. */
+  timeouts: ProxyTimeouts;
+  /** Idle upstream connections kept this long (pool-purge-delay). */
+  upstreamKeepaliveTimeoutMs: number;
+  /** Directory for the replicas' files. */
+  dir: string;
+}
+
+/** Starts an HAProxy controller serving IngressClass "haproxy" and an edge in front of it. */
+export async function startLabHaproxy(options: LabHaproxyOptions): Promise<LabHaproxy> {
+  const { api, port, timeouts, upstreamKeepaliveTimeoutMs } = options;
+  const spec = HAPROXY_CONTROLLER;
+  const replicas = applyControllerObjects(api, {
+    namespace: spec.namespace, name: spec.name, labels: { ...spec.labels }, port, ips: options.ips,
+    ingressClass: { name: 'haproxy', controller: spec.controllerName, isDefault: false },
+  });
+  const controller = await LabController.start({
+    api, flavour: 'haproxy', replicas, port, ingressClass: 'haproxy', isDefaultClass: false, timeouts, upstreamKeepaliveTimeoutMs, resolver: '', dir: options.dir,
+  });
+  let edge: LabEdge;
+  try {
+    edge = await startEdge({ ip: options.edge.ip, port: options.edge.port, backends: replicas.map((r) => ({ ip: r.ip, port })) });
+  } catch (error) {
+    await controller.stop();
+    throw error;
+  }
+  const edgeUrl = `http://${edge.ip}:${edge.port}`;
+  return {
+    controller,
+    edge,
+    edgeUrl,
+    hopwatchController: () => ({
+      ingressClass: 'haproxy',
+      kind: 'haproxy',
+      edge: edgeUrl,
+      pods: { namespace: spec.namespace, selector: Object.entries(spec.labels).map(([k, v]) => `${k}=${v}`).join(','), httpPort: port, httpsPort: port + 363 },
+      upstream: 'endpoints',
+      settings: { connectTimeoutMs: timeouts.connectMs, readTimeoutMs: timeouts.readMs, upstreamKeepaliveTimeoutMs },
+    }),
+    settle: () => controller.settle(),
+    stop: async () => {
+      await edge.stop();
+      await controller.stop();
+    },
+  };
 }

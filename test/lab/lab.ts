@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { API_PORT, candidateBlocks, CONTROLLER_HTTP_PORT, DNS_PORT, EDGE_HTTP_PORT, LabAddresses } from './addresses.js';
 import { type LabApiServer, type LabObject, LabApiServer as ApiServer } from './apiserver.js';
-import { LabCluster } from './cluster.js';
-import { type ControllerFault, LabController } from './controller.js';
+import { type FinishRolloutOptions, LabCluster, type RolloutOptions, type RolloutStep } from './cluster.js';
+import { type ControllerFault, LabController, type LabHaproxy, startLabHaproxy } from './controller.js';
 import { type LabDns, startDns } from './dns.js';
 import { type LabEdge, startEdge } from './edge.js';
 import { writeKubeconfig } from './kubeconfig.js';
@@ -19,6 +19,14 @@ import type { AppSpec, IngressSpec, LabSpec, NetworkPolicySpec, PodFault, Servic
 
 /** The lab's shortened proxy timeouts (ingress-nginx's defaults are 5 s / 60 s / 60 s). */
 export const LAB_TIMEOUTS: Readonly<ProxyTimeouts> = Object.freeze({ connectMs: 1000, readMs: 2000, sendMs: 2000 });
+/**
+ * How long the lab's controllers keep idle upstream connections (ingress-nginx's default is 60 s): above
+ * the ~1.1 s a lab pod in keepalive mode really idles (Node 20 adds 1 s to keepAliveTimeout), below
+ * the ~5-6 s of a healthy one, and short enough that measuring it stays cheap.
+ */
+export const LAB_UPSTREAM_KEEPALIVE_MS = 2000;
+/** The HAProxy controller's edge port (beside the nginx edge on the same IP). */
+export const HAPROXY_EDGE_PORT = EDGE_HTTP_PORT + 1;
 
 /** The kubeconfig context of every lab. */
 export const LAB_CONTEXT = 'hopwatch-lab';
@@ -29,6 +37,8 @@ export interface LabOptions {
   timeouts?: Partial<ProxyTimeouts>;
   /** Per-hop deadline hopwatch's generated config uses; default 5000 (above nginx's retries across two pods). */
   probeTimeoutMs?: number;
+  /** Also run HAProxy as a second controller for IngressClass "haproxy" (pods 127.B.3.129+, edge port 18081); default off. */
+  haproxy?: boolean | { replicas?: number };
 }
 
 /** A running lab. */
@@ -55,6 +65,8 @@ export interface Lab {
   readonly timeouts: ProxyTimeouts;
   /** Pods, Services and their objects. */
   readonly cluster: LabCluster;
+  /** The HAProxy controller and its edge, null unless started with options.haproxy. */
+  readonly haproxy: LabHaproxy | null;
   /** Adds a Deployment of pods. */
   addApp(spec: AppSpec): Promise<void>;
   /** Adds a Service (with its forwarder, EndpointSlice and DNS record). */
@@ -73,6 +85,10 @@ export interface Lab {
   setServiceDown(namespace: string, name: string, down: boolean): Promise<void>;
   /** Stages a fault on one controller replica. */
   setControllerFault(index: number, fault: ControllerFault): Promise<void>;
+  /** A canary step: a new ReplicaSet revision of an app beside the old one (both get traffic); resolves once nginx has it. */
+  rollout(namespace: string, app: string, options?: RolloutOptions): Promise<RolloutStep>;
+  /** Ends a rollout: the old revisions' pods turn terminating, then go; returns their names. */
+  finishRollout(namespace: string, app: string, options?: FinishRolloutOptions): Promise<string[]>;
   /** Resolves once nginx and DNS reflect every change made so far. */
   settle(): Promise<void>;
   /** hopwatch's configuration for this lab, as YAML. */
@@ -99,6 +115,7 @@ async function claimBlock(): Promise<{ addresses: LabAddresses; api: LabApiServe
 class RunningLab implements Lab {
   readonly edgeUrl: string;
   readonly dnsServer: string;
+  haproxy: LabHaproxy | null = null;
 
   constructor(
     readonly addresses: LabAddresses,
@@ -152,9 +169,22 @@ class RunningLab implements Lab {
     return this.controller.setFault(index, fault);
   }
 
+  async rollout(namespace: string, app: string, options?: RolloutOptions): Promise<RolloutStep> {
+    const step = await this.cluster.rollout(namespace, app, options);
+    await this.settle();
+    return step;
+  }
+
+  async finishRollout(namespace: string, app: string, options?: FinishRolloutOptions): Promise<string[]> {
+    const removed = await this.cluster.finishRollout(namespace, app, options);
+    await this.settle();
+    return removed;
+  }
+
   async settle(): Promise<void> {
     await this.cluster.settle();
     await this.controller.settle();
+    await this.haproxy?.settle();
   }
 
   hopwatchConfig(): string {
@@ -172,7 +202,9 @@ class RunningLab implements Lab {
             httpsPort: CONTROLLER_HTTP_PORT + 363,
           },
           upstream: 'endpoints',
+          settings: { connectTimeoutMs: this.timeouts.connectMs, readTimeoutMs: this.timeouts.readMs, upstreamKeepaliveTimeoutMs: LAB_UPSTREAM_KEEPALIVE_MS },
         },
+        ...(this.haproxy ? [this.haproxy.hopwatchController()] : []),
       ],
       probe: { timeoutMs: this.probeTimeoutMs, concurrency: 64 },
     });
@@ -187,11 +219,12 @@ class RunningLab implements Lab {
       `  controllers  ${this.controller.replicas.map((r) => `${r.name} ${r.ip}:${r.port}`).join(', ')} (nginx)`,
       `  DNS          ${this.dnsServer}`,
       `  nginx timeouts: connect ${t.connectMs} ms, read ${t.readMs} ms, send ${t.sendMs} ms (ingress-nginx defaults: 5 s, 60 s, 60 s)`,
+      ...(this.haproxy ? [`  haproxy      ${this.haproxy.controller.replicas.map((r) => `${r.name} ${r.ip}:${r.port}`).join(', ')}, edge ${this.haproxy.edgeUrl} (class haproxy)`] : []),
     ].join('\n');
   }
 
   async stop(): Promise<void> {
-    const steps = [() => this.edge.stop(), () => this.controller.stop(), () => this.dns.stop(), () => this.cluster.stop(), () => this.api.stop()];
+    const steps = [async () => this.haproxy?.stop(), () => this.edge.stop(), () => this.controller.stop(), () => this.dns.stop(), () => this.cluster.stop(), () => this.api.stop()];
     const errors: unknown[] = [];
     // Stop everything even when one part fails, so no process is left behind.
     for (const step of steps) await step().catch((error: unknown) => errors.push(error));
@@ -219,13 +252,18 @@ export async function startLab(spec: LabSpec = {}, options: LabOptions = {}): Pr
       ingressClass: cluster.ingressClass,
       isDefaultClass: cluster.isDefaultClass,
       timeouts,
+      upstreamKeepaliveTimeoutMs: LAB_UPSTREAM_KEEPALIVE_MS,
       resolver: dns.server,
       dir: join(dir, 'nginx'),
     });
     stops.unshift(() => controller.stop());
     const backends = controller.replicas.map((r) => ({ ip: r.ip, port: r.port }));
     const edge = await startEdge({ ip: addresses.edge, port: EDGE_HTTP_PORT, backends });
+    stops.unshift(() => edge.stop());
+    const haproxy = options.haproxy ? await startHaproxyFor(options.haproxy, api, addresses, timeouts, join(dir, 'haproxy')) : null;
+    if (haproxy) stops.unshift(() => haproxy.stop());
     const lab = new RunningLab(addresses, dir, api, kubeconfigPath, edge, controller, dns, cluster, timeouts, options.probeTimeoutMs ?? 5000);
+    lab.haproxy = haproxy;
     await lab.settle();
     return lab;
   } catch (error) {
@@ -234,5 +272,15 @@ export async function startLab(spec: LabSpec = {}, options: LabOptions = {}): Pr
   }
 }
 
+/** Starts the HAProxy controller on the pod IPs 127.B.3.129 and up. */
+function startHaproxyFor(option: true | { replicas?: number }, api: LabApiServer, addresses: LabAddresses, timeouts: ProxyTimeouts, dir: string): Promise<LabHaproxy> {
+  const replicas = option === true ? 2 : (option.replicas ?? 2);
+  const ips = Array.from({ length: replicas }, (_, i) => addresses.controller(128 + i));
+  const edge = { ip: addresses.edge, port: HAPROXY_EDGE_PORT };
+  return startLabHaproxy({ api, ips, port: CONTROLLER_HTTP_PORT, edge, timeouts, upstreamKeepaliveTimeoutMs: LAB_UPSTREAM_KEEPALIVE_MS, dir });
+}
+
 /** Re-exported for tests that stage raw objects. */
 export type { LabObject };
+/** Re-exported for tests that stage rollouts. */
+export type { FinishRolloutOptions, RolloutOptions, RolloutStep };

@@ -154,6 +154,8 @@ export interface NginxConfigOptions {
   workerShutdownTimeoutMs?: number;
   /** DNS server "ip:port" for ExternalName backends; null (default): ExternalName backends answer 503. */
   resolver?: string | null;
+  /** The upstream blocks' keepalive_timeout in ms (ingress-nginx upstream-keepalive-timeout); default 60000. */
+  upstreamKeepaliveTimeoutMs?: number;
   /**
    * The controller pod's own IP: upstream connections leave from it (`proxy_bind`), as a real
    * controller's do from its pod IP, so the pods' NetworkPolicy sees the controller. Default none.
@@ -595,7 +597,7 @@ export function renderPlan(plan: NginxPlan, options: NginxConfigOptions): string
     'http {',
     ...indent(renderHttpSettings(options)),
     ...indent(plan.skipped.map((line) => `# skipped: ${line.replace(/[\r\n]/g, ' ')}`)),
-    ...indent(plan.upstreams.flatMap(renderUpstream)),
+    ...indent(plan.upstreams.flatMap((upstream) => renderUpstream(upstream, options))),
     ...indent(plan.servers.flatMap((server) => renderServer(server, options))),
     '}',
   ];
@@ -708,14 +710,14 @@ function renderMaps(): string[] {
   ];
 }
 
-function renderUpstream(upstream: PlannedUpstream): string[] {
+function renderUpstream(upstream: PlannedUpstream, options: NginxConfigOptions): string[] {
   return [
     `upstream ${upstream.name} {`,
     // The Lua balancer never marks a peer down; max_fails=0 keeps nginx from doing it either.
     ...upstream.servers.map((server) => `    server ${server} max_fails=0;`),
     '    keepalive 320;',
     '    keepalive_time 1h;',
-    '    keepalive_timeout 60s;',
+    `    keepalive_timeout ${duration(options.upstreamKeepaliveTimeoutMs ?? 60_000)};`,
     '    keepalive_requests 10000;',
     '}',
   ];

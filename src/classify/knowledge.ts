@@ -1,0 +1,436 @@
+// Pure: controller knowledge as data. One entry per controller kind says how it reaches backends,
+// its default timeouts, the largest upstream header block it accepts, how long it keeps idle
+// upstream connections, what it retries, and which Ingress annotations change those per route.
+// controllerSettings() joins an entry with the configured overrides (config controllers[].settings)
+// and the route's annotations; the classifier reads only that. Adding a controller type is one
+// entry in KNOWLEDGE (its Record type makes a missing kind a compile error).
+//
+// Where each default comes from:
+// - ingress-nginx: internal/ingress/controller/config/config.go NewDefault: ProxyConnectTimeout 5,
+//   ProxyReadTimeout 60 (seconds), ProxyBufferSize "4k", ProxyNextUpstream "error timeout" with
+//   ProxyNextUpstreamTries 3, UpstreamKeepaliveTimeout 60, RetryNonIdempotent false; it proxies to
+//   the EndpointSlice addresses unless nginx.ingress.kubernetes.io/service-upstream is "true".
+//   Annotations (docs "Annotations"): proxy-connect-timeout, proxy-read-timeout (whole seconds),
+//   proxy-buffer-size, backend-protocol (HTTP, HTTPS, GRPC, GRPCS, AUTO_HTTP, FCGI). nginx passes a
+//   request that failed on a reused keep-alive connection to the next peer only when it is
+//   idempotent (proxy_next_upstream non_idempotent is off since nginx 1.9.13): a POST gets the 502.
+// - HAProxy Kubernetes Ingress Controller: pkg/haproxy/env/defaults.go SetDefaults: timeout connect
+//   5s, timeout server 50s, timeout http-keep-alive 1m; servers are the endpoints. HAProxy 2.6
+//   configuration.txt: responses must fit tune.bufsize (16384) less tune.maxrewrite (1024), else 502;
+//   pool-purge-delay 5s (every interval half of the idle server connections are closed); http-reuse
+//   safe (a session's first request never rides a reused connection); retries 3 with retry-on
+//   conn-failure only (a request that got no answer on a reused connection is not retried).
+//   Annotations: haproxy.org/timeout-server, haproxy.org/server-ssl, haproxy.org/server-proto.
+// - Traefik: ForwardingTimeouts.SetDefaults (pkg/config/static): dialTimeout 30s, idleConnTimeout
+//   90s, responseHeaderTimeout 0 (no limit); Go's http.Transport accepts 10 MiB of response headers
+//   and retries idempotent requests that fail on a reused connection; nothing else is retried without
+//   the Retry middleware. It proxies to endpoints unless traefik.ingress.kubernetes.io/service.nativelb.
+//   traefik.ingress.kubernetes.io/service.serversscheme (https, h2c) sets the backend protocol.
+// - Contour (Envoy): pkg/config/parameters.go Defaults: connect-timeout 2s; Envoy's route timeout of
+//   15s is Contour's response timeout unless projectcontour.io/response-timeout says otherwise;
+//   Envoy's upstream idle_timeout is 1h and max_response_headers_kb 60; no retry policy by default.
+//   projectcontour.io/upstream-protocol.{h2c,h2,tls} name the Service ports spoken that way, and
+//   Contour reads the Service port's appProtocol (kubernetes.io/h2c, ...).
+// - Kong: kong/templates/kong_defaults.lua upstream_keepalive_idle_timeout 60; Kong Service defaults
+//   connect_timeout / read_timeout 60000 ms and retries 5; nginx_kong.lua leaves proxy_buffer_size at
+//   nginx's default of one memory page (4 KiB on x86-64). Annotations konghq.com/connect-timeout,
+//   konghq.com/read-timeout (ms), konghq.com/protocol; ingress.kubernetes.io/service-upstream.
+
+import type { ControllerKind, Route } from '../model.js';
+
+/** What a controller speaks to backend pods. */
+export type BackendProtocol = 'http' | 'https' | 'h2c' | 'h2' | 'grpc' | 'grpcs';
+
+/** An annotation and how its value reads: a number, null for "no limit", undefined when it does not parse. */
+interface NumberAnnotation {
+  key: string;
+  parse: (value: string) => number | null | undefined;
+}
+
+/** Which annotations of an Ingress change a setting, and how their values read. */
+interface AnnotationKeys {
+  /** Connect timeout annotation and its unit. */
+  connectTimeout?: NumberAnnotation;
+  /** Read (response header) timeout annotation and its unit. */
+  readTimeout?: NumberAnnotation;
+  /** Header buffer size annotation. */
+  proxyBuffer?: NumberAnnotation;
+  /** Backend protocol annotations, each read by its own function (null: says nothing). */
+  backendProtocol?: { key: string; parse: (value: string, route: Route) => BackendProtocol | null }[];
+}
+
+/** How a controller retries a failed upstream request. */
+export interface RetryBehaviour {
+  /** One line for evidence. */
+  summary: string;
+  /** True when a request that failed on a reused idle connection is retried (idempotent ones only, at best). */
+  retriesReusedIdempotent: boolean;
+  /** True when non-idempotent requests (POST) are retried too. */
+  retriesNonIdempotent: boolean;
+}
+
+/** Everything hopwatch knows about one kind of controller. */
+export interface ControllerKnowledge {
+  /** Name for humans. */
+  name: string;
+  /** How it reaches backends unless told otherwise. */
+  upstream: 'endpoints' | 'service';
+  /** Default upstream connect timeout, null when unknown or none. */
+  connectTimeoutMs: number | null;
+  /** Default wait for the upstream's response headers, null when none (or unknown). */
+  readTimeoutMs: number | null;
+  /** Default largest upstream response header block, null when unknown. */
+  proxyBufferBytes: number | null;
+  /** Default idle time of reused upstream connections; 0: no reuse; null when unknown. */
+  upstreamKeepaliveTimeoutMs: number | null;
+  /** What it speaks to pods unless told otherwise. */
+  backendProtocol: BackendProtocol;
+  /** Whether it reads the Service port's appProtocol to choose the backend protocol. */
+  readsAppProtocol: boolean;
+  /** Retry behaviour. */
+  retries: RetryBehaviour;
+  /** Names of the settings in its own configuration, for evidence ("proxy-read-timeout"). */
+  names: { connectTimeout: string; readTimeout: string; proxyBuffer: string; keepalive: string };
+  /** Per-route annotations. */
+  annotations: AnnotationKeys;
+}
+
+/** The controller knowledge table. */
+export const KNOWLEDGE: Readonly<Record<ControllerKind, ControllerKnowledge>> = {
+  'ingress-nginx': {
+    name: 'ingress-nginx',
+    upstream: 'endpoints',
+    connectTimeoutMs: 5000,
+    readTimeoutMs: 60_000,
+    proxyBufferBytes: 4096,
+    upstreamKeepaliveTimeoutMs: 60_000,
+    backendProtocol: 'http',
+    readsAppProtocol: false,
+    retries: {
+      summary: 'retries errors and timeouts on the next pod (3 tries), never a non-idempotent request such as POST',
+      retriesReusedIdempotent: true,
+      retriesNonIdempotent: false,
+    },
+    names: { connectTimeout: 'proxy-connect-timeout', readTimeout: 'proxy-read-timeout', proxyBuffer: 'proxy-buffer-size', keepalive: 'upstream-keepalive-timeout' },
+    annotations: {
+      connectTimeout: { key: 'nginx.ingress.kubernetes.io/proxy-connect-timeout', parse: wholeSeconds },
+      readTimeout: { key: 'nginx.ingress.kubernetes.io/proxy-read-timeout', parse: wholeSeconds },
+      proxyBuffer: { key: 'nginx.ingress.kubernetes.io/proxy-buffer-size', parse: nginxSize },
+      backendProtocol: [{ key: 'nginx.ingress.kubernetes.io/backend-protocol', parse: nginxProtocol }],
+    },
+  },
+  haproxy: {
+    name: 'HAProxy',
+    upstream: 'endpoints',
+    connectTimeoutMs: 5000,
+    readTimeoutMs: 50_000,
+    proxyBufferBytes: 16_384 - 1024,
+    upstreamKeepaliveTimeoutMs: 5000,
+    backendProtocol: 'http',
+    readsAppProtocol: false,
+    retries: {
+      summary: 'retries only connection failures (retry-on conn-failure); a session\'s first request never reuses an idle connection (http-reuse safe)',
+      retriesReusedIdempotent: false,
+      retriesNonIdempotent: false,
+    },
+    names: { connectTimeout: 'timeout connect', readTimeout: 'timeout server', proxyBuffer: 'tune.bufsize - tune.maxrewrite', keepalive: 'pool-purge-delay' },
+    annotations: {
+      readTimeout: { key: 'haproxy.org/timeout-server', parse: haproxyTime },
+      backendProtocol: [
+        { key: 'haproxy.org/server-ssl', parse: (v) => (v.trim() === 'true' ? 'https' : null) },
+        { key: 'haproxy.org/server-proto', parse: (v, route) => (v.trim() === 'h2' ? (route.annotations['haproxy.org/server-ssl'] === 'true' ? 'h2' : 'h2c') : null) },
+      ],
+    },
+  },
+  traefik: {
+    name: 'Traefik',
+    upstream: 'endpoints',
+    connectTimeoutMs: 30_000,
+    readTimeoutMs: null,
+    proxyBufferBytes: 10 * 1024 * 1024,
+    upstreamKeepaliveTimeoutMs: 90_000,
+    backendProtocol: 'http',
+    readsAppProtocol: false,
+    retries: {
+      summary: 'retries an idempotent request that failed on a reused connection (Go transport); nothing else without the Retry middleware',
+      retriesReusedIdempotent: true,
+      retriesNonIdempotent: false,
+    },
+    names: { connectTimeout: 'forwardingTimeouts.dialTimeout', readTimeout: 'forwardingTimeouts.responseHeaderTimeout', proxyBuffer: 'MaxResponseHeaderBytes', keepalive: 'forwardingTimeouts.idleConnTimeout' },
+    annotations: {
+      backendProtocol: [{ key: 'traefik.ingress.kubernetes.io/service.serversscheme', parse: traefikScheme }],
+    },
+  },
+  contour: {
+    name: 'Contour (Envoy)',
+    upstream: 'endpoints',
+    connectTimeoutMs: 2000,
+    readTimeoutMs: 15_000,
+    proxyBufferBytes: 60 * 1024,
+    upstreamKeepaliveTimeoutMs: 3_600_000,
+    backendProtocol: 'http',
+    readsAppProtocol: true,
+    retries: { summary: 'no retries unless a retry policy is set', retriesReusedIdempotent: false, retriesNonIdempotent: false },
+    names: { connectTimeout: 'timeouts.connect-timeout', readTimeout: 'response timeout', proxyBuffer: 'max_response_headers_kb', keepalive: 'upstream idle_timeout' },
+    annotations: {
+      readTimeout: { key: 'projectcontour.io/response-timeout', parse: goDuration },
+      backendProtocol: [
+        { key: 'projectcontour.io/upstream-protocol.h2c', parse: (v, route) => (namesServicePort(v, route) ? 'h2c' : null) },
+        { key: 'projectcontour.io/upstream-protocol.h2', parse: (v, route) => (namesServicePort(v, route) ? 'h2' : null) },
+        { key: 'projectcontour.io/upstream-protocol.tls', parse: (v, route) => (namesServicePort(v, route) ? 'https' : null) },
+      ],
+    },
+  },
+  kong: {
+    name: 'Kong',
+    upstream: 'endpoints',
+    connectTimeoutMs: 60_000,
+    readTimeoutMs: 60_000,
+    proxyBufferBytes: 4096,
+    upstreamKeepaliveTimeoutMs: 60_000,
+    backendProtocol: 'http',
+    readsAppProtocol: false,
+    retries: { summary: 'retries failed connections and timeouts up to 5 times (Service retries)', retriesReusedIdempotent: true, retriesNonIdempotent: false },
+    names: { connectTimeout: 'connect_timeout', readTimeout: 'read_timeout', proxyBuffer: 'proxy_buffer_size', keepalive: 'upstream_keepalive_idle_timeout' },
+    annotations: {
+      connectTimeout: { key: 'konghq.com/connect-timeout', parse: wholeMilliseconds },
+      readTimeout: { key: 'konghq.com/read-timeout', parse: wholeMilliseconds },
+      backendProtocol: [{ key: 'konghq.com/protocol', parse: kongProtocol }],
+    },
+  },
+  generic: {
+    name: 'the ingress controller',
+    upstream: 'service',
+    connectTimeoutMs: null,
+    readTimeoutMs: null,
+    proxyBufferBytes: null,
+    upstreamKeepaliveTimeoutMs: null,
+    backendProtocol: 'http',
+    readsAppProtocol: false,
+    retries: { summary: 'retry behaviour unknown', retriesReusedIdempotent: false, retriesNonIdempotent: false },
+    names: { connectTimeout: 'connect timeout', readTimeout: 'read timeout', proxyBuffer: 'header buffer', keepalive: 'upstream keep-alive timeout' },
+    annotations: {},
+  },
+};
+
+/** One effective setting and where its value comes from (for evidence). */
+export interface Setting<T> {
+  /** The value in effect. */
+  value: T;
+  /** Where it comes from: "ingress-nginx default", "configured", "annotation <key>: <value>". */
+  source: string;
+}
+
+/** The settings in effect for one route's controller. */
+export interface ControllerSettings {
+  /** The controller kind. */
+  kind: ControllerKind;
+  /** Name for humans. */
+  name: string;
+  /** Upstream connect timeout (null: none or unknown). */
+  connectTimeoutMs: Setting<number | null>;
+  /** Wait for the upstream's response headers (null: none or unknown). */
+  readTimeoutMs: Setting<number | null>;
+  /** Largest upstream response header block (null: unknown). */
+  proxyBufferBytes: Setting<number | null>;
+  /** Idle time of reused upstream connections; 0: no reuse; null: unknown. */
+  upstreamKeepaliveTimeoutMs: Setting<number | null>;
+  /** What it speaks to the route's pods. */
+  backendProtocol: Setting<BackendProtocol>;
+  /** Retry behaviour. */
+  retries: RetryBehaviour;
+  /** The kind's own names of the settings, for evidence. */
+  names: ControllerKnowledge['names'];
+  /** Protocol hints of the Service the controller does not act on (appProtocol, port name). */
+  protocolHints: string[];
+}
+
+/** The settings in effect for the route's controller: table defaults, then configured overrides, then annotations. */
+export function controllerSettings(route: Route): ControllerSettings | null {
+  const controller = route.controller;
+  if (controller === null) return null;
+  const known = KNOWLEDGE[controller.kind];
+  const configured = controller.settings ?? {};
+  const annotations = known.annotations;
+  const base = <T>(value: T | undefined, fallback: T): Setting<T> =>
+    value === undefined ? { value: fallback, source: `${known.name} default` } : { value, source: 'configured' };
+  return {
+    kind: controller.kind,
+    name: known.name,
+    connectTimeoutMs: annotated(route, annotations.connectTimeout, base(configured.connectTimeoutMs, known.connectTimeoutMs)),
+    readTimeoutMs: annotated(route, annotations.readTimeout, base(configured.readTimeoutMs, known.readTimeoutMs)),
+    proxyBufferBytes: annotated(route, annotations.proxyBuffer, base(configured.proxyBufferBytes, known.proxyBufferBytes)),
+    upstreamKeepaliveTimeoutMs: base(configured.upstreamKeepaliveTimeoutMs, known.upstreamKeepaliveTimeoutMs),
+    backendProtocol: backendProtocolOf(route, known),
+    retries: known.retries,
+    names: known.names,
+    protocolHints: protocolHints(route, known),
+  };
+}
+
+/** The annotation's value when it parses, else the fallback (as controllers ignore a bad annotation). */
+function annotated(route: Route, rule: NumberAnnotation | undefined, fallback: Setting<number | null>): Setting<number | null> {
+  const raw = rule === undefined ? undefined : route.annotations[rule.key];
+  if (rule === undefined || raw === undefined) return fallback;
+  const value = rule.parse(raw);
+  return value === undefined ? fallback : { value, source: `annotation ${rule.key}: ${raw}` };
+}
+
+function backendProtocolOf(route: Route, known: ControllerKnowledge): Setting<BackendProtocol> {
+  for (const rule of known.annotations.backendProtocol ?? []) {
+    const raw = route.annotations[rule.key];
+    if (raw === undefined) continue;
+    const value = rule.parse(raw, route);
+    if (value !== null) return { value, source: `annotation ${rule.key}: ${raw}` };
+  }
+  const fromAppProtocol = known.readsAppProtocol ? appProtocolOf(route) : null;
+  if (fromAppProtocol !== null) return { value: fromAppProtocol, source: `Service port appProtocol ${route.servicePort?.appProtocol ?? ''}` };
+  return { value: known.backendProtocol, source: `${known.name} default` };
+}
+
+/** What the Service port's appProtocol says the pods speak, null when it says nothing hopwatch knows. */
+export function appProtocolOf(route: Route): BackendProtocol | null {
+  const value = route.servicePort?.appProtocol?.toLowerCase() ?? '';
+  if (value === 'kubernetes.io/h2c' || value === 'h2c') return 'h2c';
+  if (value === 'grpc') return 'grpc';
+  if (value === 'https' || value === 'tls' || value === 'kubernetes.io/wss') return 'https';
+  if (value === 'http' || value === 'kubernetes.io/ws') return 'http';
+  return null;
+}
+
+/** What the Service port's name says the pods speak (Istio-style prefixes), null when nothing. */
+function portNameProtocol(route: Route): BackendProtocol | null {
+  const name = route.servicePort?.name?.toLowerCase() ?? '';
+  if (/^(grpc|grpc-web)(-|$)/.test(name)) return 'grpc';
+  if (/^(h2c|http2)(-|$)/.test(name)) return 'h2c';
+  if (/^(https|tls)(-|$)/.test(name)) return 'https';
+  return null;
+}
+
+/** Hints from the Service that disagree with what the controller speaks, for evidence. */
+function protocolHints(route: Route, known: ControllerKnowledge): string[] {
+  const speaks = backendProtocolOf(route, known).value;
+  const hints: string[] = [];
+  const app = appProtocolOf(route);
+  if (app !== null && !sameWire(app, speaks)) {
+    const note = known.readsAppProtocol ? '' : ` (${known.name} does not read appProtocol)`;
+    hints.push(`Service port appProtocol ${route.servicePort?.appProtocol ?? ''} says ${protocolName(app)}${note}`);
+  }
+  const named = portNameProtocol(route);
+  if (named !== null && !sameWire(named, speaks)) hints.push(`Service port name "${route.servicePort?.name ?? ''}" suggests ${protocolName(named)}`);
+  return hints;
+}
+
+/** What a backend protocol looks like on the wire. */
+export function wireOf(protocol: BackendProtocol): { tls: boolean; h2: boolean } {
+  switch (protocol) {
+    case 'http':
+      return { tls: false, h2: false };
+    case 'https':
+      return { tls: true, h2: false };
+    case 'h2c':
+    case 'grpc':
+      return { tls: false, h2: true };
+    case 'h2':
+    case 'grpcs':
+      return { tls: true, h2: true };
+  }
+}
+
+function sameWire(a: BackendProtocol, b: BackendProtocol): boolean {
+  const [x, y] = [wireOf(a), wireOf(b)];
+  return x.tls === y.tls && x.h2 === y.h2;
+}
+
+/** "HTTP/1.1", "HTTPS (HTTP/1.1 over TLS)", "h2c (HTTP/2 without TLS)", ... */
+export function protocolName(protocol: BackendProtocol): string {
+  switch (protocol) {
+    case 'http':
+      return 'plain HTTP/1.1';
+    case 'https':
+      return 'HTTPS (HTTP/1.1 over TLS)';
+    case 'h2c':
+      return 'h2c (HTTP/2 without TLS)';
+    case 'h2':
+      return 'HTTP/2 over TLS';
+    case 'grpc':
+      return 'gRPC (HTTP/2 without TLS)';
+    case 'grpcs':
+      return 'gRPC over TLS';
+  }
+}
+
+// ---------------------------------------------------------------- annotation value parsers
+
+/** ingress-nginx timeouts: whole seconds ("5"); anything else is ignored (undefined), as ingress-nginx does. */
+function wholeSeconds(value: string): number | undefined {
+  const text = value.trim();
+  return /^\d+$/.test(text) && Number(text) > 0 ? Number(text) * 1000 : undefined;
+}
+
+/** Kong timeouts: whole milliseconds. */
+function wholeMilliseconds(value: string): number | undefined {
+  const text = value.trim();
+  return /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : undefined;
+}
+
+/** nginx sizes: "4096", "4k", "8K", "1m"; undefined when it does not parse. */
+export function nginxSize(value: string): number | undefined {
+  const match = /^(\d+)([kKmM]?)$/.exec(value.trim());
+  if (match === null) return undefined;
+  const unit = (match[2] ?? '').toLowerCase();
+  return Number(match[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 * 1024 : 1);
+}
+
+/** HAProxy times: a number with an optional unit (us, ms, s, m, h, d), milliseconds without one; undefined when it does not parse. */
+export function haproxyTime(value: string): number | undefined {
+  const match = /^(\d+)(us|ms|s|m|h|d)?$/.exec(value.trim());
+  if (match === null) return undefined;
+  const factor: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  const ms = Number(match[1]) * (factor[match[2] ?? 'ms'] ?? 1);
+  return ms > 0 ? ms : undefined;
+}
+
+/** Go durations as Contour reads them ("30s", "1m30s", "500ms"); "infinity" means no limit (null). */
+function goDuration(value: string): number | null | undefined {
+  const text = value.trim();
+  if (text === 'infinity' || text === 'infinite') return null;
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return undefined;
+  const factor: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * (factor[p[2] ?? 's'] ?? 0), 0);
+  return ms > 0 ? ms : undefined;
+}
+
+function nginxProtocol(value: string): BackendProtocol | null {
+  switch (value.trim().toUpperCase()) {
+    case 'HTTP':
+    case 'AUTO_HTTP':
+      return 'http';
+    case 'HTTPS':
+      return 'https';
+    case 'GRPC':
+      return 'grpc';
+    case 'GRPCS':
+      return 'grpcs';
+    default:
+      return null;
+  }
+}
+
+function traefikScheme(value: string): BackendProtocol | null {
+  const scheme = value.trim().toLowerCase();
+  return scheme === 'https' ? 'https' : scheme === 'h2c' ? 'h2c' : scheme === 'http' ? 'http' : null;
+}
+
+function kongProtocol(value: string): BackendProtocol | null {
+  const protocol = value.trim().toLowerCase();
+  return protocol === 'http' || protocol === 'https' || protocol === 'grpc' || protocol === 'grpcs' ? protocol : null;
+}
+
+/** True when a comma-separated list of port numbers and names includes the route's Service port. */
+function namesServicePort(value: string, route: Route): boolean {
+  const port = route.servicePort;
+  if (port === null) return false;
+  return value.split(',').map((s) => s.trim()).some((item) => item === String(port.port) || (port.name !== null && item === port.name));
+}

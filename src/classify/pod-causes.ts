@@ -1,0 +1,289 @@
+// Pure: the causes that live in the pods. Some show in the pods' own answers to hopwatch (refused,
+// reset, TLS where HTTP was sent); the hard ones do not: the pods answer hopwatch 200 while the
+// controller turns that into a 5xx, because of the answer's size, its timing, the protocol, or how
+// the pods close idle connections. Those are found by comparing what was measured with the settings
+// of the controller in front (src/classify/knowledge.ts).
+
+import type { HopResult, PeerProtocol, PodFacts, Route } from '../model.js';
+import { type Context, controllerName, diagnosisOf, type Finding, mostCommon, podNames } from './context.js';
+import { describePod, describeResult, describeServicePort, describeSetting, describeTarget, formatBytes } from './evidence.js';
+import { type BackendProtocol, protocolName, wireOf } from './knowledge.js';
+
+/** The Service's targetPort is a name no pod declares, or a number the pods' declared ports do not include. */
+export function targetPortMismatch(route: Route): string | null {
+  const target = route.servicePort?.targetPort;
+  if (target === undefined || route.pods.length === 0) return null;
+  const declared = route.pods.flatMap((p) => p.containerPorts);
+  if (typeof target === 'string') {
+    if (declared.some((p) => p.name === target)) return null;
+    return `no container of the selected pods declares a port named "${target}" (declared: ${listPorts(route)})`;
+  }
+  if (declared.length === 0 || declared.some((p) => p.port === target)) return null;
+  return `targetPort ${target} is not a declared container port (declared: ${listPorts(route)})`;
+}
+
+function listPorts(route: Route): string {
+  const ports = new Set(route.pods.flatMap((p) => p.containerPorts.map((c) => (c.name ? `${c.port}/${c.name}` : `${c.port}`))));
+  return [...ports].join(', ') || 'none';
+}
+
+function podsOf(route: Route, results: readonly HopResult[]): PodFacts[] {
+  const names = new Set(results.map((r) => r.pod));
+  return route.pods.filter((p) => names.has(`${p.namespace}/${p.name}`));
+}
+
+/** The controller results that failed, then the edge's, for evidence. */
+function frontFailures(ctx: Context): HopResult[] {
+  return [...ctx.layers.controller.failed, ...ctx.layers.edge.failed];
+}
+
+// ---------------------------------------------------------------- pods that fail hopwatch too
+
+/** The in-rotation pods fail hopwatch's own probe: the error names the cause. */
+export function failingPodsCause(ctx: Context): Finding {
+  const { route, layers } = ctx;
+  const failed = layers.pod.failed;
+  const share = `${failed.length} of ${layers.pod.all.length} pods`;
+  const evidence = [...failed.map(describeResult), describeServicePort(route)];
+  const error = mostCommon(failed, (r) => r.error) ?? null;
+  switch (error) {
+    case 'refused':
+      return refusedPods(ctx, share, evidence);
+    case null:
+      return { hop: 'pod', cause: 'pod.app-error', summary: `${share} answer ${failed[0]?.status ?? 0} themselves: the application fails, not a gateway`, evidence };
+    case 'reset':
+      return resetPods(ctx, share, evidence);
+    case 'tls':
+    case 'protocol':
+      return protocolPods(ctx, share, evidence);
+    case 'timeout':
+      return {
+        hop: 'pod',
+        cause: 'pod.timeout',
+        summary: `${share} accept connections but send no response headers within hopwatch's deadline`,
+        evidence: [...evidence, ...readTimeoutLine(ctx)],
+      };
+    case 'headers-too-large':
+      return { hop: 'pod', cause: 'pod.headers-too-large', summary: `${share} answer with a header block beyond hopwatch's own limit`, evidence: [...evidence, ...bufferLine(ctx)] };
+    default:
+      return { hop: 'pod', cause: 'route.unexplained', summary: `${share} fail with ${error}`, evidence };
+  }
+}
+
+function refusedPods(ctx: Context, share: string, evidence: string[]): Finding {
+  const failed = ctx.layers.pod.failed;
+  const drain = rolloutDrain(ctx, failed);
+  if (drain) return drain;
+  const mismatch = targetPortMismatch(ctx.route);
+  if (mismatch) return { hop: 'config', cause: 'config.port-mismatch', summary: mismatch, evidence };
+  const crashing = podsOf(ctx.route, failed).filter((p) => p.restarts > 0 || p.stateReason !== null);
+  if (crashing.length > 0) {
+    return { hop: 'pod', cause: 'pod.crashloop', summary: `${share} refuse while restarting`, evidence: [...evidence, ...crashing.map(describePod)] };
+  }
+  return { hop: 'pod', cause: 'pod.refused', summary: `${share} refuse connections on their target port: ${podNames(failed)}`, evidence };
+}
+
+/** Accepted, then closed (FIN) or reset (RST) before a complete answer: not a refusal, the app drops requests. */
+function resetPods(ctx: Context, share: string, evidence: string[]): Finding {
+  const failed = ctx.layers.pod.failed;
+  const drain = rolloutDrain(ctx, failed);
+  if (drain) return drain;
+  const rst = failed.some((r) => (r.errorDetail ?? '').startsWith('ECONNRESET'));
+  const when = failed.some((r) => (r.errorDetail ?? '').includes('after headers')) ? 'in the middle of the response' : 'before any response header';
+  const how = rst ? 'reset (RST)' : 'closed (FIN)';
+  return {
+    hop: 'pod',
+    cause: 'pod.reset',
+    summary: `${share} accept the connection, read the request, then ${rst ? 'reset' : 'close'} it ${when}: ${podNames(failed)}`,
+    evidence: [...evidence, `the TCP connection is accepted (not refused) and ${how} ${when}: ${controllerName(ctx)} answers 502`],
+  };
+}
+
+/** The pods speak another protocol than hopwatch sent: compare with what the controller speaks. */
+function protocolPods(ctx: Context, share: string, evidence: string[]): Finding {
+  const failed = ctx.layers.pod.failed;
+  const spoke = mostCommon(failed, (r) => diagnosisOf(ctx, r)?.protocol ?? null) ?? null;
+  const sent = failed[0]?.scheme === 'https' ? 'https' : 'http';
+  const speaks = ctx.settings?.backendProtocol;
+  const theirs = spoke === null ? `something other than ${protocolName(sent)}` : peerProtocolName(spoke);
+  const controller = speaks === undefined ? '' : ` where ${controllerName(ctx)} speaks ${protocolName(speaks.value)} (${speaks.source})`;
+  const proof = failed.flatMap((r) => {
+    const d = diagnosisOf(ctx, r);
+    return d?.protocol ? [`${describeTarget(r)}: a request over ${peerProtocolName(d.protocol)} succeeds`] : [];
+  });
+  return {
+    hop: 'pod',
+    cause: 'pod.protocol-mismatch',
+    summary: `${share} speak ${theirs}${controller}`,
+    evidence: [...evidence, ...proof, ...(ctx.settings?.protocolHints ?? [])],
+  };
+}
+
+function peerProtocolName(protocol: PeerProtocol): string {
+  switch (protocol) {
+    case 'http1':
+      return 'plain HTTP/1.1';
+    case 'tls':
+      return 'TLS';
+    case 'h2c':
+      return 'h2c (HTTP/2 with prior knowledge, no TLS)';
+  }
+}
+
+/** The protocols a pod was seen to speak: what it answered, plus what a diagnostic request succeeded with. */
+function podSpeaks(ctx: Context, result: HopResult): Set<PeerProtocol> {
+  const spoken = new Set<PeerProtocol>();
+  if (result.status !== null && result.error === null) spoken.add(result.scheme === 'https' ? 'tls' : 'http1');
+  const diagnosed = diagnosisOf(ctx, result)?.protocol ?? null;
+  if (diagnosed !== null) spoken.add(diagnosed);
+  return spoken;
+}
+
+/** True when the pod was seen to speak what the controller speaks to it. */
+function speaksAs(spoken: Set<PeerProtocol>, speaks: BackendProtocol): boolean {
+  const wire = wireOf(speaks);
+  if (wire.tls) return spoken.has('tls');
+  return spoken.has(wire.h2 ? 'h2c' : 'http1');
+}
+
+/** True when the pods failed hopwatch only because hopwatch spoke another protocol than the controller does. */
+export function hopwatchSpokeOtherProtocol(ctx: Context): boolean {
+  const speaks = ctx.settings?.backendProtocol.value;
+  const failed = ctx.layers.pod.failed;
+  if (speaks === undefined || failed.length === 0) return false;
+  return failed.every((r) => (r.error === 'tls' || r.error === 'protocol') && speaksAs(podSpeaks(ctx, r), speaks));
+}
+
+// ---------------------------------------------------------------- pods that answer hopwatch, not the controller
+
+/** Pods answer hopwatch, but in a way the controller cannot pass on; null when nothing measured explains the front. */
+export function hiddenPodCause(ctx: Context): Finding | null {
+  return headersTooLarge(ctx) ?? slowPods(ctx) ?? protocolBehindFront(ctx);
+}
+
+function bufferLine(ctx: Context): string[] {
+  const s = ctx.settings;
+  return s === null ? [] : [describeSetting(s.name, s.names.proxyBuffer, s.proxyBufferBytes, 'bytes')];
+}
+
+function readTimeoutLine(ctx: Context): string[] {
+  const s = ctx.settings;
+  return s === null ? [] : [describeSetting(s.name, s.names.readTimeout, s.readTimeoutMs, 'ms')];
+}
+
+function headersTooLarge(ctx: Context): Finding | null {
+  const limit = ctx.settings?.proxyBufferBytes.value ?? null;
+  if (limit === null) return null;
+  const big = ctx.layers.pod.ok.filter((r) => r.headerBytes > limit);
+  if (big.length === 0) return null;
+  const largest = Math.max(...big.map((r) => r.headerBytes));
+  return {
+    hop: 'pod',
+    cause: 'pod.headers-too-large',
+    summary: `${big.length} of ${ctx.layers.pod.all.length} pods answer ${big[0]?.status ?? '?'} with a ${formatBytes(largest)} header block, more than ${controllerName(ctx)} accepts (${formatBytes(limit)}): it answers ${frontFailures(ctx)[0]?.status ?? 'an error'} instead`,
+    evidence: [
+      ...big.map((r) => `${describeTarget(r)}: ${r.status ?? '?'} with a response header block of ${formatBytes(r.headerBytes)}`),
+      ...bufferLine(ctx),
+      ...frontFailures(ctx).slice(0, 2).map(describeResult),
+    ],
+  };
+}
+
+/** The pods answer, after the controller's read timeout: it gave up first (504). */
+function slowPods(ctx: Context): Finding | null {
+  const limit = ctx.settings?.readTimeoutMs.value ?? null;
+  if (limit === null) return null;
+  const slow = ctx.layers.pod.ok.filter((r) => (r.timings.ttfbMs ?? 0) > limit);
+  const gaveUp = frontFailures(ctx).some((r) => r.status === 504 || r.error === 'timeout');
+  if (slow.length === 0 || !gaveUp) return null;
+  const slowest = Math.round(Math.max(...slow.map((r) => r.timings.ttfbMs ?? 0)));
+  return {
+    hop: 'pod',
+    cause: 'pod.timeout',
+    summary: `${slow.length} of ${ctx.layers.pod.all.length} pods send their first byte after ${slowest} ms, past ${controllerName(ctx)}'s ${limit} ms ${ctx.settings?.names.readTimeout ?? 'read timeout'}: it answers 504`,
+    evidence: [...frontFailures(ctx).map(describeResult), ...slow.map(describeResult), ...readTimeoutLine(ctx)],
+  };
+}
+
+/** The pods answer what hopwatch sent, which is not what the controller speaks. */
+function protocolBehindFront(ctx: Context): Finding | null {
+  const speaks = ctx.settings?.backendProtocol;
+  if (speaks === undefined) return null;
+  const other = ctx.layers.pod.ok.filter((r) => r.status !== null && !speaksAs(podSpeaks(ctx, r), speaks.value));
+  const first = other[0];
+  if (first === undefined) return null;
+  const wire = wireOf(speaks.value);
+  const spoken = podSpeaks(ctx, first);
+  const theirs = spoken.has('tls') ? 'TLS' : wire.h2 ? 'only HTTP/1.1 (an h2c prior-knowledge request fails)' : 'plain HTTP/1.1';
+  return {
+    hop: 'pod',
+    cause: 'pod.protocol-mismatch',
+    summary: `${other.length} of ${ctx.layers.pod.all.length} pods speak ${theirs} where ${controllerName(ctx)} speaks ${protocolName(speaks.value)} (${speaks.source})`,
+    evidence: [...other.slice(0, 2).map(describeResult), ...frontFailures(ctx).slice(0, 2).map(describeResult), ...(ctx.settings?.protocolHints ?? [])],
+  };
+}
+
+// ---------------------------------------------------------------- a risk before any 502
+
+/** Pods close idle keep-alive connections sooner than the controller stops reusing them. */
+export function keepaliveRace(ctx: Context): Finding | null {
+  const s = ctx.settings;
+  const window = s?.upstreamKeepaliveTimeoutMs.value ?? null;
+  if (s === null || window === null || window <= 0) return null;
+  const inRotation = new Set(ctx.layers.pod.all.map((r) => `${r.target}|${r.pod ?? ''}`));
+  const racing = ctx.diagnoses.flatMap((d) =>
+    (d.idleTimeout?.kind === 'closed' || d.idleTimeout?.kind === 'announced') && d.idleTimeout.afterMs < window && inRotation.has(`${d.target}|${d.pod ?? ''}`)
+      ? [{ d, afterMs: d.idleTimeout.afterMs, announced: d.idleTimeout.kind === 'announced' }]
+      : [],
+  );
+  if (racing.length === 0) return null;
+  const soonest = Math.min(...racing.map((r) => r.afterMs));
+  const post = s.retries.retriesNonIdempotent ? '' : ' (POST and other non-idempotent requests are not retried)';
+  return {
+    hop: 'pod',
+    cause: 'pod.keepalive-race',
+    summary: `${racing.length} of ${ctx.layers.pod.all.length} pods close idle keep-alive connections after ${soonest} ms, while ${s.name} reuses them for up to ${window} ms: a request sent as the pod closes gets a 502${post}`,
+    evidence: [
+      ...racing.map(({ d, afterMs, announced }) =>
+        announced
+          ? `pod ${d.pod ?? d.target} (${d.target}): announces Keep-Alive: timeout=${afterMs / 1000} (closes idle connections after ${afterMs} ms)`
+          : `pod ${d.pod ?? d.target} (${d.target}): closes an idle keep-alive connection ${afterMs} ms after its response`,
+      ),
+      describeSetting(s.name, s.names.keepalive, s.upstreamKeepaliveTimeoutMs, 'ms'),
+      `${s.name} ${s.retries.summary}`,
+    ],
+  };
+}
+
+// ---------------------------------------------------------------- rollouts
+
+/** The revision a pod belongs to: its ReplicaSet, else its pod-template-hash. */
+function revisionOf(pod: PodFacts): string {
+  return pod.replicaSet ?? pod.templateHash ?? '(none)';
+}
+
+/** The failures that line up with a rollout: terminating pods of a revision that is going away fail, while another revision answers. */
+export function rolloutDrain(ctx: Context, failed: readonly HopResult[]): Finding | null {
+  const dropping = failed.filter((r) => r.error === 'refused' || r.error === 'reset');
+  const pods = podsOf(ctx.route, dropping);
+  const answering = podsOf(ctx.route, ctx.layers.pod.ok);
+  if (dropping.length === 0 || pods.length < dropping.length || dropping.length < failed.length || answering.length === 0) return null;
+  // Only pods on their way out drain: a new revision's pods that refuse are a broken version (a canary), not a drain.
+  if (!pods.every((p) => p.terminating) && !dropping.every((r) => r.terminating === true)) return null;
+  const goingAway = new Set(pods.map(revisionOf));
+  const staying = new Set(answering.map(revisionOf));
+  // A revision that both fails and answers is not draining; crash-looping pods are broken, not draining.
+  if ([...goingAway].some((r) => staying.has(r)) || pods.some((p) => p.restarts > 0 || p.stateReason !== null)) return null;
+  return {
+    hop: 'pod',
+    cause: 'rollout.drain',
+    summary: `a rollout is replacing ${[...goingAway].join(', ')} with ${[...staying].join(', ')}: ${pods.length} old pods stop answering while the controller still sends them requests (no preStop delay): ${podNames(dropping)}`,
+    evidence: [
+      ...dropping.map(describeResult),
+      ...pods.map(describePod),
+      `rollout: ReplicaSet ${[...goingAway].join(', ')} (${pods.length} pods going away) -> ${[...staying].join(', ')} (${answering.length} pods answering)`,
+      'the pods are terminating and already refuse while the controller still sends them requests: they exit before the endpoint update reaches it (no preStop delay covering it)',
+      ...(ctx.at === null ? [] : [`window: seen at ${new Date(ctx.at).toISOString()}, until the old pods are gone from every controller's upstreams`]),
+    ],
+  };
+}

@@ -1,0 +1,347 @@
+// Diagnostics that need requests of their own, kept off the probe's hot path (src/probe/http.ts):
+// - the pod's keep-alive idle timeout: one GET on a keep-alive connection, then hold it idle and
+//   time the pod's close, bounded by the controller's own upstream keep-alive window (a pod that
+//   outlives that window cannot race it) and cached per pod, so a long window (60 s) is measured
+//   in the background across rounds instead of blocking one;
+// - which protocol a pod speaks when the probe's own failed (TLS, h2c prior knowledge, plain
+//   HTTP/1.1), or whether a pod that answered HTTP/1.1 also speaks h2c when its controller speaks it.
+// Results are data (PodDiagnosis) carried into classification; a failing pod is never an exception.
+
+import { connect as netConnect, type Socket } from 'node:net';
+import * as http2 from 'node:http2';
+import { performance } from 'node:perf_hooks';
+import { connect as tlsConnect } from 'node:tls';
+import { controllerSettings, wireOf } from '../classify/knowledge.js';
+import type { HopResult, IdleTimeoutMeasure, PeerProtocol, PodDiagnosis, Route } from '../model.js';
+import { USER_AGENT } from '../version.js';
+import { formatHostPort } from './result.js';
+
+/** Where and how to reach a pod for a diagnostic request. */
+export interface DiagnosticTarget {
+  /** The pod IP. */
+  address: string;
+  /** The target port. */
+  port: number;
+  /** Speak TLS (as the probe did). */
+  tls: boolean;
+  /** Host header (and SNI when it is a name). */
+  host: string;
+  /** Request path. */
+  path: string;
+}
+
+/** Head and body bytes a diagnostic reads at most before giving up. */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+/** Fewest ms an idle measurement runs (below it a window is noise). */
+const MIN_IDLE_BOUND_MS = 50;
+
+/** The end of a response as far as parsed: where it ends, or that it cannot end before the peer closes. */
+export type ResponseEnd = { kind: 'incomplete' } | { kind: 'complete'; keepAlive: boolean } | { kind: 'until-close' } | { kind: 'invalid' };
+
+/** Parses what arrived of one HTTP/1.x response to a GET: complete, still incomplete, delimited by close, or not HTTP. */
+export function responseEnd(data: Buffer): ResponseEnd {
+  let headEnd = data.indexOf('\r\n\r\n');
+  let start = 0;
+  // Skip interim 1xx responses (100 Continue, 103 Early Hints): the final response follows.
+  while (headEnd >= 0 && /^HTTP\/1\.\d 1\d\d/.test(data.subarray(start, start + 12).toString('latin1'))) {
+    start = headEnd + 4;
+    headEnd = data.indexOf('\r\n\r\n', start);
+  }
+  if (data.length - start >= 5 && !data.subarray(start, start + 5).toString('latin1').startsWith('HTTP/')) return { kind: 'invalid' };
+  if (headEnd < 0) return { kind: 'incomplete' };
+  const head = data.subarray(start, headEnd).toString('latin1');
+  const lines = head.split('\r\n');
+  const status = /^HTTP\/1\.(\d) (\d{3})/.exec(lines[0] ?? '');
+  if (status === null) return { kind: 'invalid' };
+  const header = (name: string): string | undefined => {
+    const line = lines.find((l) => l.toLowerCase().startsWith(`${name}:`));
+    return line?.slice(name.length + 1).trim().toLowerCase();
+  };
+  const connection = header('connection') ?? '';
+  const keepAlive = status[1] === '1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
+  const body = data.subarray(headEnd + 4);
+  const code = Number(status[2]);
+  if (code === 204 || code === 304) return { kind: 'complete', keepAlive };
+  if (/\bchunked\b/.test(header('transfer-encoding') ?? '')) return chunkedEnd(body) ? { kind: 'complete', keepAlive } : { kind: 'incomplete' };
+  const length = header('content-length');
+  if (length === undefined || !/^\d+$/.test(length)) return { kind: 'until-close' };
+  return body.length >= Number(length) ? { kind: 'complete', keepAlive } : { kind: 'incomplete' };
+}
+
+/** True when a chunked body is complete (last chunk and trailers received). */
+function chunkedEnd(body: Buffer): boolean {
+  let at = 0;
+  for (let i = 0; i < 100_000; i++) {
+    const lineEnd = body.indexOf('\r\n', at);
+    if (lineEnd < 0) return false;
+    const size = parseInt(body.subarray(at, lineEnd).toString('latin1').split(';')[0] ?? '', 16);
+    if (Number.isNaN(size)) return false;
+    if (size === 0) {
+      // Trailers end with an empty line: "\r\n" right away, or after trailer lines.
+      if (body.subarray(lineEnd + 2, lineEnd + 4).toString('latin1') === '\r\n') return true;
+      return body.indexOf('\r\n\r\n', lineEnd) >= 0;
+    }
+    at = lineEnd + 2 + size + 2;
+    if (at > body.length) return false;
+  }
+  return false;
+}
+
+/** The GET every diagnostic sends. */
+function requestText(target: DiagnosticTarget, connection: 'keep-alive' | 'close'): string {
+  return `GET ${target.path} HTTP/1.1\r\nHost: ${target.host}\r\nUser-Agent: ${USER_AGENT}\r\nAccept: */*\r\nConnection: ${connection}\r\n\r\n`;
+}
+
+/** SNI for a Host header value: a name without port; none for an IP address. */
+function serverName(host: string): string | undefined {
+  const name = host.replace(/:\d+$/, '');
+  return /^[\d.]+$/.test(name) || name.includes(':') || name.startsWith('[') ? undefined : name;
+}
+
+function dial(target: DiagnosticTarget, tls: boolean): Socket {
+  if (!tls) return netConnect({ host: target.address, port: target.port });
+  return tlsConnect({ host: target.address, port: target.port, servername: serverName(target.host), rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+}
+
+/** What measureIdleTimeout needs besides the target. */
+export interface IdleMeasureOptions {
+  /** Stop holding the idle connection after this long: the pod keeps it at least that long. */
+  boundMs: number;
+  /** Deadline for connecting and reading the response. */
+  timeoutMs: number;
+  /** Monotonic clock in ms; default performance.now. */
+  now?: () => number;
+}
+
+/**
+ * Sends one GET on a keep-alive connection, then holds the connection idle and times the pod's
+ * close (FIN or RST) from the end of the response. null when no complete response came in time.
+ * The socket and the idle timer do not keep the process alive: a measurement left running after a
+ * round (a long window, measured in the background) never delays a one-shot command's exit.
+ */
+export function measureIdleTimeout(target: DiagnosticTarget, options: IdleMeasureOptions): Promise<IdleTimeoutMeasure | null> {
+  const now = options.now ?? (() => performance.now());
+  return new Promise((resolve) => {
+    const socket = dial(target, target.tls);
+    let received = Buffer.alloc(0);
+    let idleSince: number | null = null;
+    let timer = setTimeout(() => finish(null), options.timeoutMs);
+    const finish = (value: IdleTimeoutMeasure | null): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(value);
+    };
+    const onClosed = (): void => finish(idleSince === null ? null : { kind: 'closed', afterMs: round(now() - idleSince) });
+    socket.once(target.tls ? 'secureConnect' : 'connect', () => socket.write(requestText(target, 'keep-alive')));
+    socket.on('data', (chunk: Buffer) => {
+      if (idleSince !== null) return; // bytes after the response: the pod is not idle, but still open
+      received = Buffer.concat([received, chunk]);
+      const end = responseEnd(received);
+      if (end.kind === 'invalid' || received.length > MAX_RESPONSE_BYTES) return finish(null);
+      if (end.kind === 'until-close' || (end.kind === 'complete' && !end.keepAlive)) return finish({ kind: 'no-keepalive' });
+      if (end.kind !== 'complete') return;
+      idleSince = now();
+      clearTimeout(timer);
+      timer = setTimeout(() => finish({ kind: 'open', atLeastMs: options.boundMs }), options.boundMs);
+      timer.unref();
+      socket.unref();
+    });
+    socket.once('end', onClosed);
+    socket.once('close', onClosed);
+    socket.on('error', onClosed);
+  });
+}
+
+function round(ms: number): number {
+  return Math.round(ms);
+}
+
+/** True when an HTTP/1.1 GET over `tls` (or plain) gets a status line back within timeoutMs. */
+export function answersHttp1(target: DiagnosticTarget, tls: boolean, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = dial(target, tls);
+    let received = '';
+    const finish = (ok: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(finish, timeoutMs, false);
+    socket.once(tls ? 'secureConnect' : 'connect', () => socket.write(requestText(target, 'close')));
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (received.length >= 12) finish(/^HTTP\/1\.\d \d{3}/.test(received));
+    });
+    socket.on('error', () => finish(false));
+    socket.once('close', () => finish(/^HTTP\/1\.\d \d{3}/.test(received)));
+  });
+}
+
+/** True when an HTTP/2 request with prior knowledge (h2c, no TLS) gets response headers within timeoutMs. */
+export function answersH2c(target: DiagnosticTarget, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const session = http2.connect(`http://${formatHostPort(target.address, target.port)}`);
+    const finish = (ok: boolean): void => {
+      clearTimeout(timer);
+      session.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(finish, timeoutMs, false);
+    session.on('error', () => finish(false));
+    session.once('close', () => finish(false));
+    const stream = session.request({ ':path': target.path, ':authority': target.host, 'user-agent': USER_AGENT });
+    stream.on('error', () => finish(false));
+    stream.once('response', () => finish(true));
+    stream.end();
+  });
+}
+
+/**
+ * Which protocol the pod speaks, trying the alternatives to what failed: after a plain request,
+ * TLS then h2c; after a TLS request, plain HTTP/1.1 then h2c. null when none answers.
+ */
+export async function detectProtocol(target: DiagnosticTarget, timeoutMs: number): Promise<PeerProtocol | null> {
+  if (!target.tls && (await answersHttp1(target, true, timeoutMs))) return 'tls';
+  if (target.tls && (await answersHttp1(target, false, timeoutMs))) return 'http1';
+  if (await answersH2c(target, timeoutMs)) return 'h2c';
+  return null;
+}
+
+/** Tuning of PodDiagnostics; every field but timeoutMs has a default. */
+export interface PodDiagnosticsOptions {
+  /** Deadline of each diagnostic request (the probe's per-hop deadline). */
+  timeoutMs: number;
+  /** Most a round waits for an idle measurement; a longer one goes on in the background. Default timeoutMs. */
+  waitMs?: number;
+  /** Longest idle measurement whatever the controller's window; default 120 s. */
+  maxIdleBoundMs?: number;
+  /** How long a finished idle measurement is reused for the same pod; default 10 min. */
+  idleTtlMs?: number;
+  /** Idle measurements in flight at most; beyond, pods go unmeasured this round. Default 256. */
+  maxInFlight?: number;
+  /** Monotonic clock in ms; default performance.now. */
+  now?: () => number;
+  /** Measures one idle timeout (tests replace it); default measureIdleTimeout. */
+  measureIdle?: typeof measureIdleTimeout;
+  /** Detects a pod's protocol (tests replace it); default detectProtocol. */
+  detect?: typeof detectProtocol;
+  /** Checks h2c prior knowledge (tests replace it); default answersH2c. */
+  checkH2c?: typeof answersH2c;
+}
+
+/** A finished idle measurement. */
+interface CachedIdle {
+  value: IdleTimeoutMeasure | null;
+  at: number;
+}
+
+/** Most cached idle measurements kept (oldest dropped first). */
+const MAX_CACHED = 10_000;
+
+/**
+ * Runs the diagnostics of a round's pods. One instance lives as long as its caller (a one-shot
+ * command, or the daemon across rounds): its cache is what lets a long idle window be measured
+ * once in the background and reused by later rounds.
+ */
+export class PodDiagnostics {
+  readonly #options: Required<PodDiagnosticsOptions>;
+  readonly #cache = new Map<string, CachedIdle>();
+  readonly #inFlight = new Map<string, Promise<IdleTimeoutMeasure | null>>();
+
+  constructor(options: PodDiagnosticsOptions) {
+    this.#options = {
+      waitMs: options.timeoutMs,
+      maxIdleBoundMs: 120_000,
+      idleTtlMs: 600_000,
+      maxInFlight: 256,
+      now: () => performance.now(),
+      measureIdle: measureIdleTimeout,
+      detect: detectProtocol,
+      checkH2c: answersH2c,
+      ...options,
+    };
+  }
+
+  /** Diagnoses the route's pods from their hop results: one entry per pod something was learned about. */
+  async diagnose(route: Route, hops: readonly HopResult[]): Promise<PodDiagnosis[]> {
+    const settings = controllerSettings(route);
+    if (settings === null) return [];
+    const keepalive = settings.upstreamKeepaliveTimeoutMs.value;
+    const controllerH2 = wireOf(settings.backendProtocol.value).h2 && !wireOf(settings.backendProtocol.value).tls;
+    const pods = hops.filter((h) => h.hop === 'pod' && h.ready !== false && h.terminating !== true && h.error !== 'unreachable');
+    const results = await Promise.all(pods.map((hop) => this.#diagnosePod(route, hop, keepalive, controllerH2)));
+    return results.filter((d): d is PodDiagnosis => d !== null);
+  }
+
+  async #diagnosePod(route: Route, hop: HopResult, keepalive: number | null, controllerH2: boolean): Promise<PodDiagnosis | null> {
+    const target: DiagnosticTarget = {
+      address: hop.address,
+      port: hop.port,
+      tls: hop.scheme === 'https',
+      host: route.probe.hostHeader ?? formatHostPort(hop.address, hop.port),
+      path: route.probe.path,
+    };
+    const answered = hop.status !== null && hop.error === null;
+    const announced = announcedIdleMs(hop.headers['keep-alive']);
+    const measureIdle = answered && keepalive !== null && keepalive > 0;
+    const [idleTimeout, protocol] = await Promise.all([
+      // A pod that announces its idle timeout (Node, nginx, Apache do) needs no measurement.
+      measureIdle && announced !== null ? Promise.resolve<IdleTimeoutMeasure>({ kind: 'announced', afterMs: announced }) : measureIdle ? this.#idle(hop, target, keepalive) : Promise.resolve(null),
+      this.#protocol(hop, target, answered, controllerH2),
+    ]);
+    if (idleTimeout === null && protocol === null) return null;
+    return { target: hop.target, pod: hop.pod, idleTimeout, protocol };
+  }
+
+  /** The other protocol the pod speaks: after a TLS or protocol failure, or h2c when the controller speaks it. */
+  async #protocol(hop: HopResult, target: DiagnosticTarget, answered: boolean, controllerH2: boolean): Promise<PeerProtocol | null> {
+    const { timeoutMs, detect, checkH2c } = this.#options;
+    if (hop.error === 'tls' || hop.error === 'protocol') return detect(target, timeoutMs);
+    if (answered && controllerH2 && !target.tls) return (await checkH2c(target, timeoutMs)) ? 'h2c' : null;
+    return null;
+  }
+
+  /** The pod's idle timeout from the cache, a measurement shared with other rounds, or null while it runs on. */
+  async #idle(hop: HopResult, target: DiagnosticTarget, keepaliveMs: number): Promise<IdleTimeoutMeasure | null> {
+    const { now, idleTtlMs, waitMs } = this.#options;
+    // A pod that keeps an idle connection longer than the controller's window cannot race it: stop a little after.
+    const boundMs = Math.min(this.#options.maxIdleBoundMs, Math.max(MIN_IDLE_BOUND_MS, Math.round(keepaliveMs * 1.1)));
+    const key = `${hop.target}|${hop.pod ?? ''}|${target.tls ? 's' : ''}|${boundMs}`;
+    const cached = this.#cache.get(key);
+    if (cached !== undefined && now() - cached.at < idleTtlMs) return cached.value;
+    const running = this.#inFlight.get(key) ?? this.#start(key, target, boundMs);
+    if (running === null) return cached?.value ?? null;
+    return waitAtMost(running, waitMs, cached?.value ?? null);
+  }
+
+  #start(key: string, target: DiagnosticTarget, boundMs: number): Promise<IdleTimeoutMeasure | null> | null {
+    if (this.#inFlight.size >= this.#options.maxInFlight) return null;
+    const { measureIdle, timeoutMs, now } = this.#options;
+    const running = measureIdle(target, { boundMs, timeoutMs, now }).then((value) => {
+      this.#inFlight.delete(key);
+      this.#cache.delete(key);
+      this.#cache.set(key, { value, at: now() });
+      if (this.#cache.size > MAX_CACHED) this.#cache.delete(this.#cache.keys().next().value ?? key);
+      return value;
+    });
+    this.#inFlight.set(key, running);
+    return running;
+  }
+}
+
+/** The idle timeout a `Keep-Alive: timeout=N` header announces, in ms; null when absent or unreadable. */
+export function announcedIdleMs(header: string | undefined): number | null {
+  const match = header === undefined ? null : /(?:^|[,;\s])timeout\s*=\s*(\d+)/i.exec(header);
+  return match ? Number(match[1]) * 1000 : null;
+}
+
+/** The promise's value, or `fallback` when it has not settled within ms (the promise runs on). */
+function waitAtMost<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(fallback), ms);
+    void promise.then((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
+}
