@@ -1,0 +1,275 @@
+// Prometheus metrics of the daemon: a projection of rounds, schedule and
+// discovery state onto prom-client series, in a registry of its own (never the
+// global one). Cardinality is bounded by the routes: label values are
+// namespaces, ingresses, hosts, paths, hop kinds, phases, verdict statuses,
+// causes and result classes, never pod IPs or pod names.
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { HopKind, HopResult, Route, RouteRound } from '../model.js';
+import { VERSION } from '../version.js';
+
+/** The labels that name a route. */
+export interface RouteLabels {
+  /** Namespace of the Ingress. */
+  namespace: string;
+  /** Name of the Ingress. */
+  ingress: string;
+  /** The rule's host; "(any)" for a rule without host, "(default)" for the default backend. */
+  host: string;
+  /** The path. */
+  path: string;
+}
+
+/** The phases of hop_duration_seconds. */
+export type PhaseLabel = 'dns' | 'connect' | 'tls' | 'ttfb' | 'total';
+
+/** What one round changes in the metrics: a pure function of the round. */
+export interface RoundProjection {
+  /** The route's labels. */
+  route: RouteLabels;
+  /** hopwatch_route_up: 1 ok or degraded (the route answers), 0 failing, null unknown (no series: nothing was judged). */
+  up: 0 | 1 | null;
+  /** hopwatch_route_verdict's extra labels (hop "none" when the verdict names none). */
+  verdict: { status: string; hop: string; cause: string };
+  /** hopwatch_hop_requests_total increments, one entry per (hop, result). */
+  hopRequests: { hop: HopKind; result: string; count: number }[];
+  /** hopwatch_hop_duration_seconds observations (none for hops hopwatch cannot reach from where it runs). */
+  durations: { hop: HopKind; phase: PhaseLabel; seconds: number }[];
+}
+
+/** The load figures the daemon can report at scrape time. */
+export interface LoadFigures {
+  /** Rounds probing now. */
+  roundsInFlight: number;
+  /** Hop probes holding a concurrency slot. */
+  probesActive: number;
+  /** Hop probes waiting for a slot. */
+  probesQueued: number;
+  /** Rounds waiting to be written to the store. */
+  writesPending: number;
+}
+
+/** The route labels of a route. */
+export function routeLabels(route: Pick<Route, 'namespace' | 'ingress' | 'host' | 'path' | 'defaultBackend'>): RouteLabels {
+  const host = route.defaultBackend ? '(default)' : (route.host ?? '(any)');
+  return { namespace: route.namespace, ingress: route.ingress, host, path: route.path };
+}
+
+/** The result label of a hop: ok, its error code, or its status class (4xx, 5xx, 1xx). */
+export function hopResultLabel(hop: Pick<HopResult, 'status' | 'error'>): string {
+  if (hop.error !== null) return hop.error;
+  if (hop.status === null || (hop.status >= 200 && hop.status < 400)) return 'ok';
+  return `${Math.floor(hop.status / 100)}xx`;
+}
+
+const PHASES: readonly [PhaseLabel, keyof HopResult['timings']][] = [
+  ['dns', 'dnsMs'],
+  ['connect', 'connectMs'],
+  ['tls', 'tlsMs'],
+  ['ttfb', 'ttfbMs'],
+  ['total', 'totalMs'],
+];
+
+/** Projects a round onto metric updates. */
+export function projectRound(round: RouteRound): RoundProjection {
+  const { verdict } = round;
+  const counts = new Map<string, { hop: HopKind; result: string; count: number }>();
+  const durations: RoundProjection['durations'] = [];
+  for (const hop of round.hops) {
+    const result = hopResultLabel(hop);
+    const key = `${hop.hop}\0${result}`;
+    const entry = counts.get(key);
+    if (entry === undefined) counts.set(key, { hop: hop.hop, result, count: 1 });
+    else entry.count++;
+    // An unreachable hop's timings measure hopwatch's own vantage point, not the route.
+    if (hop.error === 'unreachable') continue;
+    for (const [phase, field] of PHASES) {
+      const ms = hop.timings[field];
+      if (ms !== undefined && Number.isFinite(ms) && ms >= 0) durations.push({ hop: hop.hop, phase, seconds: ms / 1000 });
+    }
+  }
+  return {
+    route: routeLabels(round.route),
+    up: verdict.status === 'unknown' ? null : verdict.status === 'failing' ? 0 : 1,
+    verdict: { status: verdict.status, hop: verdict.hop ?? 'none', cause: verdict.cause },
+    hopRequests: [...counts.values()],
+    durations,
+  };
+}
+
+/** Options of createMetrics. */
+export interface MetricsOptions {
+  /** Add prom-client's process and Node.js metrics (default true; tests may turn them off). */
+  defaultMetrics?: boolean;
+}
+
+/** The daemon's metrics: the registry and the methods the run loop calls (src/schedule/daemon.ts LoopMetrics). */
+export interface Metrics {
+  /** The registry /metrics serves. */
+  readonly registry: Registry;
+  /** Records a finished round. */
+  observeRound(round: RouteRound): void;
+  /** Removes every series of a route that disappeared. */
+  forgetRoute(routeId: string): void;
+  /** Counts a skipped slot. */
+  roundLate(reason: string): void;
+  /** Records how late a round started after its slot. */
+  scheduleLateness(ms: number): void;
+  /** Records discovery's state. */
+  setDiscovery(state: { routes: number; lastSyncMs: number | null; state: string }): void;
+  /** Records the number of open incidents. */
+  setIncidentsOpen(count: number): void;
+  /** Reads load figures at each scrape from this source (missing figures are left out). */
+  trackLoad(source: () => Partial<LoadFigures>): void;
+  /** The exposition text. */
+  render(): Promise<string>;
+  /** The exposition's content type. */
+  readonly contentType: string;
+}
+
+/** Creates the metrics in a registry of their own. */
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  return new DaemonMetrics(registry);
+}
+
+const ROUTE_LABELS = ['namespace', 'ingress', 'host', 'path'] as const;
+
+/** The series and the state needed to remove a route's series later. */
+class DaemonMetrics implements Metrics {
+  readonly #routeUp: Gauge<string>;
+  readonly #routeVerdict: Gauge<string>;
+  readonly #hopRequests: Counter<string>;
+  readonly #hopDuration: Histogram<string>;
+  readonly #rounds: Counter<string>;
+  readonly #late: Counter<string>;
+  readonly #lateness: Histogram<string>;
+  readonly #discoveryRoutes: Gauge<string>;
+  readonly #lastSync: Gauge<string>;
+  readonly #discoveryState: Gauge<string>;
+  readonly #incidentsOpen: Gauge<string>;
+  /** The labels each route's current series carry. */
+  readonly #routes = new Map<string, { labels: RouteLabels; verdict: Record<string, string> }>();
+  /** Routes per ingress, and the hop/result series each ingress has: removed with its last route. */
+  readonly #ingresses = new Map<string, { routes: Set<string>; results: Set<string> }>();
+  readonly #states = new Set<string>();
+  #load: (() => Partial<LoadFigures>) | null = null;
+
+  constructor(readonly registry: Registry) {
+    const registers = [registry];
+    const loadGauge = (name: string, help: string, field: keyof LoadFigures): void => {
+      const self = this;
+      new Gauge({ name, help, registers, collect() {
+        const value = self.#load?.()[field];
+        if (value !== undefined) this.set(value);
+      } });
+    };
+    this.#routeUp = new Gauge({ name: 'hopwatch_route_up', help: 'Whether the route answers users: 1 ok or degraded, 0 failing (absent while unknown).', labelNames: ROUTE_LABELS, registers });
+    this.#routeVerdict = new Gauge({ name: 'hopwatch_route_verdict', help: "The route's current verdict: one series per route, value 1.", labelNames: [...ROUTE_LABELS, 'status', 'hop', 'cause'], registers });
+    this.#hopRequests = new Counter({ name: 'hopwatch_hop_requests_total', help: 'Hop probes by result: ok, an error code, or a status class (4xx, 5xx).', labelNames: ['namespace', 'ingress', 'hop', 'result'], registers });
+    this.#hopDuration = new Histogram({ name: 'hopwatch_hop_duration_seconds', help: 'Phase timings of hop probes.', labelNames: ['hop', 'phase'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers });
+    this.#rounds = new Counter({ name: 'hopwatch_rounds_total', help: 'Rounds finished, by verdict status.', labelNames: ['status'], registers });
+    this.#late = new Counter({ name: 'hopwatch_rounds_late_total', help: 'Scheduled rounds skipped, by reason (overlap: the previous round still runs; behind: too late after its slot).', labelNames: ['reason'], registers });
+    this.#lateness = new Histogram({ name: 'hopwatch_schedule_lateness_seconds', help: 'How late rounds started after their slot.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers });
+    this.#discoveryRoutes = new Gauge({ name: 'hopwatch_discovery_routes', help: 'Routes discovered and scheduled.', registers });
+    this.#lastSync = new Gauge({ name: 'hopwatch_discovery_last_sync_timestamp_seconds', help: 'When discovery last completed a full sync (Unix seconds).', registers });
+    this.#discoveryState = new Gauge({ name: 'hopwatch_discovery_state', help: "Discovery's state: 1 for the current one.", labelNames: ['state'], registers });
+    this.#incidentsOpen = new Gauge({ name: 'hopwatch_incidents_open', help: 'Incidents open now.', registers });
+    loadGauge('hopwatch_rounds_in_flight', 'Rounds probing now.', 'roundsInFlight');
+    loadGauge('hopwatch_probes_active', 'Hop probes holding a concurrency slot.', 'probesActive');
+    loadGauge('hopwatch_probes_queued', 'Hop probes waiting for a concurrency slot.', 'probesQueued');
+    loadGauge('hopwatch_store_writes_pending', 'Rounds waiting to be written to the store.', 'writesPending');
+    new Gauge({ name: 'hopwatch_build_info', help: 'hopwatch version.', labelNames: ['version'], registers }).set({ version: VERSION }, 1);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  observeRound(round: RouteRound): void {
+    const p = projectRound(round);
+    const id = round.route.id;
+    const previous = this.#routes.get(id);
+    const verdict = { ...p.route, ...p.verdict };
+    if (previous !== undefined && !sameLabels(previous.verdict, verdict)) this.#routeVerdict.remove(previous.verdict);
+    if (previous !== undefined && !sameLabels(previous.labels, p.route)) this.#dropRoute(id, previous);
+    this.#routes.set(id, { labels: p.route, verdict });
+    this.#routeVerdict.set(verdict, 1);
+    if (p.up === null) this.#routeUp.remove({ ...p.route });
+    else this.#routeUp.set({ ...p.route }, p.up);
+    const ingress = this.#ingress(p.route);
+    ingress.routes.add(id);
+    for (const h of p.hopRequests) {
+      ingress.results.add(`${h.hop}\0${h.result}`);
+      this.#hopRequests.inc({ namespace: p.route.namespace, ingress: p.route.ingress, hop: h.hop, result: h.result }, h.count);
+    }
+    for (const d of p.durations) this.#hopDuration.observe({ hop: d.hop, phase: d.phase }, d.seconds);
+    this.#rounds.inc({ status: round.verdict.status });
+  }
+
+  #ingress(labels: RouteLabels): { routes: Set<string>; results: Set<string> } {
+    const key = `${labels.namespace}\0${labels.ingress}`;
+    let entry = this.#ingresses.get(key);
+    if (entry === undefined) this.#ingresses.set(key, (entry = { routes: new Set(), results: new Set() }));
+    return entry;
+  }
+
+  forgetRoute(routeId: string): void {
+    const known = this.#routes.get(routeId);
+    if (known === undefined) return;
+    this.#routes.delete(routeId);
+    this.#routeVerdict.remove(known.verdict);
+    this.#dropRoute(routeId, known);
+  }
+
+  /** Removes a route's up series (unless another route shares its labels) and its ingress's counters with its last route. */
+  #dropRoute(routeId: string, known: { labels: RouteLabels }): void {
+    const shared = [...this.#routes].some(([id, r]) => id !== routeId && sameLabels(r.labels, known.labels));
+    if (!shared) this.#routeUp.remove({ ...known.labels });
+    const key = `${known.labels.namespace}\0${known.labels.ingress}`;
+    const ingress = this.#ingresses.get(key);
+    if (ingress === undefined) return;
+    ingress.routes.delete(routeId);
+    if (ingress.routes.size > 0) return;
+    for (const k of ingress.results) {
+      const [hop, result] = k.split('\0') as [string, string];
+      this.#hopRequests.remove({ namespace: known.labels.namespace, ingress: known.labels.ingress, hop, result });
+    }
+    this.#ingresses.delete(key);
+  }
+
+  roundLate(reason: string): void {
+    this.#late.inc({ reason });
+  }
+
+  scheduleLateness(ms: number): void {
+    if (Number.isFinite(ms)) this.#lateness.observe(Math.max(0, ms) / 1000);
+  }
+
+  setDiscovery(state: { routes: number; lastSyncMs: number | null; state: string }): void {
+    this.#discoveryRoutes.set(state.routes);
+    if (state.lastSyncMs !== null) this.#lastSync.set(state.lastSyncMs / 1000);
+    this.#states.add(state.state);
+    for (const s of this.#states) this.#discoveryState.set({ state: s }, s === state.state ? 1 : 0);
+  }
+
+  setIncidentsOpen(count: number): void {
+    this.#incidentsOpen.set(count);
+  }
+
+  trackLoad(source: () => Partial<LoadFigures>): void {
+    this.#load = source;
+  }
+}
+
+function sameLabels(a: object, b: object): boolean {
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = Object.keys(x);
+  return keys.length === Object.keys(y).length && keys.every((k) => x[k] === y[k]);
+}
