@@ -4,17 +4,31 @@
 
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
+import cron from 'node-cron';
+import { createAlerter } from './alerts/webhooks.js';
+import { scheduleIntervalMs } from './config/schedule.js';
 import type { Config } from './config/types.js';
 import { resolveKubeconfigSource } from './config/load.js';
 import { type ClusterWatch, type ClusterWatchLogger, startClusterWatch } from './discovery/informers.js';
 import { routesFrom } from './discovery/routes.js';
-import type { Route } from './model.js';
+import type { Route, RouteRound } from './model.js';
 import { PodDiagnostics } from './probe/diagnose.js';
 import { HttpClientPool } from './probe/http.js';
-import { createLimiter } from './probe/limit.js';
+import { createLimiter, type Limiter } from './probe/limit.js';
 import { probeHop } from './probe/probers.js';
 import type { RoundDeps } from './probe/round.js';
+import { type LoopDeps, RunLoop } from './schedule/daemon.js';
+import { createMetrics } from './server/metrics.js';
+import { startServer } from './server/server.js';
+import { openStoreReader } from './store/reader.js';
+import { maintain } from './store/retention.js';
+import { type Db, openStore } from './store/sqlite.js';
+import { createWriter } from './store/write.js';
+import { abortableDelay, createVerifyRunner } from './verify/run.js';
+import { VERSION } from './version.js';
 
 /** hopwatch could not do its work at all (no cluster, bad credentials): exit code 2, one line. */
 export class CannotRunError extends Error {
@@ -91,11 +105,18 @@ export function currentRoutes(config: Readonly<Config>, watch: ClusterWatch): Ro
   return routesFrom(watch.snapshot(), config.controllers, { clusterDomain: config.cluster.clusterDomain, namespaces: config.cluster.namespaces });
 }
 
-/** Everything a round needs: the prober with its shared client pool, the shared limit, clocks, the pod diagnostics. */
-export function createRoundDeps(config: Readonly<Config>): RoundDeps {
+/** Round deps plus the limiter's counts, for metrics. */
+export type RoundRuntime = RoundDeps & { limiter: Limiter };
+
+/**
+ * Everything a round needs: the prober with its shared client pool, the shared limit, clocks, the
+ * pod diagnostics. `diagnosticsWaitMs`: how long a round waits for a pod's idle-timeout measurement
+ * (a one-shot command waits up to the probe timeout; the daemon does not wait: the measurement
+ * finishes in the background and later rounds use it).
+ */
+export function createRoundDeps(config: Readonly<Config>, options: { diagnosticsWaitMs?: number } = {}): RoundRuntime {
   const clients = new HttpClientPool();
-  // Keep one RoundDeps across rounds (the daemon): the diagnostics cache measurements of long keep-alive windows.
-  const diagnostics = new PodDiagnostics({ timeoutMs: config.probe.timeoutMs });
+  const diagnostics = new PodDiagnostics({ timeoutMs: config.probe.timeoutMs, waitMs: options.diagnosticsWaitMs ?? config.probe.timeoutMs });
   return {
     probe: (hop) => probeHop(hop, { clients }),
     diagnose: (route, hops) => diagnostics.diagnose(route, hops),
@@ -104,4 +125,114 @@ export function createRoundDeps(config: Readonly<Config>): RoundDeps {
     now: Date.now,
     monotonic: () => performance.now(),
   };
+}
+
+/** Log lines of the daemon. */
+export type DaemonLog = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+/** A running daemon. */
+export interface Daemon {
+  /** Base URL of its HTTP server. */
+  url: string;
+  /** The run loop. */
+  loop: RunLoop;
+  /** True after the first full sync of the cluster. */
+  ready(): boolean;
+  /** SIGTERM: stop scheduling, let rounds in flight finish (bounded), flush, close. */
+  stop(): Promise<void>;
+}
+
+/** Options of startDaemon beyond the configuration. */
+export interface DaemonOptions {
+  /** Directory of the dashboard's files; default the package's dashboard/ when present. */
+  dashboardDir?: string | null;
+  /** Called with every finished round (the demo's terminal view). */
+  onRound?: (round: RouteRound) => void;
+  /** How long stop() waits for rounds in flight. */
+  stopWaitMs?: number;
+}
+
+function schedulerTimers(): LoopDeps['timers'] {
+  return {
+    setTimer: (fn, ms) => setTimeout(fn, ms),
+    clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+    cron: (expression, fn) => cron.schedule(expression, fn),
+    cronPeriodMs: (expression) => scheduleIntervalMs({ kind: 'cron', expression }),
+  };
+}
+
+/** Runs store maintenance (compaction, retention) in small steps that yield to probing between them. */
+function startMaintenance(db: Db, config: Readonly<Config>, log: DaemonLog): () => void {
+  let running = false;
+  const cycle = async (): Promise<void> => {
+    if (running) return;
+    running = true;
+    try {
+      for (let step = 0; step < 1000 && maintain(db, config.store, Date.now()).more; step++) await new Promise((resolve) => setImmediate(resolve));
+    } catch (error) {
+      log('error', `store maintenance failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      running = false;
+    }
+  };
+  const first = setTimeout(() => void cycle(), 5_000);
+  const timer = setInterval(() => void cycle(), 60_000);
+  return () => {
+    clearTimeout(first);
+    clearInterval(timer);
+  };
+}
+
+/** The dashboard shipped with the package, when built. */
+export function defaultDashboardDir(): string | null {
+  const dir = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../dashboard' : '../dashboard', import.meta.url));
+  return existsSync(dir) ? dir : null;
+}
+
+/** Starts `hopwatch run`: store, discovery, the run loop, alerts, metrics and the HTTP server. */
+export async function startDaemon(config: Readonly<Config>, log: DaemonLog, options: DaemonOptions = {}): Promise<Daemon> {
+  const kc = loadKubeConfig(config);
+  const db = openStore(config.store.path);
+  const cleanup: (() => Promise<unknown> | unknown)[] = [() => db.close()];
+  try {
+    const reader = await openStoreReader(config.store.path);
+    cleanup.unshift(() => reader.close());
+    const metrics = createMetrics();
+    const watch = startDiscovery(config, kc, log);
+    cleanup.unshift(() => watch.stop());
+    let synced = false;
+    void watch.synced.then(() => (synced = true)).catch(() => undefined);
+    const round = createRoundDeps(config, { diagnosticsWaitMs: 0 });
+    const alerter = createAlerter(config.alerts, { now: Date.now, delay: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined), random: Math.random, log });
+    cleanup.unshift(() => alerter.stop());
+    const routes = () => currentRoutes(config, watch);
+    const loop = new RunLoop({ config, watch, routes, db, writer: createWriter(db), round, metrics, alerter, timers: schedulerTimers(), log, ...(options.onRound ? { onRound: options.onRound } : {}) });
+    metrics.trackLoad(() => ({ roundsInFlight: loop.inFlight, probesActive: round.limiter.active, probesQueued: round.limiter.queued, writesPending: loop.writesPending }));
+    const health = {
+      live: () => true,
+      ready: () => synced,
+      detail: () => ({ discovery: watch.state, routes: loop.routeCount, ...(synced ? {} : { reason: `waiting for the first full sync of the Kubernetes API at ${apiServerOf(kc)}` }) }),
+    };
+    const verify = createVerifyRunner({ round, snapshot: () => watch.snapshot(), routes, delay: abortableDelay });
+    const dashboardDir = options.dashboardDir === undefined ? defaultDashboardDir() : options.dashboardDir;
+    const server = await startServer({ listen: config.server.listen, token: config.server.token, reader, metrics, health, verify, dashboardDir, log });
+    cleanup.unshift(() => server.close());
+    loop.start();
+    const stopMaintenance = startMaintenance(db, config, log);
+    log('info', `hopwatch ${VERSION} serving ${server.url} (store ${config.store.path}, cluster ${apiServerOf(kc)})`);
+    return {
+      url: server.url,
+      loop,
+      ready: () => synced,
+      stop: async () => {
+        stopMaintenance();
+        await loop.stop(options.stopWaitMs ?? 10_000);
+        await alerter.flush(5_000);
+        for (const step of cleanup) await step();
+      },
+    };
+  } catch (error) {
+    for (const step of cleanup) await Promise.resolve(step()).catch(() => undefined);
+    throw error;
+  }
 }

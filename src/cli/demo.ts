@@ -1,20 +1,27 @@
 // `hopwatch demo`: a simulated cluster on loopback (the lab) with healthy and broken routes, and
-// hopwatch's verdicts on it refreshing in the terminal.
+// the hopwatch daemon running against it: dashboard, API and metrics on the printed URL, and the
+// verdicts refreshing in the terminal.
 
+import { join } from 'node:path';
 import { Command } from 'commander';
+import { parseDuration } from '../config/duration.js';
 import { loadConfig } from '../config/load.js';
+import { startDaemon } from '../main.js';
+import type { RouteRound } from '../model.js';
 import { startLab } from '../../test/lab/lab.js';
 import { demoScenario } from '../../test/lab/scenarios.js';
-import { colourOn, reportError } from './common.js';
+import { colourOn, reportError, stderrLog } from './common.js';
 import { renderTable } from './format.js';
-import { openCluster, probeOnce } from './probe.js';
 
 interface DemoOptions {
-  interval: string;
-  rounds?: string;
+  listen: string;
+  db?: string;
+  refresh: string;
+  for?: string;
+  quiet?: boolean;
 }
 
-function delay(ms: number, signal: AbortSignal): Promise<void> {
+function waitFor(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
     signal.addEventListener('abort', () => {
@@ -22,6 +29,12 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     }, { once: true });
   });
+}
+
+function screen(header: string, latest: Map<string, RouteRound>): string {
+  const rounds = [...latest.values()].sort((a, b) => `${a.route.namespace}/${a.route.ingress}`.localeCompare(`${b.route.namespace}/${b.route.ingress}`));
+  const body = rounds.length === 0 ? 'waiting for the first rounds...' : renderTable(rounds, { colour: colourOn(), evidence: true });
+  return `${process.stdout.isTTY ? '\x1b[2J\x1b[H' : ''}${header}\n\n${body}\n`;
 }
 
 async function run(options: DemoOptions): Promise<number> {
@@ -32,18 +45,19 @@ async function run(options: DemoOptions): Promise<number> {
   process.stderr.write('starting the lab (nginx, dnsmasq, pods on 127.x.x.x)...\n');
   const lab = await startLab(demoScenario());
   try {
-    const config = loadConfig({ text: lab.hopwatchConfig() });
-    const session = await openCluster(config, 15_000);
+    const config = loadConfig({ text: lab.hopwatchConfig(), flags: { listen: options.listen, db: options.db ?? join(lab.dir, 'hopwatch.db') } });
+    const latest = new Map<string, RouteRound>();
+    const daemon = await startDaemon(config, options.quiet ? () => undefined : stderrLog, { onRound: (r) => latest.set(r.route.id, r) });
     try {
-      const maxRounds = options.rounds === undefined ? Infinity : Number(options.rounds);
-      for (let round = 1; round <= maxRounds && !stop.signal.aborted; round++) {
-        const rounds = await probeOnce(config, session.watch, {});
-        const screen = [lab.describe(), '', `round ${round} at ${new Date().toLocaleTimeString()} — Ctrl-C to stop`, '', renderTable(rounds, { colour: colourOn(), evidence: true })];
-        process.stdout.write(`${process.stdout.isTTY ? '\x1b[2J\x1b[H' : ''}${screen.join('\n')}\n`);
-        if (round < maxRounds) await delay(Number(options.interval) * 1000, stop.signal);
+      const header = `${lab.describe()}\n\nhopwatch dashboard and API: ${daemon.url}/   (metrics ${daemon.url}/metrics) — Ctrl-C to stop`;
+      process.stdout.write(`${header}\n`);
+      const until = options.for === undefined ? Infinity : Date.now() + parseDuration(options.for);
+      while (!stop.signal.aborted && Date.now() < until) {
+        await waitFor(Math.min(Number(options.refresh) * 1000, Math.max(0, until - Date.now())), stop.signal);
+        if (!options.quiet) process.stdout.write(screen(header, latest));
       }
     } finally {
-      await session.stop();
+      await daemon.stop();
     }
   } finally {
     await lab.stop();
@@ -56,9 +70,12 @@ async function run(options: DemoOptions): Promise<number> {
 /** The `demo` command. */
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('start a simulated cluster with broken routes on loopback and watch hopwatch name the failing hops')
-    .option('--interval <seconds>', 'seconds between rounds', '5')
-    .option('--rounds <n>', 'stop after n rounds (default: until Ctrl-C)')
+    .description('start a simulated cluster with broken routes on loopback and run hopwatch against it')
+    .option('--listen <host:port>', 'dashboard and API address', '127.0.0.1:8080')
+    .option('--db <file>', 'history file (default: inside the lab directory, removed at exit)')
+    .option('--refresh <seconds>', 'seconds between terminal refreshes', '5')
+    .option('--for <duration>', 'stop after this long (e.g. 60s); default: until Ctrl-C')
+    .option('--quiet', 'print only the URL (no logs, no table)')
     .action(async (options: DemoOptions) => {
       process.exitCode = await run(options).catch(reportError);
     });

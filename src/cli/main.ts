@@ -5,6 +5,7 @@ import { VERSION } from '../version.js';
 import { EXIT_CANNOT_RUN } from './common.js';
 import { demoCommand } from './demo.js';
 import { probeCommand } from './probe.js';
+import { runCommand } from './run.js';
 import { verifyCommand } from './verify.js';
 
 const program = new Command('hopwatch')
@@ -14,6 +15,7 @@ const program = new Command('hopwatch')
   .exitOverride();
 
 program.addCommand(probeCommand());
+program.addCommand(runCommand());
 program.addCommand(demoCommand());
 program.addCommand(verifyCommand());
 // addCommand does not pass exitOverride down: usage errors of subcommands must map to exit 2 too.

@@ -52,14 +52,19 @@ describe('responseEnd', () => {
 describe('measureIdleTimeout', () => {
   it('times the close of a pod that drops idle connections early', async () => {
     const port = await httpServer(150);
-    const measure = await measureIdleTimeout(target(port), { boundMs: 5000, timeoutMs: 5000 });
+    const measure = await measureIdleTimeout(target(port), { boundMs: 5000, timeoutMs: 5000, trustAnnouncement: false });
     expect(measure?.kind).toBe('closed');
     expect((measure as Extract<IdleTimeoutMeasure, { kind: 'closed' }>).afterMs).toBeLessThan(5000);
   });
 
   it('stops at the bound when the pod keeps the connection longer', async () => {
     const port = await httpServer(30_000);
-    expect(await measureIdleTimeout(target(port), { boundMs: 200, timeoutMs: 5000 })).toEqual({ kind: 'open', atLeastMs: 200 });
+    expect(await measureIdleTimeout(target(port), { boundMs: 200, timeoutMs: 5000, trustAnnouncement: false })).toEqual({ kind: 'open', atLeastMs: 200 });
+  });
+
+  it('takes the idle timeout a pod announces (Keep-Alive: timeout=N) without waiting for it', async () => {
+    const port = await httpServer(3000);
+    expect(await measureIdleTimeout(target(port), { boundMs: 60_000, timeoutMs: 5000 })).toEqual({ kind: 'announced', afterMs: 3000 });
   });
 
   it('says no-keepalive when the pod answers Connection: close', async () => {
@@ -75,14 +80,14 @@ describe('measureIdleTimeout', () => {
       res.write('part one');
       res.end('part two');
     });
-    expect((await measureIdleTimeout(target(port), { boundMs: 5000, timeoutMs: 5000 }))?.kind).toBe('closed');
+    expect((await measureIdleTimeout(target(port), { boundMs: 5000, timeoutMs: 5000, trustAnnouncement: false }))?.kind).toBe('closed');
   });
 
   it('measures over TLS when the pod speaks TLS', async () => {
     const server = https.createServer(await selfSignedTls(), (_req, res) => res.end('ok'));
     server.keepAliveTimeout = 150;
     const port = await listen(server);
-    expect((await measureIdleTimeout(target(port, true), { boundMs: 5000, timeoutMs: 5000 }))?.kind).toBe('closed');
+    expect((await measureIdleTimeout(target(port, true), { boundMs: 5000, timeoutMs: 5000, trustAnnouncement: false }))?.kind).toBe('closed');
   });
 
   it('is null when no response arrives', async () => {
@@ -147,6 +152,23 @@ describe('PodDiagnostics', () => {
     finish({ kind: 'open', atLeastMs: 1100 });
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect((await diagnostics.diagnose(route, [pod()]))[0]?.idleTimeout).toEqual({ kind: 'open', atLeastMs: 1100 });
+  });
+
+  it('discards a measurement that spans a failure of the pod (a restart closes idle connections too) and forgets older ones', async () => {
+    const finishers: ((value: IdleTimeoutMeasure) => void)[] = [];
+    const diagnostics = new PodDiagnostics({ timeoutMs: 1000, waitMs: 0, measureIdle: () => new Promise((resolve) => finishers.push(resolve)) });
+    await diagnostics.diagnose(route, [pod()]);
+    await diagnostics.diagnose(route, [pod({ status: null, error: 'refused' })]);
+    finishers[0]?.({ kind: 'closed', afterMs: 400 });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    // The early close came from the pod going away: not cached, a new measurement starts.
+    expect(await diagnostics.diagnose(route, [pod()])).toEqual([]);
+    expect(finishers).toHaveLength(2);
+    finishers[1]?.({ kind: 'open', atLeastMs: 1100 });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect((await diagnostics.diagnose(route, [pod()]))[0]?.idleTimeout).toEqual({ kind: 'open', atLeastMs: 1100 });
+    await diagnostics.diagnose(route, [pod({ status: null, error: 'reset' })]);
+    expect(await diagnostics.diagnose(route, [pod()])).toEqual([]);
   });
 
   it('skips pods that failed, are out of rotation, or sit behind a controller that never reuses connections', async () => {

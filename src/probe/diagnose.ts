@@ -36,7 +36,11 @@ const MAX_RESPONSE_BYTES = 1024 * 1024;
 const MIN_IDLE_BOUND_MS = 50;
 
 /** The end of a response as far as parsed: where it ends, or that it cannot end before the peer closes. */
-export type ResponseEnd = { kind: 'incomplete' } | { kind: 'complete'; keepAlive: boolean } | { kind: 'until-close' } | { kind: 'invalid' };
+export type ResponseEnd =
+  | { kind: 'incomplete' }
+  | { kind: 'complete'; keepAlive: boolean; announcedMs?: number }
+  | { kind: 'until-close' }
+  | { kind: 'invalid' };
 
 /** Parses what arrived of one HTTP/1.x response to a GET: complete, still incomplete, delimited by close, or not HTTP. */
 export function responseEnd(data: Buffer): ResponseEnd {
@@ -59,13 +63,15 @@ export function responseEnd(data: Buffer): ResponseEnd {
   };
   const connection = header('connection') ?? '';
   const keepAlive = status[1] === '1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
+  const announcedMs = announcedIdleMs(header('keep-alive'));
   const body = data.subarray(headEnd + 4);
   const code = Number(status[2]);
-  if (code === 204 || code === 304) return { kind: 'complete', keepAlive };
-  if (/\bchunked\b/.test(header('transfer-encoding') ?? '')) return chunkedEnd(body) ? { kind: 'complete', keepAlive } : { kind: 'incomplete' };
+  const complete: ResponseEnd = { kind: 'complete', keepAlive, ...(announcedMs !== null ? { announcedMs } : {}) };
+  if (code === 204 || code === 304) return complete;
+  if (/\bchunked\b/.test(header('transfer-encoding') ?? '')) return chunkedEnd(body) ? complete : { kind: 'incomplete' };
   const length = header('content-length');
   if (length === undefined || !/^\d+$/.test(length)) return { kind: 'until-close' };
-  return body.length >= Number(length) ? { kind: 'complete', keepAlive } : { kind: 'incomplete' };
+  return body.length >= Number(length) ? complete : { kind: 'incomplete' };
 }
 
 /** True when a chunked body is complete (last chunk and trailers received). */
@@ -111,6 +117,8 @@ export interface IdleMeasureOptions {
   timeoutMs: number;
   /** Monotonic clock in ms; default performance.now. */
   now?: () => number;
+  /** Take a `Keep-Alive: timeout=N` response header for the answer instead of waiting (default true). */
+  trustAnnouncement?: boolean;
 }
 
 /**
@@ -140,6 +148,8 @@ export function measureIdleTimeout(target: DiagnosticTarget, options: IdleMeasur
       if (end.kind === 'invalid' || received.length > MAX_RESPONSE_BYTES) return finish(null);
       if (end.kind === 'until-close' || (end.kind === 'complete' && !end.keepAlive)) return finish({ kind: 'no-keepalive' });
       if (end.kind !== 'complete') return;
+      // A pod that announces its idle timeout (Keep-Alive: timeout=N) need not be waited for.
+      if (end.announcedMs !== undefined && options.trustAnnouncement !== false) return finish({ kind: 'announced', afterMs: end.announcedMs });
       idleSince = now();
       clearTimeout(timer);
       timer = setTimeout(() => finish({ kind: 'open', atLeastMs: options.boundMs }), options.boundMs);
@@ -247,6 +257,8 @@ export class PodDiagnostics {
   readonly #options: Required<PodDiagnosticsOptions>;
   readonly #cache = new Map<string, CachedIdle>();
   readonly #inFlight = new Map<string, Promise<IdleTimeoutMeasure | null>>();
+  /** Per pod target: how many rounds saw it fail. A measurement that spans a failure is discarded. */
+  readonly #failures = new Map<string, number>();
 
   constructor(options: PodDiagnosticsOptions) {
     this.#options = {
@@ -268,6 +280,7 @@ export class PodDiagnostics {
     if (settings === null) return [];
     const keepalive = settings.upstreamKeepaliveTimeoutMs.value;
     const controllerH2 = wireOf(settings.backendProtocol.value).h2 && !wireOf(settings.backendProtocol.value).tls;
+    for (const hop of hops) if (hop.hop === 'pod' && hop.error !== null) this.#noteFailure(hop);
     const pods = hops.filter((h) => h.hop === 'pod' && h.ready !== false && h.terminating !== true && h.error !== 'unreachable');
     const results = await Promise.all(pods.map((hop) => this.#diagnosePod(route, hop, keepalive, controllerH2)));
     return results.filter((d): d is PodDiagnosis => d !== null);
@@ -314,12 +327,26 @@ export class PodDiagnostics {
     return waitAtMost(running, waitMs, cached?.value ?? null);
   }
 
+  /**
+   * A pod that failed (refused, reset, restarted) may have closed an idle connection being measured
+   * for that reason, not its idle timeout: forget what was measured of it, and discard measurements
+   * still running.
+   */
+  #noteFailure(hop: HopResult): void {
+    const pod = `${hop.target}|${hop.pod ?? ''}|`;
+    this.#failures.set(pod, (this.#failures.get(pod) ?? 0) + 1);
+    for (const key of this.#cache.keys()) if (key.startsWith(pod)) this.#cache.delete(key);
+  }
+
   #start(key: string, target: DiagnosticTarget, boundMs: number): Promise<IdleTimeoutMeasure | null> | null {
     if (this.#inFlight.size >= this.#options.maxInFlight) return null;
     const { measureIdle, timeoutMs, now } = this.#options;
+    const pod = key.slice(0, key.indexOf('|', key.indexOf('|') + 1) + 1);
+    const failuresAtStart = this.#failures.get(pod) ?? 0;
     const running = measureIdle(target, { boundMs, timeoutMs, now }).then((value) => {
       this.#inFlight.delete(key);
       this.#cache.delete(key);
+      if ((this.#failures.get(pod) ?? 0) !== failuresAtStart) return null;
       this.#cache.set(key, { value, at: now() });
       if (this.#cache.size > MAX_CACHED) this.#cache.delete(this.#cache.keys().next().value ?? key);
       return value;

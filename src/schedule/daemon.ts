@@ -8,6 +8,7 @@ import type { ClusterWatch } from '../discovery/informers.js';
 import type { Route, RouteRound } from '../model.js';
 import { probeRoute, type RoundDeps } from '../probe/round.js';
 import { type Incident, insertIncident, listIncidents, updateIncident } from '../store/incidents.js';
+import { markRoutePresence } from '../store/queries.js';
 import type { Db } from '../store/sqlite.js';
 import type { StoreWriter } from '../store/write.js';
 import { IncidentTracker, type IncidentAction } from './incidents.js';
@@ -61,6 +62,8 @@ export interface LoopDeps {
   timers: Pick<SchedulerDeps, 'setTimer' | 'clearTimer' | 'cron' | 'cronPeriodMs'>;
   /** Log lines. */
   log: LoopLog;
+  /** Called with every finished round (after it is queued for the store). */
+  onRound?: (round: RouteRound) => void;
 }
 
 /** A digest of what makes a route "changed": a change gets a round at once, not at its next slot. */
@@ -96,6 +99,7 @@ export class RunLoop {
   #known = new Map<string, Route>();
   #unsubscribe: (() => void)[] = [];
   #lastSyncMs: number | null = null;
+  #presenceMarked = false;
 
   constructor(deps: LoopDeps) {
     this.#deps = deps;
@@ -116,6 +120,11 @@ export class RunLoop {
   /** Rounds probing now. */
   get inFlight(): number {
     return this.#scheduler.inFlight;
+  }
+
+  /** Rounds waiting to be written. */
+  get writesPending(): number {
+    return this.#queue.size;
   }
 
   /** Routes scheduled. */
@@ -160,8 +169,20 @@ export class RunLoop {
       this.#apply(this.#tracker.forget(id, this.#deps.round.now()), route);
     }
     if (current.size !== this.#known.size) this.#deps.log('info', `discovery: ${current.size} routes scheduled`);
+    this.#markPresence(current, routes.length !== this.#known.size || [...current.keys()].some((id) => !this.#known.has(id)));
     this.#known = current;
     this.#deps.metrics.setDiscovery({ routes: current.size, lastSyncMs: this.#lastSyncMs, state: this.#deps.watch.state });
+  }
+
+  /** Tells the store which routes exist (removed ones leave the routes list, their history stays). */
+  #markPresence(current: Map<string, Route>, changed: boolean): void {
+    if (!changed && this.#presenceMarked) return;
+    try {
+      markRoutePresence(this.#deps.db, [...current.keys()], this.#deps.round.now());
+      this.#presenceMarked = true;
+    } catch (error) {
+      this.#deps.log('error', `store: cannot record route presence: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   #warnOnce(message: string): void {
@@ -176,6 +197,7 @@ export class RunLoop {
       this.#queue.push(round);
       this.#deps.metrics.observeRound(round);
       this.#apply(this.#tracker.observe(round), route);
+      this.#deps.onRound?.(round);
     } catch (error) {
       // A bug, not a failing target (those are data): log it and keep the loop alive.
       this.#deps.log('error', `round of ${route.namespace}/${route.ingress} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

@@ -167,7 +167,7 @@ function routeBase(r: RouteSummary) {
   return {
     id: r.id, namespace: r.namespace, ingress: r.ingress, ingressClass: r.ingressClass, host: r.host, path: r.path,
     pathType: r.pathType, tls: r.tls, defaultBackend: r.defaultBackend, backend: r.backend, probePath: r.probePath,
-    firstSeenAt: iso(r.firstSeenAt), updatedAt: iso(r.updatedAt),
+    firstSeenAt: iso(r.firstSeenAt), updatedAt: iso(r.updatedAt), removedAt: r.removedAt === null ? null : iso(r.removedAt),
   };
 }
 
@@ -229,8 +229,9 @@ function ok(body: unknown): ApiAnswer {
 }
 
 async function listRoutesEndpoint(deps: ApiDeps, query: URLSearchParams): Promise<ApiAnswer> {
-  const p = new Params(query, ['namespace', 'status', 'q', 'sort', 'order', 'limit', 'cursor']);
+  const p = new Params(query, ['namespace', 'status', 'q', 'sort', 'order', 'limit', 'cursor', 'removed']);
   const namespace = p.text('namespace');
+  const removed = p.oneOf('removed', ['exclude', 'include'] as const) ?? 'exclude';
   const statuses = p.listOf('status', ROUTE_STATUSES);
   const search = p.text('q');
   const sort: RouteSortField = p.oneOf('sort', ROUTE_SORT_FIELDS) ?? 'name';
@@ -238,7 +239,7 @@ async function listRoutesEndpoint(deps: ApiDeps, query: URLSearchParams): Promis
   const limit = p.int('limit', 1, MAX_LIMIT) ?? DEFAULT_LIMIT;
   const cursor = p.text('cursor');
   const page = await deps.reader.routePage({
-    sort, order, limit, now: deps.now(),
+    sort, order, limit, now: deps.now(), includeRemoved: removed === 'include',
     ...(namespace === undefined ? {} : { namespace }),
     ...(statuses === undefined ? {} : { statuses }),
     ...(search === undefined ? {} : { search }),

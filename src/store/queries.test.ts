@@ -2,7 +2,7 @@ import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import type { RouteRound, VerdictStatus } from '../model.js';
 import { compact } from './compact.js';
 import { fixtureRound, fixtureRoute } from './fixtures.js';
-import { tierPieces, timeline, uptime, type TimelineBucket, type TimelineQuery } from './queries.js';
+import { listRoutes, markRoutePresence, tierPieces, timeline, uptime, type TimelineBucket, type TimelineQuery } from './queries.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from './rollup.js';
 import { openStore, type Db } from './sqlite.js';
 import { createWriter } from './write.js';
@@ -203,5 +203,19 @@ describe('uptime', () => {
       ['minute', T0 + 2 * DAY_MS + 5 * HOUR_MS, to],
     ]);
     expect(tierPieces(from, from + 5 * MINUTE_MS)).toEqual([['minute', from, from + 5 * MINUTE_MS]]);
+  });
+});
+
+describe('markRoutePresence', () => {
+  it('marks routes gone from the cluster removed and brings them back when they reappear', () => {
+    const db = openStore(':memory:');
+    const a = fixtureRoute('shop', 'a');
+    const b = fixtureRoute('shop', 'b');
+    createWriter(db).writeRounds([fixtureRound(a, 1000, 'ok', 5), fixtureRound(b, 1000, 'ok', 5)]);
+    markRoutePresence(db, [a.id], 2000);
+    expect(listRoutes(db).map((r) => [r.ingress, r.removedAt])).toEqual([['a', null], ['b', 2000]]);
+    markRoutePresence(db, [a.id, b.id], 3000);
+    expect(listRoutes(db).map((r) => r.removedAt)).toEqual([null, null]);
+    db.close();
   });
 });

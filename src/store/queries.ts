@@ -45,6 +45,8 @@ export interface StoredRoute {
   firstSeenAt: number;
   /** When the description last changed. */
   updatedAt: number;
+  /** When the route disappeared from the cluster, null while it exists. */
+  removedAt: number | null;
 }
 
 /** A route with its newest round's verdict. */
@@ -83,6 +85,7 @@ interface RouteRow {
   probe_path: string;
   first_seen_at: number;
   updated_at: number;
+  removed_at: number | null;
 }
 
 function routeFromRow(r: RouteRow): StoredRoute {
@@ -90,7 +93,7 @@ function routeFromRow(r: RouteRow): StoredRoute {
     id: r.id, namespace: r.namespace, ingress: r.ingress, ingressClass: r.ingress_class, host: r.host, path: r.path,
     pathType: r.path_type, tls: r.tls === 1, defaultBackend: r.default_backend === 1,
     backend: { service: r.backend_service, port: JSON.parse(r.backend_port) as number | string },
-    probePath: r.probe_path, firstSeenAt: r.first_seen_at, updatedAt: r.updated_at,
+    probePath: r.probe_path, firstSeenAt: r.first_seen_at, updatedAt: r.updated_at, removedAt: r.removed_at,
   };
 }
 
@@ -101,6 +104,18 @@ export function listRoutes(db: Db, options: { namespace?: string } = {}): RouteS
     : db.prepare('SELECT * FROM routes WHERE namespace = ? ORDER BY ingress, host, path').all(options.namespace)) as RouteRow[];
   const reader = new Reader(db);
   return rows.map((r) => ({ ...routeFromRow(r), latest: latestOf(reader, r.rid) }));
+}
+
+/**
+ * Records which routes exist now: routes not in `present` are marked removed at `now` (their
+ * history stays), routes in it are marked present again. One statement each, whatever the count.
+ */
+export function markRoutePresence(db: Db, present: readonly string[], now: number): void {
+  const ids = JSON.stringify(present);
+  db.transaction(() => {
+    db.prepare('UPDATE routes SET removed_at = ? WHERE removed_at IS NULL AND id NOT IN (SELECT value FROM json_each(?))').run(now, ids);
+    db.prepare('UPDATE routes SET removed_at = NULL WHERE removed_at IS NOT NULL AND id IN (SELECT value FROM json_each(?))').run(ids);
+  })();
 }
 
 /** One route with its newest verdict, or null. */

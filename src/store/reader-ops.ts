@@ -48,6 +48,8 @@ export interface RoutePageQuery {
   cursor?: string;
   /** The current time (uptime windows end here). */
   now: number;
+  /** Also list routes that were removed from the cluster (default: only current ones). */
+  includeRemoved?: boolean;
 }
 
 /** One row of the routes table. */
@@ -117,6 +119,7 @@ function statusOf(route: RouteSummary): RouteStatusFilter {
 }
 
 function matches(route: RouteSummary, q: RoutePageQuery): boolean {
+  if (route.removedAt !== null && q.includeRemoved !== true) return false;
   if (q.statuses !== undefined && !q.statuses.includes(statusOf(route))) return false;
   if (q.search === undefined || q.search === '') return true;
   const text = `${route.namespace}/${route.ingress} ${route.host ?? ''} ${route.path} ${route.id}`.toLowerCase();
@@ -330,6 +333,7 @@ function firstAfter(rows: readonly { key: SortValue; id: string }[], after: { ke
 export function namespaces(db: Db): NamespaceSummary[] {
   const out = new Map<string, NamespaceSummary>();
   for (const route of listRoutes(db)) {
+    if (route.removedAt !== null) continue;
     let ns = out.get(route.namespace);
     if (ns === undefined) {
       ns = { name: route.namespace, routes: 0, statuses: { ok: 0, degraded: 0, failing: 0, unknown: 0, none: 0 } };

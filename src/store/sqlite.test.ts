@@ -36,14 +36,17 @@ describe('openStore', () => {
   it('applies the real migrations once, records them, and sets WAL, auto_vacuum and page size on a new file', () => {
     const path = join(tempDir(), 'h.db');
     const db = openStore(path, { now: () => 1234 });
-    expect(db.prepare('SELECT version, name, applied_at FROM schema_migrations').all()).toEqual([{ version: 1, name: 'init', applied_at: 1234 }]);
+    expect(db.prepare('SELECT version, name, applied_at FROM schema_migrations').all()).toEqual([
+      { version: 1, name: 'init', applied_at: 1234 },
+      { version: 2, name: 'route_removal', applied_at: 1234 },
+    ]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('auto_vacuum', { simple: true })).toBe(2); // INCREMENTAL
     expect(db.pragma('page_size', { simple: true })).toBe(16384);
     expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
     db.close();
     const again = openStore(path, { now: () => 99 });
-    expect(again.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 1 });
+    expect(again.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 2 });
     again.close();
   });
 
