@@ -73,6 +73,13 @@ const rows: Row[] = [
     evidence: ['shop/web-2'],
   },
   {
+    name: 'some pods refuse and the controller runs out of retries: the failure starts at the pods',
+    route: base,
+    hops: healthyRound(base, (r) => (r.pod === 'shop/web-2' || r.pod === 'shop/web-3' ? REFUSED : front502(r))),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.refused' },
+    evidence: ['shop/web-2', 'shop/web-3'],
+  },
+  {
     name: 'pods refuse on a targetPort no container declares',
     route: routeFixture({ servicePort: { name: 'http', port: 80, targetPort: 9090, protocol: 'TCP', appProtocol: null } }),
     hops: healthyRound(base, (r) => (r.hop === 'pod' || r.hop === 'service' ? REFUSED : front502(r))),

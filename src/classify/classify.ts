@@ -200,10 +200,12 @@ function explainFrontFailure(ctx: Context): Finding {
   }
   if (layers.pod.state === 'absent' && route.service?.type !== 'ExternalName') return noReadyEndpoints(ctx);
   if (layers.pod.state === 'failed') return failingPodsCause(ctx);
-  const viaService = route.controller?.upstream === 'service' || route.service?.type === 'ExternalName';
-  if (viaService && hasFailures(layers.service) && layers.pod.state !== 'partial') return serviceFailure(ctx);
-  if (hasFailures(layers.controller)) return behindController(ctx);
+  // Some pods fail: the walk from the pods outward starts there; a controller failing in front of
+  // them most likely passes their failures on (retries that ran out).
   if (layers.pod.state === 'partial') return failingPodsCause(ctx);
+  const viaService = route.controller?.upstream === 'service' || route.service?.type === 'ExternalName';
+  if (viaService && hasFailures(layers.service)) return serviceFailure(ctx);
+  if (hasFailures(layers.controller)) return behindController(ctx);
   if (hasFailures(layers.edge) && layers.controller.state === 'ok') return passedThrough(ctx, layers.edge) ?? edgeFailure(ctx);
   return {
     hop: 'edge',
