@@ -49,7 +49,8 @@ async function run(options: DemoOptions): Promise<number> {
     const latest = new Map<string, RouteRound>();
     const daemon = await startDaemon(config, options.quiet ? () => undefined : stderrLog, { onRound: (r) => latest.set(r.route.id, r) });
     try {
-      const header = `${lab.describe()}\n\nhopwatch dashboard and API: ${daemon.url}/   (metrics ${daemon.url}/metrics) — Ctrl-C to stop`;
+      // The dashboard URL comes first: it is what a first look needs.
+      const header = `hopwatch dashboard: ${daemon.url}/   (API ${daemon.url}/api/v1, metrics ${daemon.url}/metrics) — Ctrl-C to stop\n\n${lab.describe()}`;
       process.stdout.write(`${header}\n`);
       const until = options.for === undefined ? Infinity : Date.now() + parseDuration(options.for);
       while (!stop.signal.aborted && Date.now() < until) {

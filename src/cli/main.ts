@@ -4,8 +4,10 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { EXIT_CANNOT_RUN } from './common.js';
 import { demoCommand } from './demo.js';
+import { incidentsCommand } from './incidents.js';
 import { probeCommand } from './probe.js';
 import { runCommand } from './run.js';
+import { timelineCommand } from './timeline.js';
 import { verifyCommand } from './verify.js';
 
 const program = new Command('hopwatch')
@@ -18,6 +20,8 @@ program.addCommand(probeCommand());
 program.addCommand(runCommand());
 program.addCommand(demoCommand());
 program.addCommand(verifyCommand());
+program.addCommand(timelineCommand());
+program.addCommand(incidentsCommand());
 // addCommand does not pass exitOverride down: usage errors of subcommands must map to exit 2 too.
 for (const command of program.commands) command.exitOverride();
 

@@ -11,7 +11,7 @@ import { createVerifyHandler, FLAGGER_PATH, VERIFY_PATH } from '../verify/http.j
 import type { VerifyRunner } from '../verify/run.js';
 import { createApi, type ApiAnswer } from './api.js';
 import type { Metrics } from './metrics.js';
-import { resolveStatic, safeSegments, sendStatic } from './static.js';
+import { VENDOR_PREFIX, resolveStatic, resolveVendor, safeSegments, sendStatic } from './static.js';
 
 /** What /healthz and /readyz report. */
 export interface Health {
@@ -195,7 +195,8 @@ async function openEndpoint(deps: ServerDeps, method: string, path: string, res:
 async function staticEndpoint(deps: ServerDeps, method: string, path: string, res: ServerResponse): Promise<void> {
   const dir = deps.dashboardDir ?? null;
   if (dir === null || safeSegments(path) === null) return writeJson(res, errorJson(404, 'NOT_FOUND', `nothing at ${path}`));
-  const found = await resolveStatic(dir, path);
+  // The dashboard's libraries come from their npm packages (a fixed mapping, never any other node_modules file).
+  const found = path.startsWith(VENDOR_PREFIX) ? await resolveVendor(path) : await resolveStatic(dir, path);
   if (found === null) return writeJson(res, errorJson(404, 'NOT_FOUND', `nothing at ${path}`));
   if (method !== 'GET' && method !== 'HEAD') return writeJson(res, errorJson(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here; use GET`, { allow: 'GET, HEAD' }));
   await sendStatic(found, method, res);

@@ -1,12 +1,15 @@
 // Serves the dashboard's files from one directory: index.html at `/`, assets
 // with their content types, no directory listing, nothing outside the
 // directory (no `..`, no dot-files, no symlink leading out), and index.html for
-// extension-less paths the dashboard may route on the client side.
+// extension-less paths the dashboard may route on the client side. Files of the
+// npm packages the dashboard loads (uPlot) are served from node_modules at a
+// fixed /vendor/<package>/ prefix, so nothing is copied into the repository.
 
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import { extname, join, sep } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, extname, join, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
 /** Content types by file extension; other files are served as application/octet-stream. */
@@ -50,14 +53,14 @@ export function safeSegments(rawPath: string): string[] | null {
   return out;
 }
 
-/** A regular file at path inside root (after resolving symlinks), or null. */
-async function fileInside(root: string, path: string): Promise<Found | null> {
+/** A regular file at path inside root (after resolving symlinks; a directory gives its index.html when dirIndex), or null. */
+async function fileInside(root: string, path: string, dirIndex = true): Promise<Found | null> {
   try {
     const real = await realpath(path);
     if (real !== root && !real.startsWith(root + sep)) return null;
     let info = await stat(real);
     let file = real;
-    if (info.isDirectory()) {
+    if (info.isDirectory() && dirIndex) {
       file = join(real, 'index.html');
       info = await stat(file);
     }
@@ -82,6 +85,41 @@ export async function resolveStatic(root: string, rawPath: string): Promise<Foun
   if (found !== null) return found;
   const last = segments[segments.length - 1] ?? '';
   return last.includes('.') ? null : fileInside(realRoot, join(realRoot, 'index.html'));
+}
+
+/** URL prefix of the vendored packages' files. */
+export const VENDOR_PREFIX = '/vendor/';
+
+/** npm packages the dashboard loads, by name: the directory inside the package that is served (nothing else of it is). */
+export const VENDOR_DIRS: Readonly<Record<string, string>> = { uplot: 'dist' };
+
+/** The served directory of a vendored package, resolved the way Node resolves the package from this module; null when not installed. */
+export function vendorDir(name: string, fromUrl: string = import.meta.url): string | null {
+  // Own keys only: "constructor" or "__proto__" in a path must not reach Object.prototype.
+  if (!Object.hasOwn(VENDOR_DIRS, name)) return null;
+  const sub = VENDOR_DIRS[name]!;
+  try {
+    return join(dirname(createRequire(fromUrl).resolve(`${name}/package.json`)), sub);
+  } catch {
+    return null;
+  }
+}
+
+/** The vendored file a /vendor/<package>/<file> path names (no index.html fallback, same protections), or null. */
+export async function resolveVendor(rawPath: string, fromUrl: string = import.meta.url): Promise<Found | null> {
+  if (!rawPath.startsWith(VENDOR_PREFIX)) return null;
+  const segments = safeSegments(rawPath);
+  // ['vendor', package, file...]: a file of the package is needed, not its directory.
+  if (segments === null || segments.length < 3) return null;
+  const dir = vendorDir(segments[1]!, fromUrl);
+  if (dir === null) return null;
+  let realRoot: string;
+  try {
+    realRoot = await realpath(dir);
+  } catch {
+    return null;
+  }
+  return fileInside(realRoot, join(realRoot, ...segments.slice(2)), false);
 }
 
 /** Sends a file found by resolveStatic (headers only for HEAD). */

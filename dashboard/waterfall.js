@@ -1,0 +1,63 @@
+// A round's detail: each hop's result as a row with a waterfall of its phases (dns, connect, tls,
+// ttfb, then the body), its status, error and which component generated the answer.
+
+import { h, hopChip, millis, statusPill, utc } from './format.js';
+
+const PHASES = [
+  { key: 'dns', label: 'dns' },
+  { key: 'connect', label: 'connect' },
+  { key: 'tls', label: 'tls' },
+  { key: 'wait', label: 'ttfb' },
+  { key: 'body', label: 'body' },
+];
+
+/** The phases of one hop as consecutive [name, ms] pieces (ttfb counts from the request start, so what is before it is taken off). */
+export function phasesOf(t) {
+  const dns = t.dnsMs ?? 0;
+  const connect = t.connectMs ?? 0;
+  const tls = t.tlsMs ?? 0;
+  const before = dns + connect + tls;
+  const wait = t.ttfbMs === undefined ? 0 : Math.max(0, t.ttfbMs - before);
+  const reached = t.ttfbMs === undefined ? before : Math.max(before, t.ttfbMs);
+  const body = Math.max(0, t.totalMs - reached);
+  return [['dns', dns], ['connect', connect], ['tls', tls], ['wait', wait], ['body', body]];
+}
+
+function bar(hop, scaleMs) {
+  const pieces = phasesOf(hop.timings).filter(([, ms]) => ms > 0);
+  const title = pieces.map(([k, ms]) => `${PHASES.find((p) => p.key === k).label} ${millis(ms)}`).join(', ');
+  return h('div', { class: 'wf-track', title },
+    ...pieces.map(([k, ms]) => h('span', { class: `wf-seg wf-${k}`, style: { width: `${Math.max(0.4, (ms / scaleMs) * 100)}%` } })),
+    h('span', { class: 'wf-total' }, millis(hop.timings.totalMs)));
+}
+
+function result(hop) {
+  if (hop.error) return h('span', { class: 'hop-error', title: hop.errorDetail ?? '' }, hop.error);
+  if (hop.hop === 'dns') return h('span', { class: 'hop-ok' }, (hop.addresses ?? []).join(', ') || 'resolved');
+  const cls = hop.status >= 500 ? 'hop-error' : hop.status >= 400 ? 'hop-warn' : 'hop-ok';
+  return h('span', { class: cls }, String(hop.status));
+}
+
+/** The round detail block. */
+export function roundDetail(round) {
+  const scaleMs = Math.max(1, ...round.hops.map((hp) => hp.timings.totalMs));
+  const v = round.verdict;
+  return h('div', { class: 'round-detail', 'data-round': round.startedAt },
+    h('div', { class: 'round-head' },
+      h('h3', {}, `Round ${utc(round.startedAt)} UTC`),
+      statusPill(v.status), v.hop ? hopChip(v.hop) : null, h('code', { class: 'cause' }, v.cause),
+      h('span', { class: 'muted' }, `${millis(round.durationMs)} wall time`)),
+    h('p', { class: 'summary' }, v.summary),
+    v.evidence.length ? h('ul', { class: 'evidence' }, ...v.evidence.map((e) => h('li', {}, e))) : null,
+    h('div', { class: 'wf-legend' }, ...PHASES.map((p) => h('span', {}, h('i', { class: `wf-seg wf-${p.key}` }), p.label))),
+    h('table', { class: 'grid waterfall' },
+      h('thead', {}, h('tr', {}, ...['Hop', 'Target', 'Result', 'Generator', 'Phases'].map((t) => h('th', {}, t)))),
+      h('tbody', {}, ...round.hops.map((hp) => h('tr', { 'data-hop': hp.hop },
+        h('td', {}, hopChip(hp.hop)),
+        h('td', { class: 'target-cell' },
+          hp.pod ? h('div', { class: 'mono' }, hp.pod, hp.terminating ? h('span', { class: 'tag' }, 'terminating') : null, hp.ready === false ? h('span', { class: 'tag' }, 'not ready') : null) : null,
+          h('div', { class: hp.pod ? 'mono muted small' : 'mono' }, hp.target)),
+        h('td', {}, result(hp), hp.error && hp.errorDetail ? h('div', { class: 'muted small' }, hp.errorDetail) : null),
+        h('td', {}, hp.generator ?? '–'),
+        h('td', { class: 'wf-cell' }, bar(hp, scaleMs)))))));
+}

@@ -1,0 +1,244 @@
+/// <reference lib="dom" />
+// The dashboard in a real browser: Debian's chromium driven by playwright-core, over the HTTP
+// server on a store seeded with known history (test/e2e/history.ts) through the real write path.
+// It loads without console errors, asks for the token, draws checkout's controller failures at
+// the right times, and clicking a route and an incident shows the right hop and cause.
+// Screenshots go to test-output/ (look at them when changing the dashboard).
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMetrics } from '../../src/server/metrics.js';
+import { startServer, type RunningServer } from '../../src/server/server.js';
+import { openStoreReader, type StoreReader } from '../../src/store/reader.js';
+import { ROOT } from './cli.js';
+import { seedHistory, FILLER, type SeededHistory } from './history.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HOST = '127.210.0.1';
+const TOKEN = 'dashboard-test-token';
+const SHOTS = join(ROOT, 'test-output');
+const CONTROLLER_RGB = [0x2f, 0x5f, 0xd0];
+
+const dir = mkdtempSync(join(tmpdir(), 'hopwatch-dashboard-'));
+let history: SeededHistory;
+let reader: StoreReader;
+let server: RunningServer;
+let browser: BrowserContext;
+
+beforeAll(async () => {
+  // A missing browser is a failure with one clear line, never a silent skip.
+  if (!existsSync(CHROMIUM)) throw new Error(`chromium is not installed at ${CHROMIUM}: run scripts/setup.sh (apt-get install chromium) before the tests`);
+  mkdirSync(SHOTS, { recursive: true });
+  history = seedHistory(join(dir, 'history.db'), Date.now());
+  reader = await openStoreReader(join(dir, 'history.db'));
+  server = await startServer({
+    listen: `${HOST}:0`, token: TOKEN, reader, metrics: createMetrics({ defaultMetrics: false }),
+    health: { live: () => true, ready: () => true, detail: () => ({}) }, dashboardDir: join(ROOT, 'dashboard'), log: () => undefined,
+  });
+  browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1440, height: 1000 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await reader?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new page; console errors and page errors are collected (the 401 of the token handshake is told apart by the caller). */
+async function newPage(withToken: boolean): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  if (withToken) await page.addInitScript((token) => sessionStorage.setItem('hopwatch.token', token), TOKEN);
+  return { page, errors };
+}
+
+async function loaded(page: Page, kind: string): Promise<void> {
+  await page.waitForSelector(`#view[data-loaded="${kind}"]`, { timeout: 20_000 });
+}
+
+const routeHash = (id: string): string => `#/route/${encodeURIComponent(id)}`;
+
+describe('dashboard', () => {
+  it('asks for the token on 401, keeps it for the tab, then shows the routes table', async () => {
+    const { page, errors } = await newPage(false);
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('#token-dialog[open]');
+    await page.fill('#token-input', 'wrong-token');
+    await page.click('#token-form button[type=submit]');
+    await page.waitForSelector('#token-error:not([hidden])');
+    expect(await page.textContent('#token-error')).toContain('not accepted');
+    await page.fill('#token-input', TOKEN);
+    await page.click('#token-form button[type=submit]');
+    await loaded(page, 'routes');
+    expect(await page.evaluate(() => sessionStorage.getItem('hopwatch.token'))).toBe(TOKEN);
+    expect(await page.locator('table.routes tbody tr').count()).toBe(100);
+    // The only console errors are the browser's notes of the two 401 answers of the handshake.
+    expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
+    expect(errors.length).toBeGreaterThanOrEqual(1);
+    await page.close();
+  });
+
+  it('routes table: verdicts with hop and cause, uptime, server-side pages, filters and sorting, no console error', async () => {
+    const { page, errors } = await newPage(true);
+    await page.goto(`${server.url}/`);
+    await loaded(page, 'routes');
+    const total = 3 + FILLER;
+    expect(await page.textContent('.pager')).toContain(`1–100 of ${total}`);
+    const login = page.locator(`tr[data-route="${history.routes.login.id}"]`);
+    expect(await login.locator('[data-status]').getAttribute('data-status')).toBe('failing');
+    expect(await login.locator('[data-hop]').textContent()).toBe('pod');
+    expect(await login.locator('td.cause').textContent()).toBe('pod.refused');
+    // checkout failed for 1 h of the last 24 h: 23/24 up.
+    expect(await page.locator(`tr[data-route="${history.routes.checkout.id}"] td.num`).first().textContent()).toBe('95.83%');
+    await page.screenshot({ path: join(SHOTS, 'dashboard-routes.png'), fullPage: false });
+
+    await page.click('.pager button:has-text("Next")');
+    await page.waitForFunction(() => document.querySelector('.pager')?.textContent?.includes('101–'));
+    expect(await page.locator('table.routes tbody tr').count()).toBe(total - 100);
+
+    await page.selectOption('select[aria-label=status]', 'failing');
+    await loaded(page, 'routes');
+    await page.waitForFunction(() => document.querySelectorAll('table.routes tbody tr').length === 1);
+    expect(await page.locator('table.routes tbody tr').getAttribute('data-route')).toBe(history.routes.login.id);
+
+    await page.goto(`${server.url}/#/?sort=uptime24h&order=asc`);
+    await loaded(page, 'routes');
+    await page.waitForFunction(() => document.querySelector('th.active')?.textContent?.includes('24 h'));
+    const firstTwo = await page.locator('table.routes tbody tr').evaluateAll((rows) => rows.slice(0, 2).map((r) => r.getAttribute('data-route')));
+    expect(firstTwo).toEqual([history.routes.checkout.id, history.routes.login.id]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("a route's chart draws the controller failures at their times; its incident shows hop and cause", async () => {
+    const { page, errors } = await newPage(true);
+    await page.goto(`${server.url}/`);
+    await loaded(page, 'routes');
+    await page.click(`tr[data-route="${history.routes.checkout.id}"] a`);
+    await loaded(page, 'route');
+    expect(page.url()).toContain(routeHash(history.routes.checkout.id));
+    await page.waitForSelector('#timeline-chart canvas');
+    expect(await page.getAttribute('#timeline-chart', 'data-failing-hops')).toBe('controller');
+
+    // The stack's data: failures exactly in the buckets of [e0, e1), five (one a minute) in each 5-minute bucket.
+    const drawn = await page.evaluate(() => {
+      const el = document.getElementById('timeline-chart') as HTMLElement & { uplot: { data: (number | null)[][] } };
+      const [xs, stack] = el.uplot.data;
+      return xs!.map((x, i) => [x! * 1000, stack![i]] as const).filter(([, v]) => v !== null);
+    });
+    const expected = Array.from({ length: 12 }, (_, k) => [history.e0 + k * 300_000, 5]);
+    expect(drawn).toEqual(expected);
+
+    // And on the canvas: the controller's colour at the bottom of the bars inside the incident, none an hour before.
+    const pixelAt = (t: number): Promise<number[]> => page.evaluate((at) => {
+      const el = document.getElementById('timeline-chart') as HTMLElement & { uplot: { valToPos(v: number, s: string, c: boolean): number; bbox: { top: number; height: number }; ctx: CanvasRenderingContext2D } };
+      const u = el.uplot;
+      const x = Math.round(u.valToPos(at / 1000, 'x', true));
+      const y = Math.round(u.bbox.top + u.bbox.height - 3);
+      return [...u.ctx.getImageData(x, y, 1, 1).data].slice(0, 3);
+    }, t);
+    for (const k of [0, 5, 11]) expect(await pixelAt(history.e0 + k * 300_000 + 150_000)).toEqual(CONTROLLER_RGB);
+    expect(await pixelAt(history.e0 - 3_600_000 + 150_000)).not.toEqual(CONTROLLER_RGB);
+    await page.screenshot({ path: join(SHOTS, 'dashboard-route.png'), fullPage: true });
+
+    // Clicking a bar lists that bucket's rounds and opens its first failing round.
+    const box = await page.evaluate((at) => {
+      const el = document.getElementById('timeline-chart') as HTMLElement & { uplot: { valToPos(v: number, s: string): number; over: HTMLElement } };
+      const r = el.uplot.over.getBoundingClientRect();
+      return { x: r.left + el.uplot.valToPos(at / 1000, 'x'), y: r.top + r.height - 10 };
+    }, history.e0 + 20 * 60_000 + 150_000);
+    await page.mouse.move(box.x, box.y);
+    await page.mouse.click(box.x, box.y);
+    await page.waitForSelector(`.round-detail[data-round="${new Date(history.e0 + 20 * 60_000).toISOString()}"]`);
+    expect(await page.locator('.round-detail .round-head [data-hop]').textContent()).toBe('controller');
+    expect(await page.locator('.round-detail tr[data-hop=controller] .hop-error').textContent()).toBe('502');
+    expect(await page.locator('.round-detail tr[data-hop=service] .hop-ok').textContent()).toBe('200');
+
+    await page.click(`tr[data-incident="${history.incidents.checkout.id}"]`);
+    await loaded(page, 'incident');
+    expect(await page.locator('.verdict [data-hop]').first().textContent()).toBe('controller');
+    expect(await page.locator('.verdict [data-cause]').textContent()).toBe('controller.error');
+    expect(await page.locator('.tag-rollout').count()).toBe(1);
+    // Its first failing round is the one that opened it, hop by hop.
+    await page.waitForSelector(`.round-detail[data-round="${new Date(history.e0).toISOString()}"]`);
+    expect(await page.locator('.round-detail tr[data-hop]').count()).toBe(6);
+    await page.screenshot({ path: join(SHOTS, 'dashboard-incident.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('incidents page lists every route\'s incidents; clicking the open one shows hop pod and cause pod.refused', async () => {
+    const { page, errors } = await newPage(true);
+    await page.goto(`${server.url}/#/incidents`);
+    await loaded(page, 'incidents');
+    const ids = await page.locator('table.incidents tbody tr').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-incident'))));
+    expect(ids).toEqual([history.incidents.login.id, history.incidents.checkout.id]);
+    await page.screenshot({ path: join(SHOTS, 'dashboard-incidents.png') });
+    await page.click(`tr[data-incident="${history.incidents.login.id}"]`);
+    await loaded(page, 'incident');
+    expect(await page.locator('.verdict [data-hop]').first().textContent()).toBe('pod');
+    expect(await page.locator('.verdict [data-cause]').textContent()).toBe('pod.refused');
+    expect(await page.locator('.round-detail tr[data-hop=pod] .hop-error').allTextContents()).toEqual(['refused', 'refused']);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('hopwatch demo', () => {
+  it("opens with the dashboard URL; the lab's broken routes show on the dashboard within a minute", async () => {
+    // Bounded by --for even if this test dies; stopped by its pid below.
+    const child = spawn(process.execPath, [join(ROOT, 'bin/hopwatch.js'), 'demo', '--listen', '127.210.0.3:0', '--quiet', '--for', '150s'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    try {
+      const url = await waitFor(() => /^hopwatch dashboard: (http:\/\/127\.210\.0\.3:\d+)\//.exec(stdout)?.[1], 60_000, () => `stdout ${stdout}\nstderr ${stderr}`);
+      const { page, errors } = await newPage(false);
+      await page.goto(`${url}/`);
+      await loaded(page, 'routes');
+      // The routes table refreshes itself: the broken routes appear as the daemon's first rounds land.
+      const broken = ['payments/checkout', 'accounts/login', 'reports/export', 'catalog/search', 'legacy/billing'];
+      await page.waitForFunction((names) => {
+        const rows = Array.from(document.querySelectorAll('table.routes tbody tr'));
+        return names.every((n) => rows.some((r) => r.querySelector('.route-owner')?.textContent === n && ['failing', 'degraded'].includes(r.querySelector('[data-status]')?.getAttribute('data-status') ?? '')));
+      }, broken, { timeout: 60_000 });
+      const checkout = page.locator('tr:has(.route-owner:text-is("payments/checkout"))');
+      expect(await checkout.locator('[data-hop]').textContent()).toBe('pod');
+      expect(await checkout.locator('td.cause').textContent()).toBe('pod.refused');
+      await page.screenshot({ path: join(SHOTS, 'dashboard-demo.png') });
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      child.kill('SIGTERM');
+      const code = await Promise.race([exited, new Promise<string>((resolve) => setTimeout(() => resolve('timeout'), 30_000))]);
+      if (code === 'timeout') child.kill('SIGKILL');
+    }
+  }, 150_000);
+});
+
+/** Polls fn until it returns a value (bounded). */
+async function waitFor<T>(fn: () => T | undefined, timeoutMs: number, describe: () => string): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = fn();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`not seen within ${timeoutMs} ms: ${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
