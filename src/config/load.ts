@@ -2,11 +2,14 @@
 // environment, validate every field (schema.ts), and hand out a deep-frozen Config.
 // Every problem is collected into one ConfigError naming the file, line and field.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { Config } from './types.js';
+import { configFileFromEnv, ENV_CONFIG, environmentDefaults, nonEmpty, runsInCluster, type EnvironmentDefault } from './environment.js';
 import { formatPath, validateConfig, type ConfigProblem } from './schema.js';
+
+export { SERVICE_ACCOUNT_TOKEN_PATH } from './environment.js';
 
 /** A configuration that cannot be used: every problem found, one per line. */
 export class ConfigError extends Error {
@@ -60,24 +63,32 @@ const FLAG_FIELDS: Readonly<Record<keyof ConfigFlags, { path: readonly [string, 
 
 /** What loadConfig reads. */
 export interface LoadConfigOptions {
-  /** YAML file to read; named in errors. A missing file is an error. */
+  /** YAML file to read; named in errors. A missing file is an error. Absent (and no `text`): $HOPWATCH_CONFIG, else none. */
   file?: string;
   /** YAML text to use instead of reading `file` (file, when given too, only names it in errors). */
   text?: string;
   /** CLI overrides. */
   flags?: ConfigFlags;
-  /** Environment (HOPWATCH_TOKEN); defaults to none. */
+  /** Environment (HOPWATCH_CONFIG, HOPWATCH_LISTEN, HOPWATCH_DB, HOPWATCH_TOKEN, in-cluster detection); defaults to none. */
   env?: NodeJS.ProcessEnv;
+  /** Whether a file exists (in-cluster detection: the service-account token); defaults to fs.existsSync. */
+  fileExists?: (path: string) => boolean;
   /** Current time in ms (anchors cron periods for lateAfterMs); defaults to Date.now(). */
   now?: number;
   /** Reads a file as UTF-8; defaults to fs.readFileSync. */
   readFile?: (path: string) => string;
 }
 
-/** Parses, defaults and validates the configuration once; returns it deep-frozen. Throws ConfigError. */
+/**
+ * Parses, defaults and validates the configuration once; returns it deep-frozen. Throws ConfigError.
+ * Precedence: flags > file > $HOPWATCH_LISTEN/$HOPWATCH_DB/$HOPWATCH_TOKEN > in-cluster defaults > built-in defaults.
+ */
 export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
-  const source = options.file ?? '(inline)';
-  const text = options.text ?? (options.file === undefined ? '' : readConfigFile(options.file, options.readFile ?? defaultReadFile));
+  const env = options.env ?? {};
+  const envFile = options.file === undefined && options.text === undefined ? configFileFromEnv(env) : null;
+  const file = options.file ?? envFile ?? undefined;
+  const source = file ?? '(inline)';
+  const text = options.text ?? (file === undefined ? '' : readConfigFile(file, options.readFile ?? defaultReadFile, envFile === null ? '' : ` ($${ENV_CONFIG})`));
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -89,7 +100,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   }
   const raw = documentValue(doc, source);
   const fromFlags = applyFlags(raw, options.flags ?? {});
-  applyEnvToken(raw, options.env ?? {});
+  applyEnvironmentDefaults(raw, environmentDefaults(env, options.fileExists ?? existsSync), fromFlags);
+  applyEnvToken(raw, env);
   const result = validateConfig(raw, options.now ?? Date.now());
   if (!result.ok) {
     throw new ConfigError(source, describeProblems(result.problems, source, doc, lineCounter, fromFlags));
@@ -112,14 +124,14 @@ function defaultReadFile(path: string): string {
   return readFileSync(path, 'utf8');
 }
 
-/** Reads the config file, turning "not there" and "not readable" into ConfigErrors that name it. */
-function readConfigFile(file: string, readFile: (path: string) => string): string {
+/** Reads the config file, turning "not there" and "not readable" into ConfigErrors that name it (and `via`, where the name came from). */
+function readConfigFile(file: string, readFile: (path: string) => string, via: string): string {
   try {
     return readFile(file);
   } catch (error) {
     const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : `cannot read it (${error instanceof Error ? error.message : String(error)})`;
-    throw new ConfigError(file, [`${file}: cannot load the config file: ${why}`], { cause: error });
+    throw new ConfigError(file, [`${file}${via}: cannot load the config file: ${why}`], { cause: error });
   }
 }
 
@@ -148,6 +160,26 @@ function applyFlags(raw: unknown, flags: ConfigFlags): Map<string, string> {
     applied.set(formatPath(field.path), field.flag);
   }
   return applied;
+}
+
+/**
+ * Fills server.listen and store.path from the environment's defaults where the file and the flags
+ * left them unset (absent or null), and records each in `applied` with its origin, so a bad
+ * $HOPWATCH_LISTEN is reported as that variable, not as a line of the file.
+ */
+function applyEnvironmentDefaults(raw: unknown, defaults: { listen: EnvironmentDefault | null; db: EnvironmentDefault | null }, applied: Map<string, string>): void {
+  const fill = (sectionName: string, key: string, given: EnvironmentDefault | null): void => {
+    if (given === null || !isMapping(raw)) return;
+    const existing = raw[sectionName];
+    if (existing !== undefined && existing !== null && !isMapping(existing)) return;
+    const target = isMapping(existing) ? existing : {};
+    if (target[key] !== undefined && target[key] !== null) return;
+    target[key] = given.value;
+    raw[sectionName] = target;
+    applied.set(formatPath([sectionName, key]), given.origin);
+  };
+  fill('server', 'listen', defaults.listen);
+  fill('store', 'path', defaults.db);
 }
 
 /** $HOPWATCH_TOKEN fills server.token when the file (and flags) set none. */
@@ -221,9 +253,6 @@ export class KubeconfigError extends Error {
   }
 }
 
-/** The service-account token every pod gets; its presence (with KUBERNETES_SERVICE_HOST) means in-cluster. */
-export const SERVICE_ACCOUNT_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';
-
 /**
  * Picks the credentials source, in order: the configured path (config or --kubeconfig);
  * in-cluster (KUBERNETES_SERVICE_HOST set and the token file present; skipped when a
@@ -236,7 +265,7 @@ export function resolveKubeconfigSource(config: Readonly<Config>, env: NodeJS.Pr
     if (!fileExists(kubeconfig)) throw new KubeconfigError(`kubeconfig ${kubeconfig} (from --kubeconfig or cluster.kubeconfig) does not exist`);
     return { kind: 'kubeconfig', paths: [kubeconfig], origin: 'config', context };
   }
-  if (nonEmpty(env['KUBERNETES_SERVICE_HOST']) && context === null && fileExists(SERVICE_ACCOUNT_TOKEN_PATH)) return { kind: 'in-cluster' };
+  if (context === null && runsInCluster(env, fileExists)) return { kind: 'in-cluster' };
   const fromEnv = env['KUBECONFIG'];
   if (nonEmpty(fromEnv)) {
     const listed = fromEnv.split(delimiter).filter((p) => p !== '');
@@ -252,9 +281,4 @@ export function resolveKubeconfigSource(config: Readonly<Config>, env: NodeJS.Pr
     'no Kubernetes credentials found: not in a cluster (no KUBERNETES_SERVICE_HOST and service-account token), $KUBECONFIG unset, no ~/.kube/config; ' +
       'pass --kubeconfig FILE or set cluster.kubeconfig (or try `hopwatch demo` for a simulated cluster)',
   );
-}
-
-/** A set, non-blank environment value. */
-function nonEmpty(value: string | undefined): value is string {
-  return value !== undefined && value.trim() !== '';
 }
