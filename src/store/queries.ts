@@ -6,7 +6,7 @@
 // the head block, so route answers add the two (exact, and never a long scan:
 // the head holds about the last hour).
 
-import type { HopResult, PathType, Verdict, VerdictHop, VerdictStatus } from '../model.js';
+import type { HopResult, PathType, Route, Verdict, VerdictHop, VerdictStatus } from '../model.js';
 import { fromUnits, type PackedRound } from './codec.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { StoreError } from './errors.js';
@@ -18,27 +18,8 @@ import {
 import type { Db } from './sqlite.js';
 
 /** A route as stored (its description as last seen by discovery). */
-export interface StoredRoute {
-  /** Route.id. */
-  id: string;
-  /** Namespace of the Ingress. */
-  namespace: string;
-  /** Name of the Ingress. */
-  ingress: string;
-  /** Resolved IngressClass. */
-  ingressClass: string | null;
-  /** The rule's host. */
-  host: string | null;
-  /** The path. */
-  path: string;
-  /** The path type. */
-  pathType: PathType;
-  /** Host covered by spec.tls. */
-  tls: boolean;
-  /** The Ingress's default backend. */
-  defaultBackend: boolean;
-  /** The backend as written in the Ingress. */
-  backend: { service: string; port: number | string };
+export interface StoredRoute
+  extends Pick<Route, 'id' | 'namespace' | 'ingress' | 'ingressClass' | 'host' | 'path' | 'pathType' | 'tls' | 'defaultBackend' | 'backend'> {
   /** Path hopwatch requests. */
   probePath: string;
   /** First round stored (ms since epoch). */
