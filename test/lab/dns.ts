@@ -16,13 +16,14 @@
 // - As root dnsmasq drops to `nobody`, which could not re-read a hosts file in a private
 //   directory: as root it is told `--user=root --group=root`; as another user it keeps its own id.
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
-import { mkdir, open, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { isLoopback } from './addresses.js';
+import { StepQueue } from './pods.js';
+import { Daemon, type DelayFn, LogTail, pollUntil, replaceFile, timerDelay } from './process.js';
 
 /** The Debian dnsmasq binary. */
 export const DNSMASQ_BINARY = '/usr/sbin/dnsmasq';
@@ -82,14 +83,11 @@ export interface LabDns {
   stop(): Promise<void>;
 }
 
-const POLL_MS = 20;
 const START_ATTEMPTS = 5;
-const STDERR_KEEP_BYTES = 4096;
 const NAME = /^[a-z0-9]([a-z0-9_-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9_-]*[a-z0-9])?)*$/;
 const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 /** A name no record may have: readiness probes ask for it and expect NXDOMAIN. */
 const PROBE_NAME = 'ready.hopwatch-lab.invalid';
-const defaultDelay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts dnsmasq with the records; resolves once it answers queries. */
 export async function startDns(options: DnsOptions): Promise<LabDns> {
@@ -187,21 +185,19 @@ class Dnsmasq implements LabDns {
   #port: number;
   #records: DnsRecord[];
   #cnameArgs: string[] = [];
-  #child: ChildProcess | null = null;
-  #exit: Promise<void> = Promise.resolve();
-  #exited = true;
-  #stderr = '';
-  #queue: Promise<void> = Promise.resolve();
+  #daemon: Daemon | null = null;
+  readonly #queue: StepQueue;
   #stopped: Promise<void> | null = null;
   readonly #options: DnsOptions;
-  readonly #delay: (ms: number) => Promise<void>;
+  readonly #delay: DelayFn;
 
   constructor(options: DnsOptions, records: DnsRecord[]) {
     this.ip = options.ip;
     this.#port = options.port;
     this.#records = records;
     this.#options = options;
-    this.#delay = options.delay ?? defaultDelay;
+    this.#delay = options.delay ?? timerDelay;
+    this.#queue = new StepQueue(`dnsmasq on ${options.ip}`);
   }
 
   get port(): number {
@@ -213,7 +209,12 @@ class Dnsmasq implements LabDns {
   }
 
   get pid(): number {
-    return this.#child?.pid ?? -1;
+    return this.#daemon?.pid ?? -1;
+  }
+
+  /** True while no dnsmasq runs (before the first start, and once it exited). */
+  get #exited(): boolean {
+    return this.#daemon?.exited ?? true;
   }
 
   get records(): readonly DnsRecord[] {
@@ -240,34 +241,22 @@ class Dnsmasq implements LabDns {
   }
 
   async #spawnAndWait(): Promise<void> {
-    await writeFileAtomic(this.#path('hosts'), hostsFile(this.#records));
+    await replaceFile(this.#path('hosts'), hostsFile(this.#records));
     const cnames = answerableCnames(this.#records);
     this.#cnameArgs = cnames.map((c) => `${c.name},${c.cname}`);
     const args = dnsmasqArgs({ ...this.#options, port: this.#port }, cnames, process.getuid?.() ?? -1);
-    this.#stderr = '';
-    const child = spawn(this.#options.binary ?? DNSMASQ_BINARY, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.#child = child;
-    this.#exited = false;
-    this.#exit = watchExit(child, (text) => {
-      this.#stderr = (this.#stderr + text).slice(-STDERR_KEEP_BYTES);
-    }).then(() => {
-      this.#exited = true;
-    });
+    const daemon = new Daemon(this.#options.binary ?? DNSMASQ_BINARY, args, this.#delay);
+    this.#daemon = daemon;
     if (await this.#waitAnswering()) return;
-    const why = this.#exited ? `exited: ${this.#stderr.trim() || 'no message'}` : 'does not answer';
+    const why = daemon.exited ? `exited: ${daemon.stderr.trim() || 'no message'}` : 'does not answer';
     await this.#kill();
     throw new LabDnsError('LAB_DNS_START', `dnsmasq on ${this.server} ${why}`);
   }
 
   /** Polls (bounded) until a query gets an answer; false when dnsmasq exited or never answered. */
-  async #waitAnswering(): Promise<boolean> {
+  #waitAnswering(): Promise<boolean> {
     const timeoutMs = this.#options.startTimeoutMs ?? 10_000;
-    const rounds = Math.max(1, Math.ceil(timeoutMs / POLL_MS));
-    for (let i = 0; i < rounds && !this.#exited; i++) {
-      if (await answers(this.server)) return true;
-      await this.#delay(POLL_MS);
-    }
-    return false;
+    return pollUntil(() => answers(this.server), { timeoutMs, delay: this.#delay, abort: () => this.#exited });
   }
 
   setRecords(records: readonly DnsRecord[]): Promise<void> {
@@ -277,10 +266,7 @@ class Dnsmasq implements LabDns {
     } catch (error) {
       return Promise.reject(error);
     }
-    const next = this.#queue.then(() => this.#apply(normalised));
-    // A failed update must not block the next one.
-    this.#queue = next.catch(() => undefined);
-    return next;
+    return this.#queue.run(() => this.#apply(normalised));
   }
 
   async #apply(records: DnsRecord[]): Promise<void> {
@@ -298,53 +284,27 @@ class Dnsmasq implements LabDns {
 
   /** Rewrites the hosts file, sends SIGHUP, waits for dnsmasq's "read <hosts>" log line. */
   async #reloadHosts(records: DnsRecord[]): Promise<void> {
-    const log = this.#path('dnsmasq.log');
-    const offset = await fileSize(log);
-    await writeFileAtomic(this.#path('hosts'), hostsFile(records));
+    const log = await LogTail.open(this.#path('dnsmasq.log'));
+    await replaceFile(this.#path('hosts'), hostsFile(records));
     process.kill(this.pid, 'SIGHUP');
     const marker = `read ${this.#path('hosts')} - `;
     const timeoutMs = this.#options.startTimeoutMs ?? 10_000;
-    const rounds = Math.max(1, Math.ceil(timeoutMs / POLL_MS));
-    for (let i = 0; i < rounds && !this.#exited; i++) {
-      if ((await readFrom(log, offset)).includes(marker)) return;
-      await this.#delay(POLL_MS);
-    }
+    const reread = async (): Promise<boolean> => (await log.read()).some((line) => line.includes(marker));
+    if (await pollUntil(reread, { timeoutMs, delay: this.#delay, abort: () => this.#exited })) return;
     throw new LabDnsError('LAB_DNS_RELOAD', `dnsmasq on ${this.server} did not re-read its hosts file within ${timeoutMs} ms`);
   }
 
   stop(): Promise<void> {
-    this.#stopped ??= this.#queue.then(() => this.#kill());
+    this.#stopped ??= this.#queue.run(() => this.#kill());
     return this.#stopped;
   }
 
   /** SIGTERM, then SIGKILL after the bound; resolves once the process is gone. */
   async #kill(): Promise<void> {
-    if (this.#exited || this.#child === null) return;
-    signal(this.pid, 'SIGTERM');
-    if (await this.#waitExit(this.#options.stopTimeoutMs ?? 3000)) return;
-    signal(this.pid, 'SIGKILL');
-    if (!(await this.#waitExit(5000))) throw new LabDnsError('LAB_DNS_STOPPED', `dnsmasq (pid ${this.pid}) survived SIGKILL`);
+    const daemon = this.#daemon;
+    if (daemon === null || (await daemon.terminate('SIGTERM', this.#options.stopTimeoutMs ?? 3000))) return;
+    throw new LabDnsError('LAB_DNS_STOPPED', `dnsmasq (pid ${daemon.pid}) survived SIGKILL`);
   }
-
-  async #waitExit(timeoutMs: number): Promise<boolean> {
-    const rounds = Math.max(1, Math.ceil(timeoutMs / POLL_MS));
-    for (let i = 0; i < rounds && !this.#exited; i++) {
-      await Promise.race([this.#exit, this.#delay(POLL_MS)]);
-    }
-    return this.#exited;
-  }
-}
-
-/** Resolves when the child exits (or fails to spawn), collecting its stderr. */
-function watchExit(child: ChildProcess, onStderr: (text: string) => void): Promise<void> {
-  child.stderr?.on('data', (chunk: Buffer) => onStderr(chunk.toString('utf8')));
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', (error) => {
-      onStderr(` ${error.message}`);
-      resolve();
-    });
-  });
 }
 
 /** True when the server answers a query at all (NXDOMAIN for the probe name is an answer). */
@@ -380,48 +340,4 @@ async function freeDnsPort(ip: string): Promise<number> {
   await new Promise<void>((resolve) => (tcp.listening ? tcp.close(() => resolve()) : resolve()));
   await new Promise<void>((resolve) => udp.close(() => resolve()));
   return port;
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // Already gone: nothing to signal.
-  }
-}
-
-async function writeFileAtomic(path: string, text: string): Promise<void> {
-  await writeFile(`${path}.next`, text);
-  await rename(`${path}.next`, path);
-}
-
-async function fileSize(path: string): Promise<number> {
-  try {
-    const handle = await open(path, 'r');
-    try {
-      return (await handle.stat()).size;
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return 0;
-  }
-}
-
-/** The text of a file from `offset` on ('' when it does not exist). */
-async function readFrom(path: string, offset: number): Promise<string> {
-  try {
-    const handle = await open(path, 'r');
-    try {
-      const size = (await handle.stat()).size;
-      if (size <= offset) return '';
-      const buffer = Buffer.alloc(size - offset);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
-      return buffer.subarray(0, bytesRead).toString('utf8');
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return '';
-  }
 }

@@ -1,16 +1,15 @@
 // The edge with real sockets: the edge on 127.202.0.80, stand-in controller pods on 127.202.3.x.
 
-import * as http from 'node:http';
 import * as net from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { Client, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LabAddresses } from './addresses.js';
 import { ALB_502_BODY, startEdge, type EdgeFault, type LabEdge } from './edge.js';
 import { startPod, type LabPod, type SocketAddress } from './pods.js';
+import { addressOf, canBind, expectNoTcpLeft, getOnce, Started, waitFor } from './testing.js';
 
 const lab = new LabAddresses(202);
-const stoppers: (() => Promise<void>)[] = [];
+const started = new Started();
 let nextController = 0;
 
 /** Stand-ins for the ingress controller pods: lab pods on the controller addresses. */
@@ -18,37 +17,16 @@ async function controllers(count: number): Promise<LabPod[]> {
   const pods: LabPod[] = [];
   for (let i = 0; i < count; i++) {
     const index = nextController++;
-    const p = await startPod({ name: `ctrl-${index}`, ip: lab.controller(index), port: 0 });
-    stoppers.push(() => p.stop());
-    pods.push(p);
+    pods.push(started.add(await startPod({ name: `ctrl-${index}`, ip: lab.controller(index), port: 0 })));
   }
   return pods;
 }
 
 async function edge(backends: readonly SocketAddress[], fault?: EdgeFault, now?: () => number): Promise<LabEdge> {
-  const e = await startEdge({ ip: lab.edge, port: 0, backends, fault, now });
-  stoppers.push(() => e.stop());
-  return e;
+  return started.add(await startEdge({ ip: lab.edge, port: 0, backends, fault, now }));
 }
 
-function addressOf(p: LabPod): SocketAddress {
-  return { ip: p.ip, port: p.port };
-}
-
-afterEach(async () => {
-  await Promise.all(stoppers.splice(0).map((stop) => stop().catch(() => undefined)));
-});
-
-/** One GET on a fresh connection: status and x-lab-pod, or the error code. */
-function getOnce(e: LabEdge): Promise<string> {
-  return new Promise((resolve) => {
-    const req = http.get({ host: e.ip, port: e.port, path: '/', agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(`${res.statusCode} ${String(res.headers['x-lab-pod'])}`));
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-  });
-}
+afterEach(() => started.stopAll());
 
 /** What a raw socket receives for the given bytes, and how the connection ended. */
 function rawExchange(e: LabEdge, bytes: string): Promise<{ text: string; ending: string }> {
@@ -61,24 +39,6 @@ function rawExchange(e: LabEdge, bytes: string): Promise<{ text: string; ending:
     socket.on('error', (err: NodeJS.ErrnoException) => (ending = err.code ?? err.message));
     socket.on('close', () => resolve({ text, ending }));
   });
-}
-
-async function canBind(ip: string, port: number): Promise<boolean> {
-  const server = net.createServer();
-  const ok = await new Promise<boolean>((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen({ host: ip, port, exclusive: true }, () => resolve(true));
-  });
-  if (ok) await new Promise<void>((resolve) => server.close(() => resolve()));
-  return ok;
-}
-
-async function waitFor(done: () => boolean, limitMs: number): Promise<void> {
-  const deadline = performance.now() + limitMs;
-  while (!done()) {
-    if (performance.now() > deadline) throw new Error(`condition not met within ${limitMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('edge', () => {
@@ -201,10 +161,5 @@ describe('edge', () => {
 });
 
 describe('after every test', () => {
-  it('leaves no TCP listener or socket open in this process', async () => {
-    const tcp = (): string[] => process.getActiveResourcesInfo().filter((name) => name.startsWith('TCP'));
-    // Client sides close a moment after the servers' FINs arrive; the wait is bounded.
-    await waitFor(() => tcp().length === 0, 5000).catch(() => undefined);
-    expect(tcp()).toEqual([]);
-  });
+  it('leaves no TCP listener or socket open in this process', expectNoTcpLeft);
 });

@@ -5,14 +5,8 @@
 
 import * as http from 'node:http';
 import type * as net from 'node:net';
-import { LabDataPlaneError, StepQueue, requireLoopback, requirePort, reservePort, type SocketAddress } from './pods.js';
-import {
-  RelayListener,
-  SocketRegistry,
-  copyBackends,
-  resetSocket,
-  spliceConnection,
-} from './services.js';
+import { LabDataPlaneError, requireLoopback, requirePort, reservePort, type SocketAddress } from './pods.js';
+import { RoundRobinRelay, copyBackends, resetSocket } from './services.js';
 
 /** How the edge misbehaves; switchable at run time. */
 export type EdgeFault =
@@ -80,24 +74,12 @@ export async function startEdge(options: EdgeOptions): Promise<LabEdge> {
   return edge;
 }
 
-class Edge implements LabEdge {
-  readonly ip: string;
-  readonly port: number;
+class Edge extends RoundRobinRelay implements LabEdge {
   #fault: EdgeFault | null = null;
-  #backends: readonly SocketAddress[];
-  #next = 0;
-  #connections = 0;
-  readonly #registry = new SocketRegistry();
-  readonly #listener: RelayListener;
-  readonly #queue: StepQueue;
   readonly #badGateway: http.Server;
 
   constructor(ip: string, port: number, backends: readonly SocketAddress[], now: () => number) {
-    this.ip = ip;
-    this.port = port;
-    this.#backends = backends;
-    this.#listener = new RelayListener({ ip, port }, this.#registry, (client) => this.#accept(client));
-    this.#queue = new StepQueue(`edge ${ip}:${port}`);
+    super(ip, port, 'edge', backends);
     this.#badGateway = albErrorServer(now);
   }
 
@@ -105,52 +87,28 @@ class Edge implements LabEdge {
     return this.#fault ?? { mode: 'healthy' };
   }
 
-  get backends(): readonly SocketAddress[] {
-    return this.#backends;
-  }
-
-  get listening(): boolean {
-    return this.#listener.open;
-  }
-
-  get connections(): number {
-    return this.#connections;
-  }
-
-  async setBackends(backends: readonly SocketAddress[]): Promise<void> {
-    const copy = copyBackends(backends);
-    return this.#queue.run(async () => {
-      this.#backends = copy;
-    });
-  }
-
   async setFault(fault: EdgeFault): Promise<void> {
     validateEdgeFault(fault);
     const copy = { ...fault };
-    return this.#queue.run(async () => {
+    return this.queue.run(async () => {
       const changed = JSON.stringify(copy) !== JSON.stringify(this.#fault);
       // A pooled keep-alive connection would otherwise keep the old behaviour. The drop
       // happens in the same tick as the switch, so no connection of the new fault is caught.
-      const dropped = changed ? this.#registry.destroyAll() : Promise.resolve();
+      const dropped = changed ? this.registry.destroyAll() : Promise.resolve();
       this.#fault = copy;
-      if (copy.mode === 'refuse') this.#listener.close();
-      else await this.#listener.openIfClosed();
+      if (copy.mode === 'refuse') this.listener.close();
+      else await this.listener.openIfClosed();
       await dropped;
     });
   }
 
-  stop(): Promise<void> {
-    return this.#queue.run(() => this.#listener.closeAll(), true);
-  }
-
-  #accept(client: net.Socket): void {
-    this.#connections++;
+  protected override accept(client: net.Socket): void {
     const fault = this.fault;
     switch (fault.mode) {
       case 'healthy':
-        return this.#forward(client, this.#pick());
+        return this.forward(client, this.pick());
       case 'only-backend':
-        return this.#forward(client, this.#backends[fault.index]);
+        return this.forward(client, this.backends[fault.index]);
       case 'reset':
         return resetOnFirstBytes(client);
       case 'bad-gateway':
@@ -162,18 +120,6 @@ class Edge implements LabEdge {
         // Accepted just before the listener closed: refuse as well as one can now.
         return resetSocket(client);
     }
-  }
-
-  #forward(client: net.Socket, target: SocketAddress | undefined): void {
-    if (!target) return resetSocket(client);
-    spliceConnection(client, target, this.#registry);
-  }
-
-  #pick(): SocketAddress | undefined {
-    if (this.#backends.length === 0) return undefined;
-    const target = this.#backends[this.#next % this.#backends.length];
-    this.#next = (this.#next + 1) % this.#backends.length;
-    return target;
   }
 }
 

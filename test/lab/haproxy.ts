@@ -8,12 +8,12 @@
 // config's hard-stop-after). When the old process has exited, only the new config accepts
 // connections. A new process that fails (bad config, bind error) exits, and the old one keeps serving.
 
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import * as net from 'node:net';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isLoopback } from './addresses.js';
 import { LabHaproxyError } from './haproxy-config.js';
+import { StepQueue } from './pods.js';
+import { canConnect, Daemon, type DelayFn, pollUntil, replaceFile, runCommand, timerDelay } from './process.js';
 
 /** The Debian haproxy binary. */
 export const HAPROXY_BINARY = '/usr/sbin/haproxy';
@@ -52,19 +52,15 @@ export interface HaproxyInstance {
   stop(): Promise<void>;
 }
 
-const POLL_MS = 20;
-const STDERR_KEEP_BYTES = 8192;
-const defaultDelay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** How long stop() waits after SIGTERM before SIGKILL. */
+const STOP_GRACE_MS = 5000;
 
 /** Runs `haproxy -c`; throws LAB_HAPROXY_CONFIG with haproxy's own message when it fails. */
-export function testHaproxyConfig(configFile: string, binary: string = HAPROXY_BINARY): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(binary, ['-c', '-q', '-f', configFile], { timeout: 30_000, maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error === null) return resolve();
-      const why = `${stderr}${stdout}`.trim() || error.message;
-      reject(new LabHaproxyError('LAB_HAPROXY_CONFIG', `haproxy -c rejected ${configFile}: ${why}`, { cause: error }));
-    });
-  });
+export async function testHaproxyConfig(configFile: string, binary: string = HAPROXY_BINARY): Promise<void> {
+  const { error, stdout, stderr } = await runCommand(binary, ['-c', '-q', '-f', configFile]);
+  if (error === null) return;
+  const why = `${stderr}${stdout}`.trim() || error.message;
+  throw new LabHaproxyError('LAB_HAPROXY_CONFIG', `haproxy -c rejected ${configFile}: ${why}`, { cause: error });
 }
 
 /** Starts haproxy on the config; resolves once it accepts connections on `listen`. */
@@ -84,48 +80,25 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyInst
   return instance;
 }
 
-/** One haproxy process and what it said on stderr. */
-class Process {
-  readonly child: ChildProcess;
-  exited = false;
-  stderr = '';
-  readonly exit: Promise<void>;
-
-  constructor(binary: string, args: string[]) {
-    this.child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.child.stderr?.on('data', (chunk: Buffer) => {
-      this.stderr = (this.stderr + chunk.toString('utf8')).slice(-STDERR_KEEP_BYTES);
-    });
-    this.exit = new Promise((resolve) => {
-      this.child.once('exit', () => ((this.exited = true), resolve()));
-      // A spawn failure (binary missing) emits 'error' and maybe no 'exit'.
-      this.child.once('error', (error) => ((this.stderr += ` ${error.message}`), (this.exited = true), resolve()));
-    });
-  }
-
-  get pid(): number {
-    return this.child.pid ?? -1;
-  }
-}
-
 class Haproxy implements HaproxyInstance {
   readonly name: string;
   readonly configPath: string;
   readonly #options: HaproxyOptions;
-  readonly #delay: (ms: number) => Promise<void>;
+  readonly #delay: DelayFn;
   /** Every process started and not known to have exited; the last is the current one. */
-  readonly #processes: Process[] = [];
-  #reloads: Promise<void> = Promise.resolve();
+  readonly #processes: Daemon[] = [];
+  readonly #reloads: StepQueue;
   #stopping: Promise<void> | null = null;
 
   constructor(options: HaproxyOptions, configPath: string) {
     this.name = options.name;
     this.configPath = configPath;
     this.#options = options;
-    this.#delay = options.delay ?? defaultDelay;
+    this.#delay = options.delay ?? timerDelay;
+    this.#reloads = new StepQueue(`haproxy ${options.name}`);
   }
 
-  get #current(): Process | undefined {
+  get #current(): Daemon | undefined {
     return this.#processes[this.#processes.length - 1];
   }
 
@@ -138,13 +111,13 @@ class Haproxy implements HaproxyInstance {
   }
 
   /** Starts a process on the config file (taking over from `previous`); resolves once it alone serves. */
-  async launch(previous: Process[]): Promise<void> {
+  async launch(previous: Daemon[]): Promise<void> {
     const takeOver = previous.filter((p) => !p.exited).map((p) => String(p.pid));
     const args = ['-db', '-f', this.configPath, ...(takeOver.length > 0 ? ['-sf', ...takeOver] : [])];
-    const next = new Process(this.#options.binary ?? HAPROXY_BINARY, args);
+    const next = new Daemon(this.#options.binary ?? HAPROXY_BINARY, args, this.#delay);
     this.#processes.push(next);
     const timeoutMs = this.#options.timeoutMs ?? 15_000;
-    const gone = await this.#pollUntil(timeoutMs, () => next.exited || previous.every((p) => p.exited));
+    const gone = await pollUntil(() => next.exited || previous.every((p) => p.exited), { timeoutMs, delay: this.#delay });
     if (next.exited) {
       this.#forget(next);
       throw new LabHaproxyError('LAB_HAPROXY_START', `haproxy ${this.name} exited: ${next.stderr.trim() || 'no message'}`);
@@ -152,92 +125,36 @@ class Haproxy implements HaproxyInstance {
     if (!gone) throw new LabHaproxyError('LAB_HAPROXY_RELOAD', `haproxy ${this.name}: the old process did not finish within ${timeoutMs} ms`);
     for (const p of previous) this.#forget(p);
     const { address, port } = this.#options.listen;
-    if (!(await this.#pollUntilAsync(timeoutMs, () => canConnect(address, port), () => next.exited))) {
+    if (!(await pollUntil(() => canConnect(address, port), { timeoutMs, delay: this.#delay, abort: () => next.exited }))) {
       throw new LabHaproxyError('LAB_HAPROXY_START', `haproxy ${this.name} does not accept on ${address}:${port}: ${next.stderr.trim() || 'no message'}`);
     }
   }
 
-  #forget(process: Process): void {
+  #forget(process: Daemon): void {
     const index = this.#processes.indexOf(process);
     if (index >= 0) this.#processes.splice(index, 1);
   }
 
   reload(config: string): Promise<void> {
-    const next = this.#reloads.then(() => this.#reload(config));
-    // A failed reload must not block the next one.
-    this.#reloads = next.catch(() => undefined);
-    return next;
+    return this.#reloads.run(() => this.#reload(config));
   }
 
   async #reload(config: string): Promise<void> {
     if (this.#stopping || this.exited) throw new LabHaproxyError('LAB_HAPROXY_STOPPED', `haproxy ${this.name} is not running`);
-    const candidate = `${this.configPath}.next`;
-    await writeFile(candidate, config);
-    try {
-      await testHaproxyConfig(candidate, this.#options.binary);
-    } catch (error) {
-      await rm(candidate, { force: true });
-      throw error;
-    }
-    await rename(candidate, this.configPath);
+    await replaceFile(this.configPath, config, (candidate) => testHaproxyConfig(candidate, this.#options.binary));
     await this.launch([...this.#processes]);
   }
 
-  /** Polls until `done` holds, a bounded number of times; false when it never did. */
-  async #pollUntil(timeoutMs: number, done: () => boolean): Promise<boolean> {
-    const rounds = Math.max(1, Math.ceil(timeoutMs / POLL_MS));
-    for (let i = 0; i < rounds; i++) {
-      if (done()) return true;
-      await this.#delay(POLL_MS);
-    }
-    return done();
-  }
-
-  /** Polls an async check until it holds or `abort` does; false when it never held. */
-  async #pollUntilAsync(timeoutMs: number, check: () => Promise<boolean>, abort: () => boolean): Promise<boolean> {
-    const rounds = Math.max(1, Math.ceil(timeoutMs / POLL_MS));
-    for (let i = 0; i < rounds && !abort(); i++) {
-      if (await check()) return true;
-      await this.#delay(POLL_MS);
-    }
-    return false;
-  }
-
   stop(): Promise<void> {
-    this.#stopping ??= this.#stop();
+    // After the reloads already queued; those queued later find it stopping.
+    this.#stopping ??= this.#reloads.run(() => this.#stop());
     return this.#stopping;
   }
 
   async #stop(): Promise<void> {
-    await this.#reloads;
     const processes = [...this.#processes];
-    for (const p of processes) signal(p.pid, 'SIGTERM');
-    if (await this.#pollUntil(5000, () => processes.every((p) => p.exited))) return;
-    for (const p of processes) if (!p.exited) signal(p.pid, 'SIGKILL');
-    if (!(await this.#pollUntil(5000, () => processes.every((p) => p.exited)))) {
-      throw new LabHaproxyError('LAB_HAPROXY_STOPPED', `haproxy ${this.name} (pids ${processes.map((p) => p.pid).join(', ')}) survived SIGKILL`);
-    }
+    const gone = await Promise.all(processes.map((p) => p.terminate('SIGTERM', STOP_GRACE_MS)));
+    const survivors = processes.filter((_, i) => !gone[i]).map((p) => p.pid);
+    if (survivors.length > 0) throw new LabHaproxyError('LAB_HAPROXY_STOPPED', `haproxy ${this.name} (pids ${survivors.join(', ')}) survived SIGKILL`);
   }
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  if (pid <= 0) return;
-  try {
-    process.kill(pid, name);
-  } catch {
-    // Already gone: nothing to signal.
-  }
-}
-
-function canConnect(address: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: address, port });
-    const finish = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => finish(false));
-    socket.once('connect', () => finish(true));
-    socket.once('error', () => finish(false));
-  });
 }

@@ -9,11 +9,11 @@
 // the new config accept connections. A config the master fails to apply logs "[emerg]" instead
 // and the old workers keep serving.
 
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { open, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import * as net from 'node:net';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isLoopback } from './addresses.js';
 import { LabNginxError, type NginxPaths, nginxPaths } from './nginx-config.js';
+import { StepQueue } from './pods.js';
+import { canConnect, Daemon, type DelayFn, LogTail, pollUntil, replaceFile, runCommand, timerDelay } from './process.js';
 
 /** The Debian nginx binary. */
 export const NGINX_BINARY = '/usr/sbin/nginx';
@@ -58,10 +58,6 @@ export interface NginxInstance {
   stop(): Promise<void>;
 }
 
-const POLL_MS = 20;
-const STDERR_KEEP_BYTES = 8192;
-const defaultDelay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** The `user` directive workers need: as root, run them as root (the prefix dir may be closed to `nobody`); otherwise none. */
 export function nginxWorkerUser(uid: number = process.getuid?.() ?? -1): string | null {
   return uid === 0 ? 'root root' : null;
@@ -69,23 +65,16 @@ export function nginxWorkerUser(uid: number = process.getuid?.() ?? -1): string 
 
 /** Runs `nginx -t` on a config file; throws LAB_NGINX_CONFIG with nginx's own message when it fails. */
 export async function testNginxConfig(configFile: string, dir: string, binary: string = NGINX_BINARY): Promise<void> {
-  const result = await run(binary, ['-t', '-q', '-p', withSlash(dir), '-c', configFile]);
-  if (result.code !== 0) {
-    throw new LabNginxError('LAB_NGINX_CONFIG', `nginx -t rejected ${configFile}: ${result.stderr.trim() || `exit ${result.code}`}`);
-  }
+  const { error, stderr } = await runCommand(binary, ['-t', '-q', '-p', withSlash(dir), '-c', configFile]);
+  if (error === null) return;
+  // A non-numeric code means nginx never ran to an exit status (missing binary, timeout): say why.
+  const code = typeof error.code === 'number' ? error.code : 1;
+  const why = `${stderr}${typeof error.code !== 'number' ? ` ${error.message}` : ''}`.trim() || `exit ${code}`;
+  throw new LabNginxError('LAB_NGINX_CONFIG', `nginx -t rejected ${configFile}: ${why}`);
 }
 
 function withSlash(dir: string): string {
   return dir.endsWith('/') ? dir : `${dir}/`;
-}
-
-function run(binary: string, args: string[]): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(binary, args, { timeout: 30_000, maxBuffer: 1024 * 1024 }, (error, _stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, stderr: `${stderr}${error !== null && typeof error.code !== 'number' ? ` ${error.message}` : ''}` });
-    });
-  });
 }
 
 /** Starts nginx on the config; resolves once its workers run (and `listen` accepts, when given). */
@@ -98,9 +87,10 @@ export async function startNginx(options: NginxOptions): Promise<NginxInstance> 
   await writeFile(paths.config, options.config);
   const binary = options.binary ?? NGINX_BINARY;
   await testNginxConfig(paths.config, options.dir, binary);
-  const log = await ErrorLog.open(paths.errorLog);
-  const child = spawn(binary, ['-p', withSlash(options.dir), '-c', paths.config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const instance = new Nginx(options, paths, child, log);
+  const log = await LogTail.open(paths.errorLog);
+  const delay = options.delay ?? timerDelay;
+  const daemon = new Daemon(binary, ['-p', withSlash(options.dir), '-c', paths.config], delay);
+  const instance = new Nginx(options, paths, daemon, log, delay);
   try {
     await instance.waitStarted(options.startTimeoutMs ?? 15_000);
     if (options.listen) await instance.waitAccepting(options.listen, options.startTimeoutMs ?? 15_000);
@@ -109,58 +99,6 @@ export async function startNginx(options: NginxOptions): Promise<NginxInstance> 
     throw error;
   }
   return instance;
-}
-
-/** New lines of nginx's error log, read from where it ended when watching began. */
-class ErrorLog {
-  #offset: number;
-  #partial = '';
-  readonly #path: string;
-
-  private constructor(path: string, offset: number) {
-    this.#path = path;
-    this.#offset = offset;
-  }
-
-  /** Watches `path` from its current end (a missing file counts as empty). */
-  static async open(path: string): Promise<ErrorLog> {
-    return new ErrorLog(path, await fileSize(path));
-  }
-
-  /** The complete lines appended since the last call. */
-  async read(): Promise<string[]> {
-    let handle;
-    try {
-      handle = await open(this.#path, 'r');
-    } catch {
-      return [];
-    }
-    try {
-      const size = (await handle.stat()).size;
-      if (size <= this.#offset) return [];
-      const buffer = Buffer.alloc(size - this.#offset);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.#offset);
-      this.#offset += bytesRead;
-      const lines = (this.#partial + buffer.subarray(0, bytesRead).toString('utf8')).split('\n');
-      this.#partial = lines.pop() ?? '';
-      return lines;
-    } finally {
-      await handle.close();
-    }
-  }
-}
-
-async function fileSize(path: string): Promise<number> {
-  try {
-    const handle = await open(path, 'r');
-    try {
-      return (await handle.stat()).size;
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return 0;
-  }
 }
 
 /** What one error log line says about processes. */
@@ -198,45 +136,28 @@ interface ReloadProgress {
 class Nginx implements NginxInstance {
   readonly name: string;
   readonly paths: NginxPaths;
-  readonly #child: ChildProcess;
-  readonly #log: ErrorLog;
+  readonly #daemon: Daemon;
+  readonly #log: LogTail;
   readonly #options: NginxOptions;
-  readonly #delay: (ms: number) => Promise<void>;
+  readonly #delay: DelayFn;
   readonly #workers = new Set<number>();
-  readonly #exit: Promise<void>;
-  #exited = false;
-  #stderr = '';
   #fatal: string[] = [];
-  #reloads: Promise<void> = Promise.resolve();
+  readonly #reloads: StepQueue;
   #stopping: Promise<void> | null = null;
   #progress: ReloadProgress | null = null;
 
-  constructor(options: NginxOptions, paths: NginxPaths, child: ChildProcess, log: ErrorLog) {
+  constructor(options: NginxOptions, paths: NginxPaths, daemon: Daemon, log: LogTail, delay: DelayFn) {
     this.name = options.name;
     this.paths = paths;
     this.#options = options;
-    this.#child = child;
+    this.#daemon = daemon;
     this.#log = log;
-    this.#delay = options.delay ?? defaultDelay;
-    child.stderr?.on('data', (chunk: Buffer) => {
-      this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-STDERR_KEEP_BYTES);
-    });
-    this.#exit = new Promise((resolve) => {
-      child.once('exit', () => {
-        this.#exited = true;
-        resolve();
-      });
-      // A spawn failure (binary missing) emits 'error' and maybe no 'exit'.
-      child.once('error', (error) => {
-        this.#stderr += ` ${error.message}`;
-        this.#exited = true;
-        resolve();
-      });
-    });
+    this.#delay = delay;
+    this.#reloads = new StepQueue(`nginx ${options.name}`);
   }
 
   get pid(): number {
-    return this.#child.pid ?? -1;
+    return this.#daemon.pid;
   }
 
   get workerPids(): readonly number[] {
@@ -244,7 +165,7 @@ class Nginx implements NginxInstance {
   }
 
   get exited(): boolean {
-    return this.#exited;
+    return this.#daemon.exited;
   }
 
   /** Applies new error log lines to the worker set and to a reload in progress. */
@@ -275,58 +196,41 @@ class Nginx implements NginxInstance {
     }
   }
 
-  /** Polls until `done` holds, a bounded number of times; false when it never did. */
-  async #pollUntil(timeoutMs: number, done: () => boolean): Promise<boolean> {
-    const rounds = Math.max(1, Math.ceil(timeoutMs / POLL_MS));
-    for (let i = 0; i < rounds; i++) {
+  /** Polls (bounded) until `done` holds, reading the error log before each check; false when it never did. */
+  #pollLogUntil(timeoutMs: number, done: () => boolean): Promise<boolean> {
+    const check = async (): Promise<boolean> => {
       await this.#drainLog();
-      if (done()) return true;
-      await this.#delay(POLL_MS);
-    }
-    await this.#drainLog();
-    return done();
+      return done();
+    };
+    return pollUntil(check, { timeoutMs, delay: this.#delay });
   }
 
   /** Waits for the first workers; throws LAB_NGINX_START with nginx's words when it exits or hangs. */
   async waitStarted(timeoutMs: number): Promise<void> {
-    const ok = await this.#pollUntil(timeoutMs, () => this.#workers.size > 0 || this.#exited);
-    if (ok && !this.#exited) return;
-    const why = this.#exited ? 'exited' : `started no worker within ${timeoutMs} ms`;
+    const ok = await this.#pollLogUntil(timeoutMs, () => this.#workers.size > 0 || this.exited);
+    if (ok && !this.exited) return;
+    const why = this.exited ? 'exited' : `started no worker within ${timeoutMs} ms`;
     throw new LabNginxError('LAB_NGINX_START', `nginx ${this.name} ${why}: ${this.#diagnostics()}`);
   }
 
   /** Waits until `listen` accepts a TCP connection. */
   async waitAccepting(listen: { address: string; port: number }, timeoutMs: number): Promise<void> {
-    const rounds = Math.max(1, Math.ceil(timeoutMs / POLL_MS));
-    for (let i = 0; i < rounds && !this.#exited; i++) {
-      if (await canConnect(listen.address, listen.port)) return;
-      await this.#delay(POLL_MS);
-    }
+    const check = (): Promise<boolean> => canConnect(listen.address, listen.port);
+    if (await pollUntil(check, { timeoutMs, delay: this.#delay, abort: () => this.exited })) return;
     throw new LabNginxError('LAB_NGINX_START', `nginx ${this.name} does not accept on ${listen.address}:${listen.port}: ${this.#diagnostics()}`);
   }
 
   #diagnostics(): string {
-    return [...this.#fatal, this.#stderr.trim()].filter((text) => text !== '').join(' | ') || 'no message';
+    return [...this.#fatal, this.#daemon.stderr.trim()].filter((text) => text !== '').join(' | ') || 'no message';
   }
 
   reload(config: string): Promise<void> {
-    const next = this.#reloads.then(() => this.#reload(config));
-    // A failed reload must not block the next one.
-    this.#reloads = next.catch(() => undefined);
-    return next;
+    return this.#reloads.run(() => this.#reload(config));
   }
 
   async #reload(config: string): Promise<void> {
-    if (this.#exited || this.#stopping) throw new LabNginxError('LAB_NGINX_STOPPED', `nginx ${this.name} is not running`);
-    const candidate = `${this.paths.config}.next`;
-    await writeFile(candidate, config);
-    try {
-      await testNginxConfig(candidate, this.paths.dir, this.#options.binary ?? NGINX_BINARY);
-    } catch (error) {
-      await rm(candidate, { force: true });
-      throw error;
-    }
-    await rename(candidate, this.paths.config);
+    if (this.exited || this.#stopping) throw new LabNginxError('LAB_NGINX_STOPPED', `nginx ${this.name} is not running`);
+    await replaceFile(this.paths.config, config, (candidate) => testNginxConfig(candidate, this.paths.dir, this.#options.binary ?? NGINX_BINARY));
     await this.#drainLog();
     const progress: ReloadProgress = { reconfigured: false, newWorkers: 0, oldWorkers: new Set(this.#workers), fatal: null };
     this.#progress = progress;
@@ -345,9 +249,9 @@ class Nginx implements NginxInstance {
       for (const pid of progress.oldWorkers) if (!isAlive(pid)) progress.oldWorkers.delete(pid);
       return progress.reconfigured && progress.newWorkers > 0 && progress.oldWorkers.size === 0;
     };
-    const done = await this.#pollUntil(timeoutMs, () => live() || progress.fatal !== null || this.#exited);
+    const done = await this.#pollLogUntil(timeoutMs, () => live() || progress.fatal !== null || this.exited);
     if (progress.fatal !== null) throw new LabNginxError('LAB_NGINX_RELOAD', `nginx ${this.name} kept its old config: ${progress.fatal}`);
-    if (this.#exited) throw new LabNginxError('LAB_NGINX_STOPPED', `nginx ${this.name} exited during reload: ${this.#diagnostics()}`);
+    if (this.exited) throw new LabNginxError('LAB_NGINX_STOPPED', `nginx ${this.name} exited during reload: ${this.#diagnostics()}`);
     if (!done) throw new LabNginxError('LAB_NGINX_RELOAD', `nginx ${this.name}: reload not live within ${timeoutMs} ms`);
   }
 
@@ -357,33 +261,13 @@ class Nginx implements NginxInstance {
   }
 
   async #stop(): Promise<void> {
-    if (this.#exited) return;
-    const graceMs = this.#options.stopTimeoutMs ?? 5000;
-    signal(this.pid, 'SIGQUIT');
-    if (await this.#waitExit(graceMs)) return;
-    // The master did not finish in time: kill it and its workers (killing the master alone orphans them).
-    await this.#drainLog();
-    const workers = new Set([...this.#workers, ...(await childPids(this.pid))]);
-    signal(this.pid, 'SIGKILL');
-    for (const pid of workers) signal(pid, 'SIGKILL');
-    if (!(await this.#waitExit(5000))) throw new LabNginxError('LAB_NGINX_STOPPED', `nginx ${this.name} (pid ${this.pid}) survived SIGKILL`);
-  }
-
-  /** Waits (bounded) for the master's exit; true when it exited. */
-  async #waitExit(timeoutMs: number): Promise<boolean> {
-    const rounds = Math.max(1, Math.ceil(timeoutMs / POLL_MS));
-    for (let i = 0; i < rounds && !this.#exited; i++) {
-      await Promise.race([this.#exit, this.#delay(POLL_MS)]);
-    }
-    return this.#exited;
-  }
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // Already gone: nothing to signal.
+    // Past the grace, the workers die with the master: killing the master alone orphans them.
+    const workers = async (): Promise<Set<number>> => {
+      await this.#drainLog();
+      return new Set([...this.#workers, ...(await childPids(this.pid))]);
+    };
+    if (await this.#daemon.terminate('SIGQUIT', this.#options.stopTimeoutMs ?? 5000, workers)) return;
+    throw new LabNginxError('LAB_NGINX_STOPPED', `nginx ${this.name} (pid ${this.pid}) survived SIGKILL`);
   }
 }
 
@@ -408,17 +292,4 @@ async function childPids(pid: number): Promise<number[]> {
   } catch {
     return [];
   }
-}
-
-function canConnect(address: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: address, port });
-    const finish = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => finish(false));
-    socket.once('connect', () => finish(true));
-    socket.once('error', () => finish(false));
-  });
 }

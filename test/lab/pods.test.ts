@@ -29,21 +29,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LabAddresses } from './addresses.js';
 import { paddingHeaders, startPod, type LabPod } from './pods.js';
 import type { PodFault } from './spec.js';
+import { canBind, expectNoTcpLeft, Started, waitFor } from './testing.js';
 
 const lab = new LabAddresses(202);
-const started: LabPod[] = [];
+const started = new Started();
 let nextPod = 0;
 
 /** A pod on a fresh 127.202.1.x address (indices 0..99 belong to this file). */
 async function pod(fault: PodFault): Promise<LabPod> {
-  const p = await startPod({ name: `pod-${nextPod}`, ip: lab.pod(nextPod++), port: 0, fault });
-  started.push(p);
-  return p;
+  return started.add(await startPod({ name: `pod-${nextPod}`, ip: lab.pod(nextPod++), port: 0, fault }));
 }
 
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((p) => p.stop().catch(() => undefined)));
-});
+afterEach(() => started.stopAll());
 
 /** The error an undici request fails with (fails the test if it succeeds). */
 async function undiciError(url: string, options: { headersTimeout?: number } = {}): Promise<Error & { code?: string }> {
@@ -80,17 +77,6 @@ function rawExchange(ip: string, port: number, head = 'GET / HTTP/1.1\r\nHost: r
     socket.on('error', (e: NodeJS.ErrnoException) => (ending = e.code ?? e.message));
     socket.on('close', () => resolve({ bytes: Buffer.concat(chunks), ending }));
   });
-}
-
-/** Binds ip:port and releases it: proves nothing still holds the port. */
-async function canBind(ip: string, port: number): Promise<boolean> {
-  const server = net.createServer();
-  const ok = await new Promise<boolean>((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen({ host: ip, port, exclusive: true }, () => resolve(true));
-  });
-  if (ok) await new Promise<void>((resolve) => server.close(() => resolve()));
-  return ok;
 }
 
 function urlOf(p: LabPod, path = '/'): string {
@@ -316,20 +302,10 @@ function idleAfterOneRequest(p: LabPod): { socket: net.Socket; head: Promise<str
   return { socket, head, answered, closed };
 }
 
-/** Polls `done` every 10 ms until it holds or `limitMs` passes (bounded wait). */
-async function waitFor(done: () => boolean, limitMs: number): Promise<void> {
-  const deadline = performance.now() + limitMs;
-  while (!done()) {
-    if (performance.now() > deadline) throw new Error(`condition not met within ${limitMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describe('NetworkPolicy admission', () => {
   it('holds a refused source unanswered, as a dropped packet, while other sources get answers', async () => {
     const blocked = lab.pod(98);
-    const p = await startPod({ name: 'pod-admit', ip: lab.pod(99), port: 0, admit: (source) => source !== blocked });
-    started.push(p);
+    const p = started.add(await startPod({ name: 'pod-admit', ip: lab.pod(99), port: 0, admit: (source) => source !== blocked }));
     const fromAllowed = await request(`http://${p.ip}:${p.port}/`, { reset: true });
     expect(fromAllowed.statusCode).toBe(200);
     await fromAllowed.body.dump();
@@ -432,10 +408,5 @@ describe('stop', () => {
 });
 
 describe('after every test', () => {
-  it('leaves no TCP listener or socket open in this process', async () => {
-    const tcp = (): string[] => process.getActiveResourcesInfo().filter((name) => name.startsWith('TCP'));
-    // Client sides close a moment after the servers' FINs arrive; the wait is bounded.
-    await waitFor(() => tcp().length === 0, 5000).catch(() => undefined);
-    expect(tcp()).toEqual([]);
-  });
+  it('leaves no TCP listener or socket open in this process', expectNoTcpLeft);
 });

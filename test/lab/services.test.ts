@@ -1,51 +1,39 @@
 // The Service forwarder with real sockets: ClusterIPs on 127.202.2.x, backend pods on
 // 127.202.1.101+ (pods.test.ts owns 127.202.1.1..100).
 
-import * as http from 'node:http';
 import * as net from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { Client, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LabAddresses } from './addresses.js';
 import { startPod, type LabPod, type SocketAddress } from './pods.js';
 import { startServiceForwarder, type ServiceForwarder } from './services.js';
 import type { PodFault } from './spec.js';
+import { addressOf, canBind, expectNoTcpLeft, getOnce, Started, waitFor } from './testing.js';
 
 const lab = new LabAddresses(202);
-const stoppers: (() => Promise<void>)[] = [];
+const started = new Started();
 let nextPod = 100;
 let nextService = 0;
 
 async function pod(fault: PodFault = { mode: 'healthy' }): Promise<LabPod> {
-  const p = await startPod({ name: `svc-pod-${nextPod}`, ip: lab.pod(nextPod++), port: 0, fault });
-  stoppers.push(() => p.stop());
-  return p;
+  return started.add(await startPod({ name: `svc-pod-${nextPod}`, ip: lab.pod(nextPod++), port: 0, fault }));
 }
 
 async function forwarder(backends: readonly SocketAddress[] = []): Promise<ServiceForwarder> {
-  const f = await startServiceForwarder({ ip: lab.service(nextService++), port: 0, backends });
-  stoppers.push(() => f.stop());
-  return f;
+  return started.add(await startServiceForwarder({ ip: lab.service(nextService++), port: 0, backends }));
 }
 
-function addressOf(p: LabPod): SocketAddress {
-  return { ip: p.ip, port: p.port };
+/** A plain TCP server on the next backend address, handing each connection to `onSocket`; closed after the test. */
+async function rawBackend(options: net.ServerOpts, onSocket: (socket: net.Socket) => void): Promise<SocketAddress> {
+  const server = net.createServer(options, onSocket);
+  await new Promise<void>((resolve) => server.listen({ host: lab.pod(nextPod++), port: 0 }, () => resolve()));
+  started.add({ stop: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+  const bound = server.address();
+  if (bound === null || typeof bound === 'string') throw new Error('no address');
+  return { ip: bound.address, port: bound.port };
 }
 
-afterEach(async () => {
-  await Promise.all(stoppers.splice(0).map((stop) => stop().catch(() => undefined)));
-});
-
-/** One GET on a fresh connection: the x-lab-pod that answered, or the error code. */
-function getOnce(f: ServiceForwarder): Promise<string> {
-  return new Promise((resolve) => {
-    const req = http.get({ host: f.ip, port: f.port, path: '/', agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(`${res.statusCode} ${String(res.headers['x-lab-pod'])}`));
-    });
-    req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
-  });
-}
+afterEach(() => started.stopAll());
 
 async function undiciFailure(url: string): Promise<{ name: string; code: string | undefined; message: string }> {
   try {
@@ -55,24 +43,6 @@ async function undiciFailure(url: string): Promise<{ name: string; code: string 
   } catch (e) {
     const error = e as Error & { code?: string };
     return { name: error.name, code: error.code, message: error.message };
-  }
-}
-
-async function canBind(ip: string, port: number): Promise<boolean> {
-  const server = net.createServer();
-  const ok = await new Promise<boolean>((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen({ host: ip, port, exclusive: true }, () => resolve(true));
-  });
-  if (ok) await new Promise<void>((resolve) => server.close(() => resolve()));
-  return ok;
-}
-
-async function waitFor(done: () => boolean, limitMs: number): Promise<void> {
-  const deadline = performance.now() + limitMs;
-  while (!done()) {
-    if (performance.now() > deadline) throw new Error(`condition not met within ${limitMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 
@@ -163,16 +133,12 @@ describe('service forwarder', () => {
 
   it('propagates half-close both ways', async () => {
     // A backend that answers only once the client has finished sending (FIN), then closes.
-    const backend = net.createServer({ allowHalfOpen: true }, (socket) => {
+    const backend = await rawBackend({ allowHalfOpen: true }, (socket) => {
       let received = '';
       socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
       socket.on('end', () => socket.end(`got ${received}`));
     });
-    await new Promise<void>((resolve) => backend.listen({ host: lab.pod(nextPod++), port: 0 }, () => resolve()));
-    stoppers.push(() => new Promise<void>((resolve) => backend.close(() => resolve())));
-    const bound = backend.address();
-    if (bound === null || typeof bound === 'string') throw new Error('no address');
-    const f = await forwarder([{ ip: bound.address, port: bound.port }]);
+    const f = await forwarder([backend]);
     const reply = await new Promise<string>((resolve, reject) => {
       const socket = net.connect({ host: f.ip, port: f.port, allowHalfOpen: true }, () => socket.end('hello'));
       let text = '';
@@ -187,16 +153,12 @@ describe('service forwarder', () => {
   it("propagates the client's reset to the backend", async () => {
     let backendSaw = '';
     let backendGot = '';
-    const backend = net.createServer((socket) => {
+    const backend = await rawBackend({}, (socket) => {
       socket.on('data', (chunk: Buffer) => (backendGot += chunk.toString()));
       socket.on('error', (e: NodeJS.ErrnoException) => (backendSaw = e.code ?? e.message));
       socket.on('end', () => (backendSaw ||= 'fin'));
     });
-    await new Promise<void>((resolve) => backend.listen({ host: lab.pod(nextPod++), port: 0 }, () => resolve()));
-    stoppers.push(() => new Promise<void>((resolve) => backend.close(() => resolve())));
-    const bound = backend.address();
-    if (bound === null || typeof bound === 'string') throw new Error('no address');
-    const f = await forwarder([{ ip: bound.address, port: bound.port }]);
+    const f = await forwarder([backend]);
     const socket = net.connect({ host: f.ip, port: f.port });
     socket.on('error', () => undefined);
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
@@ -230,10 +192,5 @@ describe('service forwarder', () => {
 });
 
 describe('after every test', () => {
-  it('leaves no TCP listener or socket open in this process', async () => {
-    const tcp = (): string[] => process.getActiveResourcesInfo().filter((name) => name.startsWith('TCP'));
-    // Client sides close a moment after the servers' FINs arrive; the wait is bounded.
-    await waitFor(() => tcp().length === 0, 5000).catch(() => undefined);
-    expect(tcp()).toEqual([]);
-  });
+  it('leaves no TCP listener or socket open in this process', expectNoTcpLeft);
 });

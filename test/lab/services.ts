@@ -151,68 +151,111 @@ export class RelayListener {
   }
 }
 
-class Forwarder implements ServiceForwarder {
+/**
+ * What a Service forwarder and the edge share: a round-robin TCP relay on ip:port whose
+ * listener closes and reopens, and whose steps (backend changes, faults, stop) run in order.
+ * A subclass decides what an accepted connection gets (`accept`) and what a backend change
+ * does to the listener (`backendsChanged`).
+ */
+export abstract class RoundRobinRelay {
+  /** The listening address. */
   readonly ip: string;
+  /** The listening port. */
   readonly port: number;
-  #backends: readonly SocketAddress[] = [];
+  /** Every socket of the relay, clients and upstreams. */
+  protected readonly registry = new SocketRegistry();
+  /** The listener, handing each accepted client to `accept`. */
+  protected readonly listener: RelayListener;
+  /** Backend changes, fault changes and stop, one after another. */
+  protected readonly queue: StepQueue;
+  #backends: readonly SocketAddress[];
   #next = 0;
   #connections = 0;
-  readonly #registry = new SocketRegistry();
-  readonly #clients = new Set<net.Socket>();
-  readonly #listener: RelayListener;
-  readonly #queue: StepQueue;
 
-  constructor(ip: string, port: number) {
+  /** `what` names the relay in errors; `backends` must come from copyBackends. */
+  constructor(ip: string, port: number, what: string, backends: readonly SocketAddress[]) {
     this.ip = ip;
     this.port = port;
-    this.#listener = new RelayListener({ ip, port }, this.#registry, (client) => this.#forward(client));
-    this.#queue = new StepQueue(`service forwarder ${ip}:${port}`);
+    this.#backends = backends;
+    this.listener = new RelayListener({ ip, port }, this.registry, (client) => {
+      this.#connections++;
+      this.accept(client);
+    });
+    this.queue = new StepQueue(`${what} ${ip}:${port}`);
   }
 
+  /** The current backends. */
   get backends(): readonly SocketAddress[] {
     return this.#backends;
   }
 
+  /** True while ip:port accepts connections. */
   get listening(): boolean {
-    return this.#listener.open;
+    return this.listener.open;
   }
 
+  /** Client connections accepted so far. */
   get connections(): number {
     return this.#connections;
+  }
+
+  /** Replaces the backends (in order with the other steps); open connections keep theirs. */
+  async setBackends(backends: readonly SocketAddress[]): Promise<void> {
+    const copy = copyBackends(backends);
+    return this.queue.run(async () => {
+      this.#backends = copy;
+      await this.backendsChanged(copy);
+    });
+  }
+
+  /** Closes the listener and every connection; resolves when all are closed (later calls share the first). */
+  stop(): Promise<void> {
+    return this.queue.run(() => this.listener.closeAll(), true);
+  }
+
+  /** What an accepted client connection gets. */
+  protected abstract accept(client: net.Socket): void;
+
+  /** Runs inside the step that set new backends; by default the listener stays as it is. */
+  protected async backendsChanged(_backends: readonly SocketAddress[]): Promise<void> {}
+
+  /** The next backend in turn; undefined when there are none. */
+  protected pick(): SocketAddress | undefined {
+    if (this.#backends.length === 0) return undefined;
+    const target = this.#backends[this.#next % this.#backends.length];
+    this.#next = (this.#next + 1) % this.#backends.length;
+    return target;
+  }
+
+  /** Relays the client to `target`, or resets it when there is no target. */
+  protected forward(client: net.Socket, target: SocketAddress | undefined): void {
+    if (!target) return resetSocket(client);
+    spliceConnection(client, target, this.registry);
+  }
+}
+
+class Forwarder extends RoundRobinRelay implements ServiceForwarder {
+  readonly #clients = new Set<net.Socket>();
+
+  constructor(ip: string, port: number) {
+    super(ip, port, 'service forwarder', []);
   }
 
   get activeConnections(): number {
     return this.#clients.size;
   }
 
-  async setBackends(backends: readonly SocketAddress[]): Promise<void> {
-    const copy = copyBackends(backends);
-    return this.#queue.run(async () => {
-      this.#backends = copy;
-      if (copy.length === 0) this.#listener.close();
-      else await this.#listener.openIfClosed();
-    });
+  protected override async backendsChanged(backends: readonly SocketAddress[]): Promise<void> {
+    // No backends: the kernel refuses, as kube-proxy's REJECT rule makes clients see.
+    if (backends.length === 0) this.listener.close();
+    else await this.listener.openIfClosed();
   }
 
-  stop(): Promise<void> {
-    return this.#queue.run(() => this.#listener.closeAll(), true);
-  }
-
-  #forward(client: net.Socket): void {
-    this.#connections++;
+  protected override accept(client: net.Socket): void {
     this.#clients.add(client);
     client.once('close', () => this.#clients.delete(client));
-    const target = this.#pick();
-    // The list may have emptied between the kernel's accept and this callback.
-    if (!target) return resetSocket(client);
-    spliceConnection(client, target, this.#registry);
-  }
-
-  #pick(): SocketAddress | undefined {
-    if (this.#backends.length === 0) return undefined;
-    const target = this.#backends[this.#next % this.#backends.length];
-    this.#next = (this.#next + 1) % this.#backends.length;
-    return target;
+    // The list may have emptied between the kernel's accept and this callback: forward() then resets.
+    this.forward(client, this.pick());
   }
 }
 
