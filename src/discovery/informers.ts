@@ -189,6 +189,23 @@ function objectKey(object: KubernetesObject): string {
   return `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
 }
 
+/** What client-node's ListWatch reads of its cached objects: names and the resourceVersion (cache.js). */
+function stubOf(object: KubernetesObject): KubernetesObject {
+  // Without a resourceVersion the informer cannot tell a replayed add from a change: keep the object.
+  if (object.metadata?.resourceVersion === undefined) return object;
+  const { name, namespace, resourceVersion } = object.metadata;
+  return { apiVersion: object.apiVersion, kind: object.kind, metadata: { name, namespace, resourceVersion } };
+}
+
+/** Reduces an object the informer caches to its stub, in place (the typed copy is already made). */
+function slim(object: KubernetesObject): void {
+  if (object.metadata?.resourceVersion === undefined) return;
+  const stub = stubOf(object);
+  for (const key of Object.keys(object)) if (key !== 'apiVersion' && key !== 'kind') delete (object as Record<string, unknown>)[key];
+  // A new metadata object: the typed copy may share nested values with the old one, never this one.
+  object.metadata = stub.metadata;
+}
+
 function compareObjects(a: KubernetesObject, b: KubernetesObject): number {
   const ka = objectKey(a);
   const kb = objectKey(b);
@@ -315,7 +332,9 @@ class WatchUnit {
       return ObjectSerializer.serialize(item, this.spec.model);
     });
     this.replaceAll(items);
-    return { metadata: result.metadata, items };
+    // The informer keeps its own cache of every object, but reads only names and resourceVersions
+    // from it (to tell adds, updates and deletes apart): hand it stubs, so objects are held once.
+    return { metadata: result.metadata, items: items.map(stubOf) };
   }
 
   private normalise(raw: KubernetesObject): KubernetesObject {
@@ -347,6 +366,8 @@ class WatchUnit {
     // The informer replays every listed item as an add: those are already here.
     if (version !== undefined && this.objects.get(key)?.metadata?.resourceVersion === version) return;
     this.objects.set(key, this.normalise(raw));
+    // `raw` is the very object the informer caches: reduce it to what the informer reads (see list()).
+    slim(raw);
     this.idleRestarts = 0;
     this.ctx.changed();
   }

@@ -66,9 +66,20 @@ export interface LoopDeps {
   onRound?: (round: RouteRound) => void;
 }
 
-/** A digest of what makes a route "changed": a change gets a round at once, not at its next slot. */
+/**
+ * A digest of what makes a route "changed": a change gets a round at once, not at its next slot.
+ * It includes the addresses of the route's own backend (endpoints with their conditions, the
+ * Service's ClusterIP) and its edge: a pod added in a rollout is probed within a moment of the
+ * change, not up to a period later. The controller's pods are left out on purpose: they are shared
+ * by every route, and a controller rollout would otherwise re-probe every route in the same second.
+ */
 export function routeDefinition(route: Route): string {
-  return JSON.stringify([route.backend, route.probe, route.notProbeable, route.service?.name ?? null, route.servicePort?.port ?? null, route.controller?.ingressClass ?? null]);
+  const c = route.controller;
+  return JSON.stringify([
+    route.backend, route.probe, route.notProbeable, route.service?.name ?? null, route.service?.clusterIP ?? null, route.servicePort?.port ?? null,
+    c?.ingressClass ?? null, c?.edge ?? null,
+    route.endpoints.map((e) => [e.address, e.port, e.ready, e.terminating]),
+  ]);
 }
 
 /** The schedule of a route: its annotation, else the first matching override, else the default. */

@@ -72,6 +72,21 @@ describe('Scheduler', () => {
     for (const at of slots) expect((at - phaseOf('a', 30_000)) % 30_000).toBe(0);
   });
 
+  it('probes a lone new route at once, and spreads the first rounds of many over up to a second', async () => {
+    const h = harness();
+    h.scheduler.setRoutes([every('a', 30_000)]);
+    await h.time.advance(0);
+    expect(h.rounds.map((r) => r.id)).toEqual(['a']);
+    h.scheduler.setRoutes([every('a', 30_000), ...Array.from({ length: 2000 }, (_, i) => every(`r${i}`, 30_000))]);
+    await h.time.advance(100);
+    const early = h.rounds.length - 1;
+    await h.time.advance(900);
+    // 2,000 new routes: about one first round per millisecond, all within the second.
+    expect(early).toBeGreaterThan(0);
+    expect(early).toBeLessThan(500);
+    expect(new Set(h.rounds.map((r) => r.id)).size).toBe(2001);
+  });
+
   it('spreads many routes over the period instead of firing them together', async () => {
     const h = harness();
     h.scheduler.setRoutes(Array.from({ length: 300 }, (_, i) => every(`r${i}`, 30_000)));

@@ -75,6 +75,9 @@ interface Due {
   generation: number;
 }
 
+/** First rounds of new or changed routes are spread this far apart (up to firstRoundWithinMs in all). */
+const FIRST_ROUND_SPACING_MS = 1;
+
 /** A stable offset in [0, periodMs) for a route id. */
 export function phaseOf(id: string, periodMs: number): number {
   const hash = createHash('sha256').update(id).digest();
@@ -114,13 +117,21 @@ export class Scheduler {
     return this.#entries.size;
   }
 
-  /** Replaces the set of routes: new ones start within firstRoundWithinMs, removed ones stop, changed ones re-run soon. */
+  /**
+   * Replaces the set of routes: new ones start within firstRoundWithinMs, removed ones stop, changed
+   * ones re-run soon. First rounds are spread about one per millisecond, over at most
+   * firstRoundWithinMs: a thousand new routes do not fire in one instant, and one new route (an
+   * Ingress just created, a changed EndpointSlice) is probed at once rather than up to a second later.
+   */
   setRoutes(routes: readonly ScheduledRoute[]): void {
     if (this.#stopped) return;
+    let fresh = 0;
+    for (const scheduled of routes) if (!this.#unchanged(scheduled)) fresh++;
+    const spreadMs = Math.max(1, Math.min(this.#options.firstRoundWithinMs, fresh * FIRST_ROUND_SPACING_MS));
     const seen = new Set<string>();
     for (const scheduled of routes) {
       seen.add(scheduled.route.id);
-      this.#upsert(scheduled);
+      this.#upsert(scheduled, spreadMs);
     }
     for (const [id, entry] of this.#entries) {
       if (seen.has(id)) continue;
@@ -131,11 +142,16 @@ export class Scheduler {
     this.#arm();
   }
 
-  #upsert(scheduled: ScheduledRoute): void {
+  /** True when the route is scheduled already with the same schedule and definition (only its facts may differ). */
+  #unchanged(scheduled: ScheduledRoute): boolean {
+    const existing = this.#entries.get(scheduled.route.id);
+    return existing !== undefined && existing.scheduled.definition === scheduled.definition && scheduleKey(existing.scheduled.schedule) === scheduleKey(scheduled.schedule);
+  }
+
+  #upsert(scheduled: ScheduledRoute, spreadMs: number): void {
     const id = scheduled.route.id;
     const existing = this.#entries.get(id);
-    const sameSchedule = existing !== undefined && scheduleKey(existing.scheduled.schedule) === scheduleKey(scheduled.schedule);
-    if (existing && sameSchedule && existing.scheduled.definition === scheduled.definition) {
+    if (existing && this.#unchanged(scheduled)) {
       existing.scheduled = scheduled; // fresher facts, same slots
       return;
     }
@@ -146,8 +162,8 @@ export class Scheduler {
     const periodMs = scheduled.schedule.kind === 'interval' ? scheduled.schedule.everyMs : this.#deps.cronPeriodMs(scheduled.schedule.expression);
     const entry: Entry = { scheduled, periodMs, phaseMs: phaseOf(id, periodMs), generation: (existing?.generation ?? 0) + 1, running: existing?.running ?? false };
     this.#entries.set(id, entry);
-    // New or changed: a first round soon (spread over firstRoundWithinMs), then the regular slots.
-    const soon = this.#deps.now() + (entry.phaseMs % Math.max(1, this.#options.firstRoundWithinMs));
+    // New or changed: a first round soon (spread over spreadMs), then the regular slots.
+    const soon = this.#deps.now() + (entry.phaseMs % spreadMs);
     this.#push(id, entry, soon);
     if (scheduled.schedule.kind === 'cron') this.#attachCron(id, scheduled.schedule.expression);
   }
