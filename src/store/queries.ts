@@ -10,7 +10,7 @@ import type { HopResult, PathType, Route, Verdict, VerdictHop, VerdictStatus } f
 import { fromUnits, type PackedRound } from './codec.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { StoreError } from './errors.js';
-import { Reader } from './read.js';
+import { type Reader, readerFor } from './read.js';
 import {
   ALL_SCOPE, DAY_MS, HOUR_MS, MINUTE_MS, addRound, countsRecord, emptyAgg, floorTo, latencySummary, mergeAgg,
   type Agg, type LatencySummary, type Tier,
@@ -83,7 +83,7 @@ export function listRoutes(db: Db, options: { namespace?: string } = {}): RouteS
   const rows = (options.namespace === undefined
     ? db.prepare('SELECT * FROM routes ORDER BY namespace, ingress, host, path').all()
     : db.prepare('SELECT * FROM routes WHERE namespace = ? ORDER BY ingress, host, path').all(options.namespace)) as RouteRow[];
-  const reader = new Reader(db);
+  const reader = readerFor(db);
   return rows.map((r) => ({ ...routeFromRow(r), latest: latestOf(reader, r.rid) }));
 }
 
@@ -102,7 +102,7 @@ export function markRoutePresence(db: Db, present: readonly string[], now: numbe
 /** One route with its newest verdict, or null. */
 export function getRoute(db: Db, id: string): RouteSummary | null {
   const r = db.prepare('SELECT * FROM routes WHERE id = ?').get(id) as RouteRow | undefined;
-  return r === undefined ? null : { ...routeFromRow(r), latest: latestOf(new Reader(db), r.rid) };
+  return r === undefined ? null : { ...routeFromRow(r), latest: latestOf(readerFor(db), r.rid) };
 }
 
 function latestOf(reader: Reader, rid: number): RouteSummary['latest'] {
@@ -162,7 +162,7 @@ export function roundsOf(db: Db, routeId: string, q: RoundsQuery = {}): RoundPag
     skip = k;
     cursorAt = at;
   }
-  const reader = new Reader(db);
+  const reader = readerFor(db);
   const found = newestRounds(reader, rid, from, to, limit + skip + 1);
   const page = found.slice(skip, skip + limit);
   const last = page[page.length - 1];
@@ -280,7 +280,7 @@ export function timeline(db: Db, q: TimelineQuery): Timeline {
   }
   const aggs = Array.from({ length: n }, () => emptyAgg());
   const visitor = bucketVisitor(aggs, from, q.stepMs);
-  const reader = new Reader(db);
+  const reader = readerFor(db);
   if (q.all === true && tier !== 'raw') reader.visitRows(ALL_SCOPE, tier, from, to, visitor.agg);
   else for (const rid of scopeRids(db, q)) visitRoute(reader, rid, tier, from, to, visitor);
   return { from, to, stepMs: q.stepMs, tier, buckets: aggs.map((a, i) => bucketOf(from + i * q.stepMs, a)) };
@@ -362,7 +362,7 @@ export function uptime(db: Db, routeId: string, fromMs: number, toMs: number = N
   const total = emptyAgg();
   const rid = ridOf(db, routeId);
   if (rid !== undefined) {
-    const reader = new Reader(db);
+    const reader = readerFor(db);
     const add = (_t: number, a: Agg): void => mergeAgg(total, a);
     for (const [tier, a, b] of tierPieces(from, to)) reader.visitRows(rid, tier, a, b, add);
     reader.visitHead(rid, from, to, (_t, status, hop, cause, lat) => addRound(total, status, hop, cause, lat));

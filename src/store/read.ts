@@ -34,6 +34,22 @@ export type RoundVisitor = (startedAt: number, status: VerdictStatus, hop: Verdi
 export type AggVisitor = (t: number, agg: Agg) => void;
 
 /** Prepared statements and dictionaries for reading one database. */
+/**
+ * One Reader per connection, kept: its dictionaries only ever grow (ids never change meaning), so
+ * shapes and verdicts parsed for one query serve every later one, and statements are prepared once.
+ */
+const readers = new WeakMap<Db, Reader>();
+
+/** The connection's shared Reader. */
+export function readerFor(db: Db): Reader {
+  let reader = readers.get(db);
+  if (reader === undefined) {
+    reader = new Reader(db);
+    readers.set(db, reader);
+  }
+  return reader;
+}
+
 export class Reader {
   /** Shape and verdict dictionaries. */
   readonly dict: Dictionaries;

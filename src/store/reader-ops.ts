@@ -11,7 +11,7 @@ import {
   getRoute, listRoutes, roundsOf, tierPieces, timeline, uptime, type RoundPage, type RoundsQuery, type RouteSummary, type StoredRound,
   type StoredRoute, type Uptime,
 } from './queries.js';
-import { Reader } from './read.js';
+import { type Reader, readerFor } from './read.js';
 import { DAY_MS, MINUTE_MS, TIER_CODE, floorTo, type Tier } from './rollup.js';
 import type { Db } from './sqlite.js';
 
@@ -156,7 +156,7 @@ function ratioOf(c: Counts): number | null {
  */
 export function uptimeRatios(db: Db, routeIds: readonly string[], now: number): Map<string, Record<UptimeWindow, number | null>> {
   const ridOf = db.prepare('SELECT rid FROM routes WHERE id = ?').pluck();
-  const reader = new Reader(db);
+  const reader = readerFor(db);
   const head = headCounter(db, reader);
   const sum = rollupSummer(db, reader);
   const windows = (Object.entries(UPTIME_WINDOWS) as [UptimeWindow, number][]).map(([name, ms]) => {
