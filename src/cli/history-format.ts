@@ -3,45 +3,18 @@
 // (a store file or a daemon), so the output is the same either way. Times are UTC.
 
 import type { VerdictHop, VerdictStatus } from '../model.js';
+import type { TimelineBucket } from '../store/queries.js';
+import type { LatencySummary } from '../store/rollup.js';
 import { hopColour, paint, statusColour } from './format.js';
 
-/** A latency summary as the API writes it. */
-export interface ApiLatency {
-  /** Fastest edge answer. */
-  minMs: number;
-  /** Mean. */
-  avgMs: number;
-  /** Slowest. */
-  maxMs: number;
-  /** Median (estimated). */
-  p50Ms: number;
-  /** 95th percentile (estimated). */
-  p95Ms: number;
-  /** 99th percentile (estimated). */
-  p99Ms: number;
-}
+/** A latency summary as the API writes it (the store's summary, as JSON). */
+export type ApiLatency = LatencySummary;
 
-/** A timeline bucket as the API writes it. */
-export interface ApiBucket {
+/** A timeline bucket as the API writes it: the store's bucket with its start as ISO-8601. */
+export type ApiBucket = Omit<TimelineBucket, 'start'> & {
   /** Bucket start (ISO-8601). */
   start: string;
-  /** Rounds in the bucket. */
-  rounds: number;
-  /** ok rounds. */
-  ok: number;
-  /** degraded rounds. */
-  degraded: number;
-  /** failing rounds. */
-  failing: number;
-  /** unknown rounds. */
-  unknown: number;
-  /** Degraded and failing rounds by hop ("none" when the verdict names none). */
-  failuresByHop: Record<string, number>;
-  /** Degraded and failing rounds by cause. */
-  failuresByCause: Record<string, number>;
-  /** Edge latency, null without any. */
-  latency: ApiLatency | null;
-}
+};
 
 /** GET /api/v1/timeline's data. */
 export interface ApiTimeline {
