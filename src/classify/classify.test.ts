@@ -108,6 +108,14 @@ const rows: Row[] = [
     evidence: ['app=web matches no pod'],
   },
   {
+    name: 'ready pods that are no ready endpoint (a lagging EndpointSlice): no endpoints, without claiming the selector matches nothing',
+    route: routeFixture({ endpoints: [] }),
+    hops: healthyRound(routeFixture({ endpoints: [] }), (r) => (r.hop === 'service' ? REFUSED : front503(r))),
+    want: { status: 'failing', hop: 'service', cause: 'config.no-endpoints' },
+    summary: ['no ready endpoint although its selector matches 3 ready pods'],
+    evidence: ['pod shop/web-1 (10.2.0.1): ready'],
+  },
+  {
     name: 'pods crash-loop and are never ready',
     route: crashRoute(),
     hops: healthyRound(crashRoute(), (r) => (r.hop === 'pod' || r.hop === 'service' ? REFUSED : front503(r))),
@@ -467,6 +475,16 @@ describe('classify', () => {
     for (const needle of evidence ?? []) {
       expect(verdict.evidence.some((line) => line.includes(needle)), `evidence has "${needle}": ${verdict.evidence.join(' | ')}`).toBe(true);
     }
+  });
+
+  it('says what the front answered when pods reset, and claims no 502 when the front retried and answered', () => {
+    const reset: Partial<HopResult> = { status: null, error: 'reset', errorDetail: 'closed before headers (other side closed)', generator: null };
+    const retried = classify(base, healthyRound(base, (r) => (r.pod === 'shop/web-2' ? reset : null)));
+    expect([retried.status, retried.cause]).toEqual(['degraded', 'pod.reset']);
+    expect(retried.evidence.filter((line) => line.includes('answers 5'))).toEqual([]);
+    const gaveUp = classify(base, healthyRound(base, (r) => (r.hop === 'pod' || r.hop === 'service' ? reset : isFront(r) ? { status: 504, generator: 'nginx' } : null)));
+    expect([gaveUp.status, gaveUp.cause]).toEqual(['failing', 'pod.reset']);
+    expect(gaveUp.evidence.some((line) => line.includes('closed (FIN) before any response header: ingress-nginx answers 504'))).toBe(true);
   });
 
   it('names the failing hop from the evidence, not from addresses or names', () => {

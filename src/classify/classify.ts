@@ -84,6 +84,15 @@ function noReadyEndpoints(ctx: Context): Finding {
   if (mismatch) {
     return { hop: 'config', cause: 'config.port-mismatch', summary: mismatch, evidence: [describeServicePort(route)] };
   }
+  if (route.pods.length > 0) {
+    // Every selected pod is ready, yet none is a ready endpoint of this port (an EndpointSlice that lags): not "no pod".
+    return {
+      hop: 'service',
+      cause: 'config.no-endpoints',
+      summary: `Service ${route.namespace}/${route.backend.service} has no ready endpoint although its selector matches ${route.pods.length} ready pods`,
+      evidence: [...route.pods.map(describePod), describeServicePort(route)],
+    };
+  }
   const selector = Object.entries(route.service?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
   return {
     hop: 'service',
@@ -181,11 +190,10 @@ function dnsFailure(ctx: Context): Finding | null {
 
 // ---------------------------------------------------------------- the walk
 
-/** The controller fails: a policy, the pods' answers (failing or hidden), the app's 5xx passed through, or the controller itself. */
+/** The controller fails while the pods answer hopwatch: a policy, the pods' hidden answers, a drain, the app's 5xx passed through, or the controller itself. */
 function behindController(ctx: Context): Finding {
   const blocked = blockedByPolicy(ctx);
   if (blocked) return blocked;
-  if (ctx.layers.pod.state === 'partial') return failingPodsCause(ctx);
   const draining = ctx.layers.podOutOfRotation.failed.filter((r) => r.terminating === true);
   const drain = draining.length > 0 ? rolloutDrain(ctx, draining) : null;
   return drain ?? hiddenPodCause(ctx) ?? passedThrough(ctx, ctx.layers.controller) ?? controllerFailure(ctx);
@@ -199,10 +207,9 @@ function explainFrontFailure(ctx: Context): Finding {
     if (dns) return dns;
   }
   if (layers.pod.state === 'absent' && route.service?.type !== 'ExternalName') return noReadyEndpoints(ctx);
-  if (layers.pod.state === 'failed') return failingPodsCause(ctx);
-  // Some pods fail: the walk from the pods outward starts there; a controller failing in front of
-  // them most likely passes their failures on (retries that ran out).
-  if (layers.pod.state === 'partial') return failingPodsCause(ctx);
+  // Some or all pods fail: the walk from the pods outward starts there; a controller failing in
+  // front of them most likely passes their failures on (retries that ran out).
+  if (hasFailures(layers.pod)) return failingPodsCause(ctx);
   const viaService = route.controller?.upstream === 'service' || route.service?.type === 'ExternalName';
   if (viaService && hasFailures(layers.service)) return serviceFailure(ctx);
   if (hasFailures(layers.controller)) return behindController(ctx);

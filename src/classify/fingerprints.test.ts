@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Generator } from '../model.js';
-import { isGatewayGenerated, recogniseGenerator } from './fingerprints.js';
+import { recogniseGenerator } from './fingerprints.js';
 
 // Bodies are the components' real pages: nginx 1.22.1 and HAProxy 2.6 captured from the installed
 // binaries, the others from their sources (see fingerprints.ts).
@@ -80,22 +80,5 @@ const ROWS: Row[] = [
 describe('recogniseGenerator', () => {
   it.each(ROWS)('$name -> $expected', ({ status, headers, body, expected }) => {
     expect(recogniseGenerator(status, headers, body)).toBe(expected);
-  });
-});
-
-describe('isGatewayGenerated', () => {
-  it.each<[Generator | null, boolean]>([
-    ['nginx', true],
-    ['envoy', true],
-    ['haproxy', true],
-    ['traefik', true],
-    ['kong', true],
-    ['aws-alb', true],
-    ['gcp-lb', true],
-    ['cloud-lb', true],
-    ['upstream', false],
-    [null, false],
-  ])('%s -> %s', (generator, expected) => {
-    expect(isGatewayGenerated(generator)).toBe(expected);
   });
 });

@@ -135,27 +135,3 @@ export function recogniseGenerator(status: number, headers: ResponseHeaders, bod
   for (const rule of RULES) if (rule.matches(status, headers, bodySnippet)) return rule.generator;
   return isClearlyUpstream(status, headers, bodySnippet) ? 'upstream' : null;
 }
-
-/** True when the generator is a proxy or load balancer, i.e. the response is a gateway's own page. */
-export function isGatewayGenerated(generator: Generator | null): boolean {
-  if (generator === null) return false;
-  switch (generator) {
-    case 'upstream':
-      return false;
-    case 'nginx':
-    case 'envoy':
-    case 'haproxy':
-    case 'traefik':
-    case 'kong':
-    case 'aws-alb':
-    case 'gcp-lb':
-    case 'cloud-lb':
-      return true;
-    default:
-      return assertNever(generator);
-  }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled generator ${String(value)}`);
-}

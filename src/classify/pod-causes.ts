@@ -91,11 +91,14 @@ function resetPods(ctx: Context, share: string, evidence: string[]): Finding {
   const rst = failed.some((r) => (r.errorDetail ?? '').startsWith('ECONNRESET'));
   const when = failed.some((r) => (r.errorDetail ?? '').includes('after headers')) ? 'in the middle of the response' : 'before any response header';
   const how = rst ? 'reset (RST)' : 'closed (FIN)';
+  // Name what the front really answered: when it retried on another pod, users got no error at all.
+  const front = frontFailures(ctx)[0];
+  const answer = front === undefined ? '' : `: ${front.hop === 'edge' ? 'the edge' : controllerName(ctx)} answers ${front.status ?? front.error ?? '?'}`;
   return {
     hop: 'pod',
     cause: 'pod.reset',
     summary: `${share} accept the connection, read the request, then ${rst ? 'reset' : 'close'} it ${when}: ${podNames(failed)}`,
-    evidence: [...evidence, `the TCP connection is accepted (not refused) and ${how} ${when}: ${controllerName(ctx)} answers 502`],
+    evidence: [...evidence, `the TCP connection is accepted (not refused) and ${how} ${when}${answer}`],
   };
 }
 

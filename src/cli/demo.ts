@@ -8,6 +8,7 @@ import { parseDuration } from '../config/duration.js';
 import { loadConfig } from '../config/load.js';
 import { startDaemon } from '../main.js';
 import type { RouteRound } from '../model.js';
+import { abortableDelay } from '../verify/run.js';
 import { startLab } from '../../test/lab/lab.js';
 import { demoScenario } from '../../test/lab/scenarios.js';
 import { colourOn, reportError, stderrLog } from './common.js';
@@ -19,16 +20,6 @@ interface DemoOptions {
   refresh: string;
   for?: string;
   quiet?: boolean;
-}
-
-function waitFor(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
 }
 
 function screen(header: string, latest: Map<string, RouteRound>): string {
@@ -54,7 +45,7 @@ async function run(options: DemoOptions): Promise<number> {
       process.stdout.write(`${header}\n`);
       const until = options.for === undefined ? Infinity : Date.now() + parseDuration(options.for);
       while (!stop.signal.aborted && Date.now() < until) {
-        await waitFor(Math.min(Number(options.refresh) * 1000, Math.max(0, until - Date.now())), stop.signal);
+        await abortableDelay(Math.min(Number(options.refresh) * 1000, Math.max(0, until - Date.now())), stop.signal);
         if (!options.quiet) process.stdout.write(screen(header, latest));
       }
     } finally {

@@ -14,7 +14,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { controllerSettings, wireOf } from '../classify/knowledge.js';
 import type { HopResult, IdleTimeoutMeasure, PeerProtocol, PodDiagnosis, Route } from '../model.js';
 import { USER_AGENT } from '../version.js';
-import { formatHostPort } from './result.js';
+import { formatHostPort, serverNameOf } from './result.js';
 
 /** Where and how to reach a pod for a diagnostic request. */
 export interface DiagnosticTarget {
@@ -98,15 +98,9 @@ function requestText(target: DiagnosticTarget, connection: 'keep-alive' | 'close
   return `GET ${target.path} HTTP/1.1\r\nHost: ${target.host}\r\nUser-Agent: ${USER_AGENT}\r\nAccept: */*\r\nConnection: ${connection}\r\n\r\n`;
 }
 
-/** SNI for a Host header value: a name without port; none for an IP address. */
-function serverName(host: string): string | undefined {
-  const name = host.replace(/:\d+$/, '');
-  return /^[\d.]+$/.test(name) || name.includes(':') || name.startsWith('[') ? undefined : name;
-}
-
 function dial(target: DiagnosticTarget, tls: boolean): Socket {
   if (!tls) return netConnect({ host: target.address, port: target.port });
-  return tlsConnect({ host: target.address, port: target.port, servername: serverName(target.host), rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+  return tlsConnect({ host: target.address, port: target.port, servername: serverNameOf(target.host), rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
 }
 
 /** What measureIdleTimeout needs besides the target. */

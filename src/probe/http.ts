@@ -14,7 +14,7 @@ import { Client, type Dispatcher, type buildConnector } from 'undici';
 import { recogniseGenerator } from '../classify/fingerprints.js';
 import type { ErrorCode, HopResult, Phases, PlannedHop } from '../model.js';
 import { USER_AGENT } from '../version.js';
-import { errorCodeOf, errorMessageOf, formatHostPort, resultFor } from './result.js';
+import { errorCodeOf, errorMessageOf, formatHostPort, resultFor, serverNameOf } from './result.js';
 
 /** Default cap on body bytes read; the probe stops reading there. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -307,13 +307,6 @@ async function runExchange(exchange: Exchange, host: string, options: HttpProbeO
   // The request is still in undici's hands: tear the client down; it is not reused.
   await slot.client.destroy(exchange.cutShort);
   slot.exchange = null;
-}
-
-/** SNI for a Host header value: the name without port; none for an IP (SNI must not carry one). */
-function serverNameOf(host: string | null): string | undefined {
-  if (host === null) return undefined;
-  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
-  return /^[\d.]+$/.test(name) || name.includes(':') || name === '' ? undefined : name;
 }
 
 function resultOf(exchange: Exchange, failure: Failure | null): HopResult {

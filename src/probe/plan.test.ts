@@ -21,6 +21,16 @@ describe('planHops', () => {
     expect(hops[0]).toMatchObject({ scheme: 'dns', dnsServer: '127.9.0.53:5353', port: 5353 });
   });
 
+  it.each([
+    ['127.9.0.53:5353', 5353],
+    ['10.96.0.10', 53],
+    ['fd00::10', 53],
+    ['[fd00::10]:5353', 5353],
+    [null, 53],
+  ])('gives the dns hop the port of DNS server %s', (dnsServer, port) => {
+    expect(planHops(routeFixture(), { ...options, dnsServer })[0]).toMatchObject({ hop: 'dns', dnsServer, port });
+  });
+
   it('keeps not-ready and terminating endpoints, marked', () => {
     const pod = podFacts('web-9', '10.2.0.9', { ready: false, terminating: true });
     const hops = planHops(routeFixture({ endpoints: [endpointFacts(pod)] }), options).filter((h) => h.hop === 'pod');

@@ -43,6 +43,14 @@ function hop(fields: Omit<PlannedHop, 'pod' | 'ready' | 'terminating' | 'dnsServ
   return { pod: null, ready: null, terminating: null, dnsServer: null, ...fields };
 }
 
+/** The port of a DNS server as configured ("ip", "ip:port", "[v6]:port", a bare IPv6 address): 53 unless one is given. */
+function dnsServerPort(server: string | null): number {
+  if (server === null) return 53;
+  // A bare IPv6 address has colons but no port; only the bracketed form carries one.
+  const port = server.startsWith('[') ? server.slice(server.indexOf(']') + 2) : server.split(':').length === 2 ? server.split(':')[1] : '';
+  return port ? Number(port) : 53;
+}
+
 function planDns(route: Route, request: HopRequest, options: PlanOptions): PlannedHop[] {
   const service = route.service;
   if (!service) return [];
@@ -53,7 +61,7 @@ function planDns(route: Route, request: HopRequest, options: PlanOptions): Plann
       hop: 'dns',
       target: name,
       address: name,
-      port: server ? Number(server.split(':')[1] ?? 53) : 53,
+      port: dnsServerPort(server),
       scheme: 'dns',
       request: { ...request, host: name },
       dnsServer: server,

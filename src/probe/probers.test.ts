@@ -5,8 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HopResult, PlannedHop } from '../model.js';
 import { probeDns } from './dns.js';
 import { HttpClientPool, probeHttp } from './http.js';
-import { createLimiter } from './limit.js';
-import { PROBERS, type ProbeFn, type Probers, probeAll, proberFor } from './probers.js';
+import { PROBERS, type ProbeFn, type Probers, probeHop, proberFor } from './probers.js';
 
 // Block 205 belongs to this file's tests; 127.205.200.x is outside every lab range of the block.
 const IP = '127.205.200.2';
@@ -48,42 +47,36 @@ describe('proberFor', () => {
   });
 });
 
-describe('probeAll', () => {
-  it('routes each hop by scheme, keeps plan order and stays under the shared limit', async () => {
+describe('probeHop', () => {
+  let server: Server;
+  let port = 0;
+  beforeAll(async () => {
+    server = createServer((_req, res) => res.end('ok')).listen(0, IP);
+    await once(server, 'listening');
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('probes HTTP and DNS hops with the real probers, sharing one client pool', async () => {
+    const hops = [hop('dns', 'localhost', 'dns'), hop('http', `${IP}:${port}`, 'service'), hop('http', `${IP}:${port}`, 'pod')];
+    const clients = new HttpClientPool();
+    const results = await Promise.all(hops.map((h) => probeHop(h, { clients })));
+    expect(results.map((r) => [r.hop, r.status, r.error])).toEqual([
+      ['dns', null, null],
+      ['service', 200, null],
+      ['pod', 200, null],
+    ]);
+    expect(results[0]?.addresses).toContain('127.0.0.1');
+    expect(clients.size).toBeGreaterThan(0);
+  });
+
+  it('sends each hop to the prober of its scheme', async () => {
     const calls: string[] = [];
     const state = { inFlight: 0, most: 0 };
     const probers: Probers = { http: fakeProber('http', calls, state), https: fakeProber('https', calls, state), dns: fakeProber('dns', calls, state) };
-    const hops = [hop('dns', 'web.shop.svc'), hop('https', '127.0.0.80:443', 'edge'), ...Array.from({ length: 8 }, (_, i) => hop('http', `127.0.1.${i + 1}:8080`))];
-    const limit = createLimiter(3);
-    const results = await probeAll(hops, { limit, probers });
-    expect(results.map((r) => r.target)).toEqual(hops.map((h) => h.target));
-    expect(calls.slice(0, 3)).toEqual(['dns:web.shop.svc', 'https:127.0.0.80:443', 'http:127.0.1.1:8080']);
-    expect(calls).toHaveLength(hops.length);
-    expect(state.most).toBe(3);
-    expect([limit.active, limit.queued]).toEqual([0, 0]);
-  });
-
-  describe('with the real probers', () => {
-    let server: Server;
-    let port = 0;
-    beforeAll(async () => {
-      server = createServer((_req, res) => res.end('ok')).listen(0, IP);
-      await once(server, 'listening');
-      port = (server.address() as AddressInfo).port;
-    });
-    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-
-    it('probes HTTP and DNS hops of a round through one limiter and one client pool', async () => {
-      const hops = [hop('dns', 'localhost', 'dns'), hop('http', `${IP}:${port}`, 'service'), hop('http', `${IP}:${port}`, 'pod')];
-      const clients = new HttpClientPool();
-      const results = await probeAll(hops, { limit: createLimiter(2), probe: { clients } });
-      expect(results.map((r) => [r.hop, r.status, r.error])).toEqual([
-        ['dns', null, null],
-        ['service', 200, null],
-        ['pod', 200, null],
-      ]);
-      expect(results[0]?.addresses).toContain('127.0.0.1');
-      expect(clients.size).toBeGreaterThan(0);
-    });
+    await probeHop(hop('dns', 'web.shop.svc'), undefined, probers);
+    await probeHop(hop('https', '127.0.0.80:443', 'edge'), undefined, probers);
+    await probeHop(hop('http', '127.0.1.1:8080'), undefined, probers);
+    expect(calls).toEqual(['dns:web.shop.svc', 'https:127.0.0.80:443', 'http:127.0.1.1:8080']);
   });
 });

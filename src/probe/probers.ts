@@ -4,7 +4,6 @@
 import type { HopResult, PlannedHop } from '../model.js';
 import { type DnsProbeOptions, probeDns } from './dns.js';
 import { type HttpProbeOptions, probeHttp } from './http.js';
-import type { Limiter } from './limit.js';
 
 /** Options every prober accepts (each ignores what it does not use). */
 export type ProbeOptions = HttpProbeOptions & DnsProbeOptions;
@@ -35,22 +34,6 @@ export function proberFor(scheme: PlannedHop['scheme'], probers: Probers = PROBE
 /** Probes one hop with the prober of its scheme. */
 export function probeHop(hop: PlannedHop, options?: ProbeOptions, probers: Probers = PROBERS): Promise<HopResult> {
   return proberFor(hop.scheme, probers)(hop, options);
-}
-
-/** How probeAll runs. */
-export interface ProbeAllOptions {
-  /** The limiter shared by every route of a round and across rounds. */
-  limit: Pick<Limiter, 'run'>;
-  /** Options passed to every prober. */
-  probe?: ProbeOptions;
-  /** Probers to use instead of the real ones (tests, demo). */
-  probers?: Probers;
-}
-
-/** Probes every hop under the shared limit; results keep the hops' order. */
-export function probeAll(hops: readonly PlannedHop[], options: ProbeAllOptions): Promise<HopResult[]> {
-  const probers = options.probers ?? PROBERS;
-  return Promise.all(hops.map((hop) => options.limit.run(() => probeHop(hop, options.probe, probers))));
 }
 
 function assertNever(value: never): never {

@@ -37,6 +37,13 @@ export function formatHostPort(address: string, port: number): string {
   return isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
+/** SNI for a Host header value: the name without port; none for an IP (SNI must not carry one). */
+export function serverNameOf(host: string | null): string | undefined {
+  if (host === null) return undefined;
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+  return /^[\d.]+$/.test(name) || name.includes(':') || name === '' ? undefined : name;
+}
+
 /** The `code` of an error-like value, or null. */
 export function errorCodeOf(err: unknown): string | null {
   if (typeof err !== 'object' || err === null || !('code' in err)) return null;

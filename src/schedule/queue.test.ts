@@ -49,4 +49,18 @@ describe('RoundQueue', () => {
     expect(queue.dropped).toBe(2);
     queue.close();
   });
+
+  it('drops rounds that finish after close instead of retrying against a closed store', async () => {
+    const writes: number[] = [];
+    const queue = new RoundQueue((rounds) => {
+      writes.push(rounds.length);
+      throw new Error('The database connection is not open');
+    }, { maxBatch: 500, flushMs: 5, log: () => undefined });
+    queue.close();
+    queue.push(round(1));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(writes).toEqual([]);
+    expect(queue.size).toBe(0);
+    expect(queue.dropped).toBe(1);
+  });
 });

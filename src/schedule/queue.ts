@@ -22,6 +22,7 @@ export class RoundQueue {
   #pending: RouteRound[] = [];
   #timer: NodeJS.Timeout | null = null;
   #failing = false;
+  #closed = false;
   #dropped = 0;
 
   constructor(write: (rounds: RouteRound[]) => unknown, options: RoundQueueOptions) {
@@ -34,13 +35,19 @@ export class RoundQueue {
     return this.#pending.length;
   }
 
-  /** Rounds dropped because the store kept failing. */
+  /** Rounds dropped because the store kept failing, or because they finished after close(). */
   get dropped(): number {
     return this.#dropped;
   }
 
-  /** Hands a round over; returns at once. */
+  /** Hands a round over; returns at once. After close() the round is dropped (counted). */
   push(round: RouteRound): void {
+    // A round that outlived the daemon's stop bound: the store is closing, and a timer armed now
+    // would retry against a closed database every second and keep the process from exiting.
+    if (this.#closed) {
+      this.#dropped++;
+      return;
+    }
     this.#pending.push(round);
     const max = this.#options.maxPending ?? 100_000;
     if (this.#pending.length > max) {
@@ -71,10 +78,11 @@ export class RoundQueue {
     }
   }
 
-  /** Final flush; no timer is left behind. */
+  /** Final flush; no timer is left behind, and later pushes are dropped. */
   close(): void {
     this.flush();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    this.#closed = true;
   }
 }

@@ -136,6 +136,19 @@ describe('Scheduler', () => {
     expect(h.scheduler.size).toBe(1);
   });
 
+  it('keeps probing a route that changed while its round was running', async () => {
+    const h = harness(5_000);
+    h.scheduler.setRoutes([every('a', 10_000)]);
+    await h.time.advance(1_000);
+    expect(h.scheduler.inFlight).toBe(1);
+    // An EndpointSlice changes mid-round (a rollout): the route is re-planned while its round runs.
+    h.scheduler.setRoutes([every('a', 10_000, 'v2')]);
+    await h.time.advance(60_000);
+    // The changed route's first round overlaps the running one (skipped); its later slots run.
+    expect(h.rounds.length).toBeGreaterThanOrEqual(4);
+    expect(h.late.filter((l) => l === 'a overlap').length).toBeLessThanOrEqual(1);
+  });
+
   it('keeps slots when only facts change', async () => {
     const h = harness();
     h.scheduler.setRoutes([every('a', 30_000)]);

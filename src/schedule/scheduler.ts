@@ -66,7 +66,6 @@ interface Entry {
   phaseMs: number;
   /** Incremented when the entry is replaced or removed, so stale heap items are ignored. */
   generation: number;
-  running: boolean;
 }
 
 interface Due {
@@ -98,6 +97,8 @@ export class Scheduler {
   readonly #heap = new MinHeap<Due>((a, b) => a.at - b.at);
   readonly #cronTasks = new Map<string, { task: CronTask; ids: Set<string> }>();
   readonly #inFlight = new Set<Promise<void>>();
+  /** Ids of the routes whose round runs now: by id, not on the entry, since a change mid-round replaces the entry. */
+  readonly #running = new Set<string>();
   #timer: unknown = null;
   #timerAt = Infinity;
   #stopped = false;
@@ -160,7 +161,7 @@ export class Scheduler {
       this.#detachCron(id, existing.scheduled.schedule);
     }
     const periodMs = scheduled.schedule.kind === 'interval' ? scheduled.schedule.everyMs : this.#deps.cronPeriodMs(scheduled.schedule.expression);
-    const entry: Entry = { scheduled, periodMs, phaseMs: phaseOf(id, periodMs), generation: (existing?.generation ?? 0) + 1, running: existing?.running ?? false };
+    const entry: Entry = { scheduled, periodMs, phaseMs: phaseOf(id, periodMs), generation: (existing?.generation ?? 0) + 1 };
     this.#entries.set(id, entry);
     // New or changed: a first round soon (spread over spreadMs), then the regular slots.
     const soon = this.#deps.now() + (entry.phaseMs % spreadMs);
@@ -230,12 +231,12 @@ export class Scheduler {
 
   #dispatch(entry: Entry, slot: number, now: number): void {
     const route = entry.scheduled.route;
-    if (entry.running) return this.#deps.onLate(route, 'overlap');
+    if (this.#running.has(route.id)) return this.#deps.onLate(route, 'overlap');
     if (now - slot > this.#options.lateAfterMs) return this.#deps.onLate(route, 'behind');
     this.#deps.onLateness(now - slot);
-    entry.running = true;
+    this.#running.add(route.id);
     const round = this.#deps.runRound(route).finally(() => {
-      entry.running = false;
+      this.#running.delete(route.id);
       this.#inFlight.delete(round);
     });
     this.#inFlight.add(round);

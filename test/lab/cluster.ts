@@ -116,6 +116,8 @@ interface ServiceEntry {
 }
 
 const key = (namespace: string, name: string): string => `${namespace}/${name}`;
+/** The kinds the lab's NetworkPolicy enforcement reads. */
+const POLICY_INPUTS = new Set(['NetworkPolicy', 'Namespace', 'Pod']);
 const CLUSTER_DOMAIN = 'cluster.local';
 
 /** Pods, Services, Ingresses and policies of the lab. */
@@ -132,11 +134,17 @@ export class LabCluster {
   #nextPod = 0;
   #nextService = 0;
   #pending: Promise<unknown> = Promise.resolve();
+  /** NetworkPolicy inputs, rebuilt after a NetworkPolicy, Namespace or Pod changes. */
+  #world: PolicyWorld | null = null;
+  readonly #unsubscribe: () => void;
 
   private constructor(options: ClusterOptions) {
     this.#options = options;
     this.ingressClass = options.spec.controller?.ingressClass ?? 'nginx';
     this.isDefaultClass = options.spec.controller?.isDefaultClass ?? true;
+    this.#unsubscribe = options.api.onEvent((event) => {
+      if (POLICY_INPUTS.has(event.object.kind)) this.#world = null;
+    });
   }
 
   /** Creates the controller's objects and the scenario's workloads. */
@@ -397,7 +405,13 @@ export class LabCluster {
     } while (current !== this.#pending);
   }
 
+  /** The policy world, built once per change of the objects it reads (a pod request must not list the cluster). */
   #policyWorld(): PolicyWorld {
+    this.#world ??= this.#buildPolicyWorld();
+    return this.#world;
+  }
+
+  #buildPolicyWorld(): PolicyWorld {
     const { api } = this.#options;
     const policies = api.list('networking.k8s.io/v1', 'NetworkPolicy').map((p) => ({ namespace: p.metadata.namespace ?? 'default', spec: p['spec'] }) as LabPolicy);
     const namespaceLabels = Object.fromEntries(api.list('v1', 'Namespace').map((n) => [n.metadata.name, n.metadata.labels ?? {}]));
@@ -419,6 +433,7 @@ export class LabCluster {
 
   /** Stops every pod and forwarder. */
   async stop(): Promise<void> {
+    this.#unsubscribe();
     await this.settle().catch(() => undefined);
     const servers = [...this.#pods.values()].map((p) => p.server.stop());
     const forwarders = [...this.#services.values()].flatMap((s) => s.forwarders.map((f) => f.stop()));
