@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import cron from 'node-cron';
 import { createAlerter } from './alerts/webhooks.js';
+import { runsInCluster } from './config/environment.js';
 import { scheduleIntervalMs } from './config/schedule.js';
 import type { Config } from './config/types.js';
 import { resolveKubeconfigSource } from './config/load.js';
@@ -19,6 +20,7 @@ import { PodDiagnostics } from './probe/diagnose.js';
 import { HttpClientPool } from './probe/http.js';
 import { createLimiter, type Limiter } from './probe/limit.js';
 import { probeHop } from './probe/probers.js';
+import { seenFromOutside } from './probe/result.js';
 import type { RoundDeps } from './probe/round.js';
 import { type LoopDeps, RunLoop } from './schedule/daemon.js';
 import { createMetrics } from './server/metrics.js';
@@ -114,11 +116,12 @@ export type RoundRuntime = RoundDeps & { limiter: Limiter };
  * (a one-shot command waits up to the probe timeout; the daemon does not wait: the measurement
  * finishes in the background and later rounds use it).
  */
-export function createRoundDeps(config: Readonly<Config>, options: { diagnosticsWaitMs?: number } = {}): RoundRuntime {
+export function createRoundDeps(config: Readonly<Config>, options: { diagnosticsWaitMs?: number; outsideCluster?: boolean } = {}): RoundRuntime {
   const clients = new HttpClientPool();
   const diagnostics = new PodDiagnostics({ timeoutMs: config.probe.timeoutMs, waitMs: options.diagnosticsWaitMs ?? config.probe.timeoutMs });
+  const outside = options.outsideCluster ?? !runsInCluster(process.env, existsSync);
   return {
-    probe: (hop) => probeHop(hop, { clients }),
+    probe: outside ? (hop) => probeHop(hop, { clients }).then(seenFromOutside) : (hop) => probeHop(hop, { clients }),
     diagnose: (route, hops) => diagnostics.diagnose(route, hops),
     limiter: createLimiter(config.probe.concurrency),
     plan: { timeoutMs: config.probe.timeoutMs, dnsServer: config.cluster.dnsServer, clusterDomain: config.cluster.clusterDomain },
@@ -162,24 +165,29 @@ function schedulerTimers(): LoopDeps['timers'] {
 }
 
 /** Runs store maintenance (compaction, retention) in small steps that yield to probing between them. */
-function startMaintenance(db: Db, config: Readonly<Config>, log: DaemonLog): () => void {
-  let running = false;
-  const cycle = async (): Promise<void> => {
-    if (running) return;
-    running = true;
+function startMaintenance(db: Db, config: Readonly<Config>, log: DaemonLog): () => Promise<void> {
+  let stopped = false;
+  let cycle: Promise<void> | null = null;
+  const run = async (): Promise<void> => {
     try {
-      for (let step = 0; step < 1000 && maintain(db, config.store, Date.now()).more; step++) await new Promise((resolve) => setImmediate(resolve));
+      // One bounded step at a time, yielding between steps; stop() ends the cycle at the next step.
+      for (let step = 0; step < 1000 && !stopped && maintain(db, config.store, Date.now()).more; step++) await new Promise((resolve) => setImmediate(resolve));
     } catch (error) {
       log('error', `store maintenance failed: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
-      running = false;
+      cycle = null;
     }
   };
-  const first = setTimeout(() => void cycle(), 5_000);
-  const timer = setInterval(() => void cycle(), 60_000);
-  return () => {
+  const start = (): void => {
+    if (!stopped && cycle === null) cycle = run();
+  };
+  const first = setTimeout(start, 5_000);
+  const timer = setInterval(start, 60_000);
+  return async () => {
+    stopped = true;
     clearTimeout(first);
     clearInterval(timer);
+    await cycle;
   };
 }
 
@@ -225,10 +233,13 @@ export async function startDaemon(config: Readonly<Config>, log: DaemonLog, opti
       loop,
       ready: () => synced,
       stop: async () => {
-        stopMaintenance();
+        await stopMaintenance();
         await loop.stop(options.stopWaitMs ?? 10_000);
         await alerter.flush(5_000);
-        for (const step of cleanup) await step();
+        // Every step runs even when one fails, so the database is always closed last.
+        const failures: unknown[] = [];
+        for (const step of cleanup) await Promise.resolve(step()).catch((error: unknown) => failures.push(error));
+        if (failures.length > 0) throw new AggregateError(failures, 'hopwatch did not stop cleanly');
       },
     };
   } catch (error) {

@@ -1,7 +1,7 @@
 // What every command shares: the common flags, loading config from them, and turning failures into
 // one clear line and exit code 2.
 
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { ConfigError, KubeconfigError, loadConfig, type ConfigFlags } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { CannotRunError } from '../main.js';
@@ -62,4 +62,11 @@ export function colourOn(): boolean {
 /** A logger writing timestamped lines to stderr. */
 export function stderrLog(level: string, message: string): void {
   process.stderr.write(`${new Date().toISOString()} ${level} ${message}\n`);
+}
+
+/** A commander parser for a positive number of seconds: a typo is a usage error (exit 2), not NaN. */
+export function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number of seconds, got "${value}"`);
+  return n;
 }

@@ -11,13 +11,13 @@ import type { RouteRound } from '../model.js';
 import { abortableDelay } from '../verify/run.js';
 import { startLab } from '../../test/lab/lab.js';
 import { demoScenario } from '../../test/lab/scenarios.js';
-import { colourOn, reportError, stderrLog } from './common.js';
+import { colourOn, reportError, seconds, stderrLog } from './common.js';
 import { renderTable } from './format.js';
 
 interface DemoOptions {
   listen: string;
   db?: string;
-  refresh: string;
+  refresh: number;
   for?: string;
   quiet?: boolean;
 }
@@ -45,7 +45,7 @@ async function run(options: DemoOptions): Promise<number> {
       process.stdout.write(`${header}\n`);
       const until = options.for === undefined ? Infinity : Date.now() + parseDuration(options.for);
       while (!stop.signal.aborted && Date.now() < until) {
-        await abortableDelay(Math.min(Number(options.refresh) * 1000, Math.max(0, until - Date.now())), stop.signal);
+        await abortableDelay(Math.min(options.refresh * 1000, Math.max(0, until - Date.now())), stop.signal);
         if (!options.quiet) process.stdout.write(screen(header, latest));
       }
     } finally {
@@ -65,7 +65,7 @@ export function demoCommand(): Command {
     .description('start a simulated cluster with broken routes on loopback and run hopwatch against it')
     .option('--listen <host:port>', 'dashboard and API address', '127.0.0.1:8080')
     .option('--db <file>', 'history file (default: inside the lab directory, removed at exit)')
-    .option('--refresh <seconds>', 'seconds between terminal refreshes', '5')
+    .option('--refresh <seconds>', 'seconds between terminal refreshes', seconds, 5)
     .option('--for <duration>', 'stop after this long (e.g. 60s); default: until Ctrl-C')
     .option('--quiet', 'print only the URL (no logs, no table)')
     .action(async (options: DemoOptions) => {

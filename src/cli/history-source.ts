@@ -6,12 +6,14 @@
 import { existsSync } from 'node:fs';
 import { DurationError, TimeRefError, parseDuration, parseTimeRef } from '../config/duration.js';
 import { createApi } from '../server/api.js';
+import { StoreError } from '../store/errors.js';
 import { createInProcessReader } from '../store/reader.js';
 import { openStore, type Db } from '../store/sqlite.js';
 
 /** Stable codes of a failed history read. */
 export type HistoryErrorCode =
   | 'NO_STORE' // the store file does not exist
+  | 'BAD_STORE' // the store file cannot be opened: not a hopwatch store, unreadable, or a schema this hopwatch cannot read
   | 'UNREACHABLE' // the daemon did not answer
   | 'UNAUTHORIZED' // the daemon wants a (valid) token
   | 'NOT_FOUND' // no such route or incident
@@ -95,7 +97,14 @@ export function connectionSource(db: Db, description: string, now: () => number 
 /** A source over a store file, opened read-only. */
 export function storeSource(path: string, now: () => number = Date.now): HistorySource {
   if (!existsSync(path)) throw new HistoryError('NO_STORE', `no history store at ${path} (give --db FILE, or --server URL of a running hopwatch)`);
-  const db = openStore(path, { readonly: true });
+  let db: Db;
+  try {
+    db = openStore(path, { readonly: true });
+  } catch (error) {
+    // A user's file (not SQLite, no permission, a schema too old or too new): one line, not a stack.
+    if (!(error instanceof StoreError || isSqliteError(error))) throw error;
+    throw new HistoryError('BAD_STORE', `cannot read the history store ${path}: ${error.message}`, { cause: error });
+  }
   const source = connectionSource(db, `store ${path}`, now);
   return {
     ...source,
@@ -104,6 +113,11 @@ export function storeSource(path: string, now: () => number = Date.now): History
       db.close();
     },
   };
+}
+
+/** True for better-sqlite3's errors (code SQLITE_*). */
+function isSqliteError(error: unknown): error is Error {
+  return error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('SQLITE_');
 }
 
 /** A source over a running daemon's API. */
@@ -226,7 +240,8 @@ export interface SourceFlags {
  */
 export function sourceFromFlags(flags: SourceFlags, configStorePath: () => string, env: NodeJS.ProcessEnv = process.env): HistorySource {
   if (flags.server !== undefined && flags.db !== undefined) throw new HistoryError('BAD_REQUEST', 'give --db or --server, not both');
-  if (flags.server !== undefined) return serverSource(flags.server, flags.token ?? env['HOPWATCH_TOKEN'] ?? null);
+  // Trimmed like the daemon's own $HOPWATCH_TOKEN (a Secret made from a file ends in a newline), so both agree.
+  if (flags.server !== undefined) return serverSource(flags.server, flags.token ?? (env['HOPWATCH_TOKEN']?.trim() || null));
   return storeSource(flags.db ?? configStorePath());
 }
 

@@ -5,10 +5,10 @@ import { performance } from 'node:perf_hooks';
 import { Command, Option } from 'commander';
 import type { Config } from '../config/types.js';
 import type { ClusterWatch } from '../discovery/informers.js';
-import { createRoundDeps, currentRoutes, loadKubeConfig, startDiscovery, waitForSync } from '../main.js';
+import { CannotRunError, createRoundDeps, currentRoutes, loadKubeConfig, startDiscovery, waitForSync } from '../main.js';
 import type { Route, RouteRound } from '../model.js';
 import { probeRoutes } from '../probe/round.js';
-import { colourOn, configFrom, type CommonOptions, reportError, stderrLog, withCommonOptions } from './common.js';
+import { colourOn, configFrom, type CommonOptions, reportError, seconds, stderrLog, withCommonOptions } from './common.js';
 import { exitCodeOf, probeReport, renderTable } from './format.js';
 
 /** Which routes to probe. */
@@ -62,18 +62,25 @@ interface ProbeCliOptions extends CommonOptions {
   namespace?: string;
   ingress?: string;
   output: 'table' | 'json';
-  syncTimeout: string;
+  syncTimeout: number;
 }
+
+/** A filter that matches no route is a mistake to report (exit 2), not a pass. */
+class NoRouteMatched extends CannotRunError {}
 
 async function run(options: ProbeCliOptions): Promise<number> {
   const config = configFrom(options);
-  const session = await openCluster(config, Number(options.syncTimeout) * 1000);
+  const session = await openCluster(config, options.syncTimeout * 1000);
   try {
     const startedAt = Date.now();
     const start = performance.now();
     const filter: RouteFilter = { ...(options.namespace ? { namespace: options.namespace } : {}), ...(options.ingress ? { ingress: options.ingress } : {}) };
     const rounds = await probeOnce(config, session.watch, filter);
-    if (rounds.length === 0) stderrLog('warn', 'no route matched: nothing probed');
+    if (rounds.length === 0 && (filter.namespace !== undefined || filter.ingress !== undefined)) {
+      const what = [filter.namespace ? `namespace ${filter.namespace}` : null, filter.ingress ? `Ingress ${filter.ingress}` : null].filter(Boolean).join(', ');
+      throw new NoRouteMatched('NO_CLUSTER', `no route of ${what} was found (check the name and the namespace)`);
+    }
+    if (rounds.length === 0) stderrLog('warn', 'the cluster has no Ingress route: nothing probed');
     if (options.output === 'json') process.stdout.write(`${JSON.stringify(probeReport(rounds, startedAt, performance.now() - start), null, 2)}\n`);
     else process.stdout.write(`${renderTable(rounds, { colour: colourOn(), evidence: true })}\n`);
     return exitCodeOf(rounds);
@@ -89,7 +96,7 @@ export function probeCommand(): Command {
     .option('-n, --namespace <ns>', 'only routes of this namespace')
     .option('--ingress <name>', 'only this Ingress (NAME or NS/NAME)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
-    .option('--sync-timeout <seconds>', 'how long to wait for the cluster', '15')
+    .option('--sync-timeout <seconds>', 'how long to wait for the cluster', seconds, 15)
     .action(async (options: ProbeCliOptions) => {
       process.exitCode = await run(options).catch(reportError);
     });

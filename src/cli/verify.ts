@@ -9,7 +9,7 @@ import { CannotVerifyError, VerifyParamError } from '../verify/errors.js';
 import { kebabCase, type RawParams, VERIFY_DEFAULTS, parseVerifyParams } from '../verify/params.js';
 import { progressLine, renderReport } from '../verify/report.js';
 import { abortableDelay, runVerification, type VerifyProgress } from '../verify/run.js';
-import { colourOn, configFrom, type CommonOptions, EXIT_CANNOT_RUN, reportError, withCommonOptions } from './common.js';
+import { colourOn, configFrom, type CommonOptions, EXIT_CANNOT_RUN, reportError, seconds, withCommonOptions } from './common.js';
 import { openCluster } from './probe.js';
 
 /** Exit code of a verification that ran and failed. */
@@ -31,7 +31,7 @@ interface VerifyCliOptions extends CommonOptions {
   waitRollout?: string;
   waitTimeout?: string;
   output: 'table' | 'json';
-  syncTimeout: string;
+  syncTimeout: number;
 }
 
 const PARAM_FLAGS = [
@@ -68,7 +68,7 @@ function progressWriter(): { write: (progress: VerifyProgress) => void; end: () 
 async function run(options: VerifyCliOptions): Promise<number> {
   const params = parseVerifyParams(rawParamsFromFlags(options));
   const config = configFrom(options);
-  const session = await openCluster(config, Number(options.syncTimeout) * 1000);
+  const session = await openCluster(config, options.syncTimeout * 1000);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);
@@ -125,7 +125,7 @@ export function verifyCommand(): Command {
     .option('--wait-rollout <deployment/name>', 'first wait until this Deployment\'s newest ReplicaSet is ready')
     .option('--wait-timeout <duration>', `most time to wait for the rollout (default ${d.waitTimeoutMs / 60_000}m)`)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
-    .option('--sync-timeout <seconds>', 'how long to wait for the cluster', '15')
+    .option('--sync-timeout <seconds>', 'how long to wait for the cluster', seconds, 15)
     .action(async (options: VerifyCliOptions) => {
       process.exitCode = await run(options).catch(reportVerifyError);
     });

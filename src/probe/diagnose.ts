@@ -329,6 +329,8 @@ export class PodDiagnostics {
   #noteFailure(hop: HopResult): void {
     const pod = `${hop.target}|${hop.pod ?? ''}|`;
     this.#failures.set(pod, (this.#failures.get(pod) ?? 0) + 1);
+    // Bounded like the cache: a pod target forgotten here only loses the discard of one measurement.
+    if (this.#failures.size > MAX_CACHED) this.#failures.delete(this.#failures.keys().next().value ?? pod);
     for (const key of this.#cache.keys()) if (key.startsWith(pod)) this.#cache.delete(key);
   }
 

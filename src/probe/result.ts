@@ -56,3 +56,17 @@ export function errorMessageOf(err: unknown): string {
   if ('reason' in err && typeof err.reason === 'string' && err.message.includes(':error:')) return err.reason;
   return err.message.trim();
 }
+
+/** Hops whose addresses live inside the cluster network (pod, ClusterIP and controller-pod IPs). */
+const IN_CLUSTER_HOPS = new Set<HopResult['hop']>(['pod', 'service', 'controller']);
+
+/**
+ * A result as seen by a hopwatch running outside the cluster (a laptop with a kubeconfig): pod,
+ * ClusterIP and controller-pod addresses are usually not routable from there, and packets to them
+ * are dropped silently, so a connect timeout says nothing about the route: it is 'unreachable'
+ * (no judgement), not a failure. Inside the cluster the same timeout is real evidence.
+ */
+export function seenFromOutside(result: HopResult): HopResult {
+  if (result.error !== 'connect-timeout' || !IN_CLUSTER_HOPS.has(result.hop)) return result;
+  return { ...result, error: 'unreachable', errorDetail: `not reachable from outside the cluster (${result.errorDetail ?? 'connect timeout'})` };
+}

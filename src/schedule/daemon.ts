@@ -145,7 +145,14 @@ export class RunLoop {
 
   /** Restores open incidents and starts following the cluster. */
   start(): void {
-    const open = listIncidents(this.#deps.db, { state: 'open', limit: 1000 }).incidents;
+    const open: Incident[] = [];
+    // Every open incident, page by page: a route whose incident is not restored would open a second one.
+    for (let cursor: string | undefined, page = 0; page < 10_000; page++) {
+      const found = listIncidents(this.#deps.db, { state: 'open', limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
+      open.push(...found.incidents);
+      if (found.nextCursor === null) break;
+      cursor = found.nextCursor;
+    }
     this.#tracker.restore(open);
     for (const incident of open) this.#openIds.set(incident.routeId, incident.id);
     this.#deps.metrics.setIncidentsOpen(this.#tracker.openCount);

@@ -240,6 +240,18 @@ describe('hopwatch probe cannot run', () => {
     expect(result.stderr).toMatch(/cannot reach the Kubernetes API at http:\/\/127\.0\.0\.1:1/);
   });
 
+  it('exits 2 naming the filter when no route matches it', async () => {
+    const result = await runHopwatch(['probe', '--config', configPath, '--ingress', 'shop/no-such-ingress']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('no route of Ingress shop/no-such-ingress was found');
+  });
+
+  it('exits 2 for a flag value that is not a number of seconds', async () => {
+    const result = await runHopwatch(['probe', '--config', configPath, '--sync-timeout', 'soon']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('expected a positive number of seconds, got "soon"');
+  });
+
   it('exits 2 for an unknown flag', async () => {
     const result = await runHopwatch(['probe', '--no-such-flag']);
     expect(result.code).toBe(2);
