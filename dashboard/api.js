@@ -24,6 +24,7 @@ export function forgetToken() {
 }
 
 let asking = null;
+let cancelGuarded = false;
 
 /** Shows the token dialog once, however many requests wait for it; resolves with the token typed. */
 function askToken(message) {
@@ -46,8 +47,11 @@ function askToken(message) {
       resolve(token);
     };
     form.addEventListener('submit', onSubmit);
-    // Escape would leave every request waiting: the dialog stays until a token is given.
-    dialog.addEventListener('cancel', (event) => event.preventDefault());
+    if (!cancelGuarded) {
+      // Escape would leave every request waiting: the dialog stays until a token is given.
+      dialog.addEventListener('cancel', (event) => event.preventDefault());
+      cancelGuarded = true;
+    }
     dialog.showModal();
     input.focus();
   });

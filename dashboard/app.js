@@ -1,8 +1,8 @@
 // hopwatch dashboard: a hash router over three pages (routes, one route, incidents and one
 // incident), each reading the public /api/v1 only, refreshed while visible.
 
-import { ApiError, forgetToken, storedToken } from './api.js';
-import { h } from './format.js';
+import { forgetToken, storedToken } from './api.js';
+import { showLoadError } from './format.js';
 import { incidentPage, incidentsPage } from './incidents-page.js';
 import { routePage } from './route-page.js';
 import { routesPage } from './routes-page.js';
@@ -13,8 +13,17 @@ const REFRESH_MS = { routes: 10_000, route: 30_000, incidents: 30_000, incident:
 function parseHash() {
   const raw = location.hash.replace(/^#\/?/, '');
   const [path, qs = ''] = raw.split('?');
-  const parts = path.split('/').filter((p) => p !== '').map((p) => decodeURIComponent(p));
+  const parts = path.split('/').filter((p) => p !== '').map(decodeSegment);
   return { parts, query: Object.fromEntries(new URLSearchParams(qs)) };
+}
+
+/** A decoded hash segment; a malformed escape (a hand-edited URL) is kept as typed rather than breaking the page. */
+function decodeSegment(p) {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    return p;
+  }
 }
 
 function hashOf(parts, query) {
@@ -26,16 +35,6 @@ function hashOf(parts, query) {
 
 let current = { stop: () => {} };
 
-function showError(view, error) {
-  const message = error instanceof ApiError ? `${error.message} (${error.code})` : String(error && error.message ? error.message : error);
-  let box = view.querySelector('.load-error');
-  if (!box) {
-    box = h('div', { class: 'load-error', role: 'alert' });
-    view.prepend(box);
-  }
-  box.textContent = `Could not load: ${message}`;
-}
-
 /** Runs a page: first load, then a refresh loop while it is the current page. */
 function run(view, kind, page) {
   let stopped = false;
@@ -44,14 +43,19 @@ function run(view, kind, page) {
   const tick = async () => {
     try {
       await page.load();
+      if (stopped) return;
       view.querySelector('.load-error')?.remove();
       state.textContent = REFRESH_MS[kind] ? `updated ${new Date().toISOString().slice(11, 19)} UTC` : '';
     } catch (error) {
-      showError(view, error);
+      // A load that ends after the user moved on must not mark the next page with its error.
+      if (stopped) return;
+      showLoadError(view, error);
     }
-    if (!stopped && REFRESH_MS[kind]) timer = setTimeout(tick, REFRESH_MS[kind]);
+    if (REFRESH_MS[kind]) timer = setTimeout(tick, REFRESH_MS[kind]);
   };
-  void tick().then(() => view.setAttribute('data-loaded', kind));
+  void tick().then(() => {
+    if (!stopped) view.setAttribute('data-loaded', kind);
+  });
   return { stop: () => { stopped = true; clearTimeout(timer); } };
 }
 

@@ -146,6 +146,8 @@ function chartOptions(width, data, stepMs, incidents) {
  * The uPlot instance is kept on el.uplot (the browser tests read positions from it).
  */
 export function drawTimeline(el, timeline, incidents, onBucket) {
+  // Each refresh redraws: the previous chart and its observer go, or every refresh would leave one behind.
+  el.resizeObserver?.disconnect();
   if (el.uplot) el.uplot.destroy();
   el.replaceChildren();
   const data = chartData(timeline.buckets);
@@ -161,5 +163,6 @@ export function drawTimeline(el, timeline, incidents, onBucket) {
     else resize.disconnect();
   });
   resize.observe(el);
+  el.resizeObserver = resize;
   return u;
 }

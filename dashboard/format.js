@@ -1,6 +1,8 @@
 // Formatting shared by the pages: hop colours (the CLI's, src/cli/format.ts HOP_COLOUR), times,
 // durations, and small DOM builders.
 
+import { ApiError } from './api.js';
+
 /** Hop colours: dns magenta, edge cyan, controller blue, service yellow, pod red, config bright magenta, network bright red. */
 export const HOP_COLOURS = {
   dns: '#b5179e',
@@ -37,6 +39,17 @@ export function h(tag, attrs = {}, ...children) {
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return el;
+}
+
+/** Shows why a load failed at the top of a page (the next successful refresh removes it). */
+export function showLoadError(view, error) {
+  const message = error instanceof ApiError ? `${error.message} (${error.code})` : String(error && error.message ? error.message : error);
+  let box = view.querySelector('.load-error');
+  if (!box) {
+    box = h('div', { class: 'load-error', role: 'alert' });
+    view.prepend(box);
+  }
+  box.textContent = `Could not load: ${message}`;
 }
 
 /** A status pill. */

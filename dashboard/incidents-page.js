@@ -2,7 +2,7 @@
 // incident: where and why it failed, its evidence, and its first failing round hop by hop.
 
 import { ApiError, api, seg } from './api.js';
-import { duration, h, hopChip, routeNames, utc } from './format.js';
+import { duration, h, hopChip, routeNames, showLoadError, utc } from './format.js';
 import { roundDetail } from './waterfall.js';
 
 const PAGE = 100;
@@ -80,8 +80,12 @@ export function incidentsPage(view, state, setQuery) {
     cursors[page + 1] = list.nextCursor;
     pager.replaceChildren(
       h('span', { class: 'muted' }, `page ${page + 1}`),
-      h('button', { disabled: page === 0, onclick: () => { page--; void load(); } }, '‹ Newer'),
-      h('button', { disabled: !list.nextCursor, onclick: () => { page++; void load(); } }, 'Older ›'));
+      h('button', { disabled: page === 0, onclick: () => turn(-1) }, '‹ Newer'),
+      h('button', { disabled: !list.nextCursor, onclick: () => turn(1) }, 'Older ›'));
+  };
+  const turn = (by) => {
+    page += by;
+    load().catch((error) => showLoadError(view, error));
   };
   return { load };
 }

@@ -3,7 +3,7 @@
 
 import { api, seg } from './api.js';
 import { drawTimeline } from './chart.js';
-import { ago, duration, h, hopChip, millis, percent, routeNames, statusPill, uptimeClass, utc } from './format.js';
+import { ago, duration, h, hopChip, millis, percent, routeNames, showLoadError, statusPill, uptimeClass, utc } from './format.js';
 import { incidentRows, incidentTableHead } from './incidents-page.js';
 import { roundDetail } from './waterfall.js';
 
@@ -71,7 +71,7 @@ export function routePage(view, id, state, setQuery) {
   const pickRound = (at) => {
     state.round = String(at);
     setQuery(state, { quiet: true });
-    void showRound(at);
+    showRound(at).catch((error) => showLoadError(view, error));
   };
   const loadRounds = async (from, to, label) => {
     const rounds = await api(`routes/${seg(id)}/rounds`, { from, to, limit: 200 });
@@ -85,7 +85,7 @@ export function routePage(view, id, state, setQuery) {
       const failed = rounds.filter((r) => r.verdict.status === 'failing' || r.verdict.status === 'degraded');
       const first = failed[failed.length - 1] ?? rounds[rounds.length - 1];
       if (first) pickRound(Date.parse(first.startedAt));
-    });
+    }).catch((error) => showLoadError(view, error));
   };
 
   const load = async () => {

@@ -2,7 +2,7 @@
 // Filtering, sorting and paging are the API's (server-side), so 1,000 routes cost one page.
 
 import { api } from './api.js';
-import { ago, h, hopChip, millis, percent, routeNames, statusPill, uptimeClass } from './format.js';
+import { ago, h, hopChip, millis, percent, routeNames, showLoadError, statusPill, uptimeClass } from './format.js';
 
 const PAGE = 100;
 const STATUSES = ['failing', 'degraded', 'unknown', 'ok', 'none'];
@@ -78,7 +78,7 @@ function row(r) {
     h('td', { class: 'num muted', title: r.lastRound ? r.lastRound.startedAt : '' }, r.lastRound ? ago(r.lastRound.startedAt) : '–'));
 }
 
-/** Renders the routes page into view; returns a function that stops its refresh. */
+/** Renders the routes page into view; returns { load } (app.js runs and refreshes it). */
 export function routesPage(view, state, setQuery) {
   const cursors = [null];
   let page = 0;
@@ -105,8 +105,12 @@ export function routesPage(view, state, setQuery) {
     const first = list.total === 0 ? 0 : page * PAGE + 1;
     pager.replaceChildren(
       h('span', { class: 'muted' }, `${first}–${page * PAGE + list.data.length} of ${list.total}`),
-      h('button', { disabled: page === 0, onclick: () => { page--; void load(); } }, '‹ Previous'),
-      h('button', { disabled: !list.nextCursor, onclick: () => { page++; void load(); } }, 'Next ›'));
+      h('button', { disabled: page === 0, onclick: () => turn(-1) }, '‹ Previous'),
+      h('button', { disabled: !list.nextCursor, onclick: () => turn(1) }, 'Next ›'));
+  };
+  const turn = (by) => {
+    page += by;
+    load().catch((error) => showLoadError(view, error));
   };
   return { load };
 }

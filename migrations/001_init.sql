@@ -47,7 +47,7 @@ CREATE TABLE verdicts (
   key TEXT NOT NULL UNIQUE
 );
 
--- Head block: recent rounds, one row each, hops packed (codec.ts writeHeadHops).
+-- Head block: recent rounds, one row each, hops packed (codec.ts writeHopResult).
 -- Rowid order is insertion order, so inserts append; the (route, time) index is
 -- small and also grows at each route's end. compact.ts moves rounds of closed
 -- hours into round_chunks and per-route rollups, in one transaction.

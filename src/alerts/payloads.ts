@@ -192,14 +192,18 @@ function fitList(items: readonly string[], limit: number): string {
   return text;
 }
 
+/** The emoji of an event: green when resolved, red when failing, orange when degraded. */
+function slackEmoji(event: AlertEvent): string {
+  if (event.kind === 'closed') return ':large_green_circle:';
+  return event.incident.severity === 'failing' ? ':red_circle:' : ':large_orange_circle:';
+}
+
 /** The header line: an emoji, the route and what happened. */
 function slackHeader(event: AlertEvent): string {
-  const { incident } = event;
   if (event.kind === 'closed') {
-    return `:large_green_circle: hopwatch: ${routeLabel(event.route)} resolved after ${incidentDuration(incident)}`;
+    return `${slackEmoji(event)} hopwatch: ${routeLabel(event.route)} resolved after ${incidentDuration(event.incident)}`;
   }
-  const emoji = incident.severity === 'failing' ? ':red_circle:' : ':large_orange_circle:';
-  return `${emoji} ${summarize(event)}`;
+  return `${slackEmoji(event)} ${summarize(event)}`;
 }
 
 /** The short facts shown side by side. */
@@ -231,8 +235,7 @@ export function slackPayload(event: AlertEvent, dashboardUrl: string | null): Sl
   const context = `incident #${incident.id}`;
   const link = dashboardUrl === null ? '' : ` · <${slackUrl(dashboardUrl)}|open in hopwatch>`;
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: cutText(`${context}${link}`, SLACK_LIMITS.fieldText) }] });
-  const emoji = event.kind === 'closed' ? ':large_green_circle:' : incident.severity === 'failing' ? ':red_circle:' : ':large_orange_circle:';
-  return { text: cutText(`${emoji} ${escapeMrkdwn(summarize(event))}`, SLACK_LIMITS.sectionText), blocks };
+  return { text: cutText(`${slackEmoji(event)} ${escapeMrkdwn(summarize(event))}`, SLACK_LIMITS.sectionText), blocks };
 }
 
 /** A URL safe inside Slack's `<url|label>` link syntax. */

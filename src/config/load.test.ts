@@ -194,6 +194,20 @@ describe('flags, environment and file', () => {
     expect(loadConfig({ text: 'server:\n  token: null\n', env: { HOPWATCH_TOKEN: 's3cret' } }).server.token).toBe('s3cret');
   });
 
+  test('a token the server could never match is refused, naming the field or the variable and never echoing it', () => {
+    // A Secret made with --from-file ends in a newline: trimmed, as $HOPWATCH_LISTEN and $HOPWATCH_DB are.
+    expect(loadConfig({ text: '', env: { HOPWATCH_TOKEN: 's3cret\n' } }).server.token).toBe('s3cret');
+    expect(configError('server:\n  token: "two words"\n').problems).toEqual([
+      'test.yaml:2: server.token: expected a bearer token (visible ASCII characters, no spaces or line breaks), got a value with other characters',
+    ]);
+    expect(configError('', { env: { HOPWATCH_TOKEN: 'sec ret' } }).problems).toEqual([
+      '$HOPWATCH_TOKEN (server.token): expected a bearer token (visible ASCII characters, no spaces or line breaks), got a value with other characters',
+    ]);
+    expect(configError('server:\n  token: 12345\n').problems).toEqual([
+      'test.yaml:2: server.token: expected a bearer token (visible ASCII characters, no spaces or line breaks) as a string, got a number (quote it)',
+    ]);
+  });
+
   test('the file token wins over HOPWATCH_TOKEN; a blank HOPWATCH_TOKEN is ignored', () => {
     expect(loadConfig({ text: 'server:\n  token: from-file\n', env: { HOPWATCH_TOKEN: 's3cret' } }).server.token).toBe('from-file');
     expect(loadConfig({ text: '', env: { HOPWATCH_TOKEN: '  ' } }).server.token).toBeNull();

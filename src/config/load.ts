@@ -101,7 +101,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   const raw = documentValue(doc, source);
   const fromFlags = applyFlags(raw, options.flags ?? {});
   applyEnvironmentDefaults(raw, environmentDefaults(env, options.fileExists ?? existsSync), fromFlags);
-  applyEnvToken(raw, env);
+  applyEnvToken(raw, env, fromFlags);
   const result = validateConfig(raw, options.now ?? Date.now());
   if (!result.ok) {
     throw new ConfigError(source, describeProblems(result.problems, source, doc, lineCounter, fromFlags));
@@ -182,13 +182,19 @@ function applyEnvironmentDefaults(raw: unknown, defaults: { listen: EnvironmentD
   fill('store', 'path', defaults.db);
 }
 
-/** $HOPWATCH_TOKEN fills server.token when the file (and flags) set none. */
-function applyEnvToken(raw: unknown, env: NodeJS.ProcessEnv): void {
-  const token = env['HOPWATCH_TOKEN'];
-  if (token === undefined || token.trim() === '' || !isMapping(raw)) return;
+/**
+ * $HOPWATCH_TOKEN fills server.token when the file (and flags) set none; trimmed, since a Secret
+ * made from a file usually ends in a newline. Recorded in `applied`, so a bad value is reported
+ * as that variable, not as a line of the file.
+ */
+function applyEnvToken(raw: unknown, env: NodeJS.ProcessEnv, applied: Map<string, string>): void {
+  const token = env['HOPWATCH_TOKEN']?.trim();
+  if (token === undefined || token === '' || !isMapping(raw)) return;
   const server = raw['server'];
   if (server === undefined || server === null) raw['server'] = { token };
   else if (isMapping(server) && (server['token'] === undefined || server['token'] === null)) server['token'] = token;
+  else return;
+  applied.set(formatPath(['server', 'token']), '$HOPWATCH_TOKEN');
 }
 
 /** Formats problems as "file:line: path: message" (flags as "--flag (path): message"), in file order. */

@@ -228,6 +228,18 @@ const listenAddress: Check<string> = (value) => {
   return ok(value.trim());
 };
 
+/**
+ * A bearer token: visible ASCII without spaces, the only tokens a client can send in an
+ * `Authorization: Bearer` header that the server reads back (src/server/server.ts bearerOf).
+ * The message never repeats the value: it is a secret.
+ */
+const bearerToken: Check<string> = (value) => {
+  const expected = 'a bearer token (visible ASCII characters, no spaces or line breaks)';
+  if (typeof value !== 'string') return bad(`expected ${expected} as a string, got ${typeof value === 'object' ? describeValue(value) : `a ${typeof value} (quote it)`}`);
+  if (!/^[\x21-\x7e]+$/.test(value)) return bad(`expected ${expected}, got ${value.trim() === '' ? 'an empty string' : 'a value with other characters'}`);
+  return ok(value);
+};
+
 /** A non-empty Kubernetes label selector. */
 const labelSelector: Check<string> = (value) => {
   const expected = 'a label selector like app.kubernetes.io/name=ingress-nginx';
@@ -389,7 +401,7 @@ function configSchema(now: number) {
     schedule: scheduleSchema(now),
     store: storeSchema(),
     incidents: section({ openAfter: leaf(integer(1, 1000)).default(2), closeAfter: leaf(integer(1, 1000)).default(2) }),
-    server: section({ listen: leaf(listenAddress).default('127.0.0.1:8080'), token: leaf(nullable(text('a bearer token'))).default(null) }),
+    server: section({ listen: leaf(listenAddress).default('127.0.0.1:8080'), token: leaf(nullable(bearerToken)).default(null) }),
     alerts: section({ webhooks: list(webhookSchema(), [], 'webhooks') }),
     discovery: section({ watchIdleRestartMs: leaf(milliseconds(1000)).default(300_000), maxBackoffMs: leaf(milliseconds(1)).default(30_000) }),
   });

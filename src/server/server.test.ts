@@ -41,6 +41,7 @@ const health: Health = {
 
 async function fakeVerify(params: VerifyParams): Promise<VerifyReport> {
   verifyCalls.push(params);
+  if (params.ingress.name === 'bug') throw new TypeError('report is undefined');
   return { ok: params.ingress.name !== 'broken', summary: `verified ${params.ingress.namespace}/${params.ingress.name}` } as unknown as VerifyReport;
 }
 
@@ -456,6 +457,13 @@ describe('verify endpoints', () => {
     });
     expect(flagger.status).toBe(503);
     expect(await flagger.text()).toBe('hopwatch verify failed: verified shop/broken\n');
+  });
+
+  it("answers a verifier's bug with the API's generic 500 and logs it with its stack", async () => {
+    const res = await get('/api/v1/verify?ingress=shop/bug');
+    expect(res.status).toBe(500);
+    expect(res.json).toEqual({ error: { code: 'INTERNAL', message: 'internal error; the hopwatch log has the details' } });
+    expect(logLines.some((l) => l.startsWith('error http: GET /api/v1/verify failed') && l.includes('report is undefined') && l.includes('    at '))).toBe(true);
   });
 });
 

@@ -58,14 +58,11 @@ async function fileInside(root: string, path: string, dirIndex = true): Promise<
   try {
     const real = await realpath(path);
     if (real !== root && !real.startsWith(root + sep)) return null;
-    let info = await stat(real);
-    let file = real;
-    if (info.isDirectory() && dirIndex) {
-      file = join(real, 'index.html');
-      info = await stat(file);
-    }
+    const info = await stat(real);
+    // The directory's index.html gets the same check: it may be a symlink leading out too.
+    if (info.isDirectory() && dirIndex) return await fileInside(root, join(real, 'index.html'), false);
     if (!info.isFile()) return null;
-    return { path: file, size: info.size, type: CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream' };
+    return { path: real, size: info.size, type: CONTENT_TYPES[extname(real).toLowerCase()] ?? 'application/octet-stream' };
   } catch {
     return null;
   }

@@ -289,20 +289,6 @@ export interface PackedRound {
   hops: PackedHop[];
 }
 
-/** Packs a hop's timings and size, given its interned shape id. */
-export function packHop(hop: HopResult, shape: number): PackedHop {
-  const t = hop.timings;
-  return {
-    shape,
-    bytes: hop.bytes > 0 ? Math.round(hop.bytes) : 0,
-    dns: t.dnsMs === undefined ? -1 : toUnits(t.dnsMs),
-    connect: t.connectMs === undefined ? -1 : toUnits(t.connectMs),
-    tls: t.tlsMs === undefined ? -1 : toUnits(t.tlsMs),
-    ttfb: t.ttfbMs === undefined ? -1 : toUnits(t.ttfbMs),
-    total: toUnits(t.totalMs),
-  };
-}
-
 /** Rebuilds a hop result from its shape and packed values. */
 export function unpackHop(p: PackedHop, s: HopShape): HopResult {
   const timings: Phases = { totalMs: fromUnits(p.total) };
@@ -318,21 +304,7 @@ export function unpackHop(p: PackedHop, s: HopShape): HopResult {
   };
 }
 
-/** Writes one round's hops as a head-row blob: count, then per hop shape, bytes, present phases. */
-export function writeHeadHops(w: ByteWriter, hops: readonly PackedHop[]): void {
-  w.uint(hops.length);
-  for (const h of hops) {
-    w.uint(h.shape);
-    w.uint(h.bytes);
-    if (h.dns >= 0) w.uint(h.dns);
-    if (h.connect >= 0) w.uint(h.connect);
-    if (h.tls >= 0) w.uint(h.tls);
-    if (h.ttfb >= 0) w.uint(h.ttfb);
-    w.uint(h.total);
-  }
-}
-
-/** Writes one hop result straight from the probe's object (no intermediate allocation); same bytes as writeHeadHops. */
+/** Writes one hop of a head-row blob straight from the probe's object: shape, bytes, the present phases, total (readHeadHops reads it). */
 export function writeHopResult(w: ByteWriter, hop: HopResult, shape: number): void {
   const t = hop.timings;
   w.uint(shape);

@@ -12,7 +12,7 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import { StoreError } from './errors.js';
 import { type Reader, readerFor } from './read.js';
 import {
-  ALL_SCOPE, DAY_MS, HOUR_MS, MINUTE_MS, addRound, countsRecord, emptyAgg, floorTo, latencySummary, mergeAgg,
+  ALL_SCOPE, DAY_MS, HOUR_MS, MINUTE_MS, TIER_MS, addRound, countsRecord, emptyAgg, floorTo, latencySummary, mergeAgg,
   type Agg, type LatencySummary, type Tier,
 } from './rollup.js';
 import type { Db } from './sqlite.js';
@@ -275,7 +275,7 @@ export function timeline(db: Db, q: TimelineQuery): Timeline {
   const n = (to - from) / q.stepMs;
   if (!(n >= 0 && n <= MAX_TIMELINE_BUCKETS)) throw new StoreError('BAD_QUERY', `timeline would have ${n} buckets (at most ${MAX_TIMELINE_BUCKETS})`);
   const tier = q.tier ?? tierForStep(q.stepMs);
-  if (tier !== 'raw' && q.stepMs % { minute: MINUTE_MS, hour: HOUR_MS, day: DAY_MS }[tier] !== 0) {
+  if (tier !== 'raw' && q.stepMs % TIER_MS[tier] !== 0) {
     throw new StoreError('BAD_QUERY', `the ${tier} tier cannot answer a ${q.stepMs} ms step`);
   }
   const aggs = Array.from({ length: n }, () => emptyAgg());

@@ -33,7 +33,6 @@ export type RoundVisitor = (startedAt: number, status: VerdictStatus, hop: Verdi
 /** Visits one rollup aggregate starting at t. */
 export type AggVisitor = (t: number, agg: Agg) => void;
 
-/** Prepared statements and dictionaries for reading one database. */
 /**
  * One Reader per connection, kept: its dictionaries only ever grow (ids never change meaning), so
  * shapes and verdicts parsed for one query serve every later one, and statements are prepared once.
@@ -50,6 +49,7 @@ export function readerFor(db: Db): Reader {
   return reader;
 }
 
+/** Prepared statements and dictionaries for reading one database. */
 export class Reader {
   /** Shape and verdict dictionaries. */
   readonly dict: Dictionaries;

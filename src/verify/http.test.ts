@@ -55,9 +55,13 @@ let base: string;
 beforeAll(async () => {
   const handle = createVerifyHandler(runner, { maxBodyBytes: 1024 });
   server = createServer((req, res) => {
-    void handle(req, res).then((handled) => {
-      if (!handled) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-    });
+    // As src/server/server.ts does: what the handler throws is a bug, answered with a generic 500.
+    handle(req, res).then(
+      (handled) => {
+        if (!handled) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      },
+      () => res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"code":"INTERNAL","message":"internal error"}}\n'),
+    );
   });
   // Non-lab test servers use block 206.
   server.listen(0, '127.206.0.2');
@@ -110,13 +114,20 @@ describe('GET /api/v1/verify (Argo Rollouts web metric)', () => {
     expect(await get('/api/v1/verify?ingress=shop/web&durration=30s')).toMatchObject({ status: 400, body: { error: { parameter: 'durration' } } });
   });
 
-  it('answers 503 when hopwatch cannot verify, 500 for its own bugs', async () => {
+  it('treats names of Object.prototype as unknown parameters, in the query and in a body', async () => {
+    expect(await get('/api/v1/verify?ingress=shop/web&__proto__=x')).toMatchObject({ status: 400, body: { error: { parameter: '__proto__' } } });
+    expect(await get('/api/v1/verify?ingress=shop/web&__proto__=x&__proto__=y')).toMatchObject({ status: 400, body: { error: { parameter: '__proto__' } } });
+    const body = await post('/api/v1/verify', { ingress: 'shop/web', toString: 'x' });
+    expect(await body.json()).toMatchObject({ error: { parameter: 'toString', message: expect.stringContaining('unknown parameter') } });
+  });
+
+  it('answers 503 when hopwatch cannot verify; its own bugs reach the server (a generic 500, details only in the log)', async () => {
     expect(await get('/api/v1/verify?ingress=shop/gone')).toEqual({
       status: 503,
       type: 'application/json; charset=utf-8',
       body: { error: { code: 'NO_INGRESS', message: 'Ingress shop/gone does not exist' } },
     });
-    expect(await get('/api/v1/verify?ingress=shop/bug')).toMatchObject({ status: 500, body: { error: { code: 'INTERNAL', message: 'x is undefined' } } });
+    expect(await get('/api/v1/verify?ingress=shop/bug')).toMatchObject({ status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } } });
   });
 });
 

@@ -42,7 +42,8 @@ function text(status: number, body: string): HttpAnswer {
 
 /** Reads the query string into raw parameters (a repeated key stays an array, which validation rejects). */
 export function rawFromQuery(query: URLSearchParams): Record<string, string | string[]> {
-  const raw: Record<string, string | string[]> = {};
+  // No prototype: "__proto__" or "toString" in a query are parameter names like any other (and unknown).
+  const raw: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
   for (const key of new Set(query.keys())) {
     const values = query.getAll(key);
     raw[key] = values.length === 1 ? (values[0] ?? '') : values;
@@ -56,7 +57,7 @@ export function rawFromRequest(query: URLSearchParams, body: unknown): RawParams
   if (body === undefined || body === null) return fromQuery;
   if (typeof body !== 'object' || Array.isArray(body)) throw new VerifyParamError('body', 'must be a JSON object of parameters');
   for (const key of Object.keys(body)) {
-    if (key in fromQuery) throw new VerifyParamError(key, 'given both in the query string and in the body');
+    if (Object.hasOwn(fromQuery, key)) throw new VerifyParamError(key, 'given both in the query string and in the body');
   }
   return { ...fromQuery, ...(body as Record<string, unknown>) };
 }
@@ -83,7 +84,11 @@ export function badParameter(error: VerifyParamError): HttpAnswer {
   return json(400, { error: { code: error.code, parameter: error.parameter, message: error.message } });
 }
 
-/** Runs a verification and answers as Argo Rollouts' `web` metric expects: 200 with {data} when it ran, 5xx when it could not. */
+/**
+ * Runs a verification and answers as Argo Rollouts' `web` metric expects: 200 with {data} when it ran,
+ * 503 when it could not. Anything else thrown is a bug: it propagates, so the server logs it and
+ * answers its generic 500 (docs/api.md: a 500's message never holds details).
+ */
 export async function answerVerify(raw: RawParams, runner: VerifyRunner, signal: AbortSignal): Promise<HttpAnswer> {
   let params: VerifyParams;
   try {
@@ -96,11 +101,11 @@ export async function answerVerify(raw: RawParams, runner: VerifyRunner, signal:
     return json(200, { data: await runner(params, signal) });
   } catch (error) {
     if (error instanceof CannotVerifyError) return json(503, { error: { code: error.code, message: error.message } });
-    return json(500, { error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) } });
+    throw error;
   }
 }
 
-/** Runs a verification for Flagger: 200 to pass, 503 with the reason to fail, 400 for bad metadata, 500 when it could not verify. */
+/** Runs a verification for Flagger: 200 to pass, 503 with the reason to fail, 400 for bad metadata, 500 when it could not verify (bugs propagate, as in answerVerify). */
 export async function answerFlagger(payload: unknown, runner: VerifyRunner, signal: AbortSignal): Promise<HttpAnswer> {
   let params: VerifyParams;
   try {
@@ -113,8 +118,8 @@ export async function answerFlagger(payload: unknown, runner: VerifyRunner, sign
     const report = await runner(params, signal);
     return report.ok ? text(200, `hopwatch verify passed: ${report.summary}`) : text(503, `hopwatch verify failed: ${report.summary}`);
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    return text(500, `hopwatch could not verify: ${why}`);
+    if (error instanceof CannotVerifyError) return text(500, `hopwatch could not verify: ${error.message}`);
+    throw error;
   }
 }
 

@@ -75,6 +75,15 @@ const routeHash = (id: string): string => `#/route/${encodeURIComponent(id)}`;
 describe('dashboard', () => {
   it('asks for the token on 401, keeps it for the tab, then shows the routes table', async () => {
     const { page, errors } = await newPage(false);
+    await page.addInitScript(() => {
+      // Counts the listeners the token dialog gets: asking twice must not add a second of each.
+      const add = HTMLDialogElement.prototype.addEventListener;
+      (window as unknown as { cancelListeners: number }).cancelListeners = 0;
+      HTMLDialogElement.prototype.addEventListener = function (this: HTMLDialogElement, type: string, ...rest: [EventListenerOrEventListenerObject, (boolean | AddEventListenerOptions)?]) {
+        if (type === 'cancel') (window as unknown as { cancelListeners: number }).cancelListeners++;
+        return add.call(this, type, ...rest);
+      } as typeof add;
+    });
     await page.goto(`${server.url}/`);
     await page.waitForSelector('#token-dialog[open]');
     await page.fill('#token-input', 'wrong-token');
@@ -86,6 +95,7 @@ describe('dashboard', () => {
     await loaded(page, 'routes');
     expect(await page.evaluate(() => sessionStorage.getItem('hopwatch.token'))).toBe(TOKEN);
     expect(await page.locator('table.routes tbody tr').count()).toBe(100);
+    expect(await page.evaluate(() => (window as unknown as { cancelListeners: number }).cancelListeners)).toBe(1);
     // The only console errors are the browser's notes of the two 401 answers of the handshake.
     expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
     expect(errors.length).toBeGreaterThanOrEqual(1);
@@ -194,6 +204,88 @@ describe('dashboard', () => {
     expect(await page.locator('.verdict [data-cause]').textContent()).toBe('pod.refused');
     expect(await page.locator('.round-detail tr[data-hop=pod] .hop-error').allTextContents()).toEqual(['refused', 'refused']);
     expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('dashboard robustness', () => {
+  it('redrawing the chart keeps one ResizeObserver per chart, not one per refresh', async () => {
+    const { page, errors } = await newPage(true);
+    await page.addInitScript(() => {
+      const Native = window.ResizeObserver;
+      const w = window as unknown as { liveObservers: number };
+      w.liveObservers = 0;
+      window.ResizeObserver = class extends Native {
+        #on = false;
+        override observe(target: Element, options?: ResizeObserverOptions): void {
+          if (!this.#on) w.liveObservers++;
+          this.#on = true;
+          super.observe(target, options);
+        }
+        override disconnect(): void {
+          if (this.#on) w.liveObservers--;
+          this.#on = false;
+          super.disconnect();
+        }
+      };
+    });
+    await page.goto(`${server.url}/#/incidents`);
+    await loaded(page, 'incidents');
+    // A string, not a function: vitest would rewrite a dynamic import() inside a function for Node.
+    const live = await page.evaluate(`(async () => {
+      const { drawTimeline } = await import('${server.url}/chart.js');
+      const el = document.createElement('div');
+      el.style.width = '600px';
+      document.body.append(el);
+      const start = Date.UTC(2026, 0, 1);
+      const buckets = [0, 1, 2].map((k) => ({ start: new Date(start + k * 60000).toISOString(), failuresByHop: k === 1 ? { pod: 2 } : {}, latency: { p50Ms: 3, p95Ms: 5 } }));
+      // What each refresh of a route page does to its chart.
+      for (let k = 0; k < 3; k++) drawTimeline(el, { stepMs: 60000, buckets }, [], () => undefined);
+      return window.liveObservers;
+    })()`);
+    expect(live).toBe(1);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a hand-edited hash with a broken escape and a failed round fetch are shown, not thrown', async () => {
+    const { page, errors } = await newPage(true);
+    await page.goto(`${server.url}/#/route/%E0%A4%A`);
+    await loaded(page, 'route');
+    expect(await page.textContent('.load-error')).toContain('no route');
+
+    await page.goto(`${server.url}/`);
+    await page.goto(`${server.url}/${routeHash(history.routes.checkout.id)}`);
+    await loaded(page, 'route');
+    await page.route((url) => /\/rounds\/\d+$/.test(url.pathname), (r) =>
+      r.fulfill({ status: 500, contentType: 'application/json', body: '{"error":{"code":"INTERNAL","message":"store on fire"}}' }));
+    await page.locator('table.rounds tbody tr').first().click();
+    await page.waitForSelector('.load-error');
+    expect(await page.textContent('.load-error')).toContain('store on fire');
+    // The browser notes the 404 and 500 answers themselves; nothing else may reach the console.
+    expect(errors.filter((e) => !/status of (404|500)/.test(e))).toEqual([]);
+    await page.close();
+  });
+
+  it('a page left while loading does not mark the next page as loaded or failed', async () => {
+    const { page, errors } = await newPage(true);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route((url) => url.pathname === '/api/v1/routes', async (r) => {
+      await held;
+      await r.fulfill({ status: 500, contentType: 'application/json', body: '{"error":{"code":"INTERNAL","message":"late answer"}}' });
+    });
+    await page.goto(`${server.url}/`);
+    await page.evaluate(() => (location.hash = '#/incidents'));
+    await loaded(page, 'incidents');
+    const answered = page.waitForResponse((res) => new URL(res.url()).pathname === '/api/v1/routes');
+    release();
+    await answered;
+    // Let the routes page's load settle (its rejection runs in the page's next tasks).
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100)));
+    expect(await page.getAttribute('#view', 'data-loaded')).toBe('incidents');
+    expect(await page.locator('.load-error').count()).toBe(0);
+    expect(errors.filter((e) => !/status of 500/.test(e))).toEqual([]);
     await page.close();
   });
 });
