@@ -22,16 +22,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   # Debian starts nginx and haproxy as services on install (binding 0.0.0.0:80);
   # policy-rc.d forbids that: the lab runs its own instances on loopback only.
-  created_policy=0
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
     chmod +x /usr/sbin/policy-rc.d
-    created_policy=1
+    # Removed however apt-get ends, so the machine's services are not blocked afterwards.
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  [ "$created_policy" -eq 1 ] && rm -f /usr/sbin/policy-rc.d
 fi
 
 # npm ci when node_modules is missing or older than the lock file.

@@ -51,7 +51,9 @@ export function rolloutReadiness(snapshot: ClusterSnapshot, ref: ObjectRef): Rol
     deployment: `${ref.namespace}/${ref.name}`,
     replicaSet: name,
     revision: newest ? revisionOf(newest) : null,
-    desired: newest?.spec?.replicas ?? deployment.spec?.replicas ?? 1,
+    // The Deployment's count, as `kubectl rollout status` waits for: during a rolling update the
+    // newest ReplicaSet's own count grows step by step and is "ready" after its first pod.
+    desired: deployment.spec?.replicas ?? newest?.spec?.replicas ?? 1,
     ready: ready.length,
     notReady: pods.filter((p) => !ready.includes(p)).map((p) => `${p.namespace}/${p.name}`),
     observed: observed(deployment),
@@ -64,7 +66,7 @@ function observed(deployment: V1Deployment): boolean {
   return generation === undefined || seen === undefined || seen >= generation;
 }
 
-/** True when the rollout is complete: the controller saw the spec and every desired pod of the newest ReplicaSet is ready. */
+/** True when the rollout is complete: the controller saw the spec and the newest ReplicaSet has as many ready pods as the Deployment wants. */
 export function isRolledOut(r: RolloutReadiness): boolean {
   return r.observed && r.replicaSet !== null && r.desired > 0 && r.ready >= r.desired;
 }

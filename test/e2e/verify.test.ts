@@ -123,7 +123,6 @@ describe('hopwatch verify against lab rollouts', () => {
     const latency = report.failures.find((f) => f.check === 'latency-ratio')!;
     expect(latency.figures['canaryP95Ms']).toBeGreaterThanOrEqual(300);
     expect(latency.figures['stableP95Ms']).toBeGreaterThanOrEqual(60);
-    expect(latency.figures['stableP95Ms']).toBeLessThan(300);
     expect(report.failures.every((f) => f.check === 'latency-ratio')).toBe(true);
   });
 
