@@ -50,6 +50,18 @@ describe('planHops', () => {
     expect(new Set(back.map((h) => h.scheme))).toEqual(new Set(['https']));
   });
 
+  it('follows what each controller speaks to pods, not one controller\'s annotation', () => {
+    const backScheme = (route: ReturnType<typeof routeFixture>) => planHops(route, options).find((h) => h.hop === 'pod')?.scheme;
+    const tlsPort = { name: 'https', port: 443, targetPort: 'https', protocol: 'TCP', appProtocol: 'https' };
+    // Traefik's serversscheme annotation and Contour's reading of appProtocol mean TLS to the pods.
+    expect(backScheme(routeFixture({ controller: controllerFacts({ kind: 'traefik' }), annotations: { 'traefik.ingress.kubernetes.io/service.serversscheme': 'https' } }))).toBe('https');
+    expect(backScheme(routeFixture({ controller: controllerFacts({ kind: 'contour' }), servicePort: tlsPort }))).toBe('https');
+    // ingress-nginx ignores appProtocol and speaks plain HTTP: so do the pod probes, and the mismatch shows.
+    expect(backScheme(routeFixture({ servicePort: tlsPort }))).toBe('http');
+    // Without a known controller, appProtocol is all there is.
+    expect(backScheme(routeFixture({ controller: null, servicePort: tlsPort }))).toBe('https');
+  });
+
   it('resolves and dials the ExternalName target', () => {
     const route = routeFixture({
       service: { namespace: 'shop', name: 'legacy', type: 'ExternalName', clusterIP: null, externalName: 'legacy.example.test', ports: [], selector: {} },

@@ -1,5 +1,6 @@
 // Pure: which hops to probe for a route, and what to send to each.
 
+import { appProtocolOf, controllerSettings, wireOf } from '../classify/knowledge.js';
 import type { HopRequest, PlannedHop, Route } from '../model.js';
 
 /** What planning needs besides the route. */
@@ -31,12 +32,16 @@ export function parseEdge(url: string): { address: string; port: number; scheme:
   return { address: parsed.hostname.replace(/^\[|\]$/g, ''), port, scheme };
 }
 
-/** True when the controller speaks TLS to the route's backend (backend-protocol annotation or appProtocol). */
+/**
+ * True when the route's controller speaks TLS to its pods, so the pod hops do too: the controller's
+ * knowledge (its backend-protocol annotations, whether it reads appProtocol, configured overrides).
+ * Without a known controller, the Service port's appProtocol decides.
+ */
 export function backendSpeaksTls(route: Route): boolean {
-  const annotated = route.annotations['nginx.ingress.kubernetes.io/backend-protocol']?.toUpperCase();
-  if (annotated === 'HTTPS' || annotated === 'GRPCS') return true;
-  const appProtocol = route.servicePort?.appProtocol?.toLowerCase() ?? '';
-  return appProtocol === 'https' || appProtocol === 'kubernetes.io/wss';
+  const settings = controllerSettings(route);
+  if (settings !== null) return wireOf(settings.backendProtocol.value).tls;
+  const app = appProtocolOf(route);
+  return app !== null && wireOf(app).tls;
 }
 
 function hop(fields: Omit<PlannedHop, 'pod' | 'ready' | 'terminating' | 'dnsServer'> & Partial<PlannedHop>): PlannedHop {
