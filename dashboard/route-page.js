@@ -105,7 +105,7 @@ export function routePage(view, id, state, setQuery) {
       verdictBlock(d), statsBlock(d));
     const t = timeline.data;
     drawTimeline(chartEl, t, incidents.data, (b) => onBucket(b, t.stepMs));
-    chartNote.textContent = `${t.buckets.length} buckets of ${Math.round(t.stepMs / 60000)} min from the ${t.tier === 'raw' ? 'raw rounds' : `${t.tier} rollups`}; shaded spans are incidents; click a bar for its rounds. Times in UTC.`;
+    chartNote.textContent = `${t.buckets.length} buckets of ${Math.round(t.stepMs / 60000)} min from the ${t.tier === 'raw' ? 'raw rounds' : `${t.tier} rollups`}; shaded spans are incidents; click a bar for its rounds. Times in UTC.${t.expiredBefore ? ` Before ${utc(t.expiredBefore, false)} this detail has expired (store retention): a longer range reads a coarser tier.` : ''}`;
     incidentsBody.replaceChildren(...(incidents.data.length ? incidentRows(incidents.data, false) : [h('tr', {}, h('td', { colspan: 8, class: 'empty' }, `No incident in the last ${range}.`))]));
     if (roundsBody.childElementCount === 0) await loadRounds(from, undefined, `Rounds, last ${range} (newest first)`);
     if (detailSlot.querySelector('.round-detail') === null) {

@@ -57,7 +57,7 @@ describe('renderTimeline', () => {
   const webBuckets = starts.map((s) => bucket(s));
   const scope = starts.map((s, i) => bucket(s, { rounds: 20, ok: i >= 2 && i < 4 ? 10 : 20, ...(i >= 2 && i < 4 ? { failing: 10, failuresByHop: { pod: 10 }, failuresByCause: { 'pod.refused': 10 } } : {}) }));
   const report = {
-    timeline: { scope: { namespace: 'shop' }, from: starts[0]!, to: '2026-01-31T12:00:00.000Z', stepMs: 900_000, tier: 'minute', buckets: scope },
+    timeline: { scope: { namespace: 'shop' }, from: starts[0]!, to: '2026-01-31T12:00:00.000Z', stepMs: 900_000, tier: 'minute', expiredBefore: null, buckets: scope },
     routes: [{ route: web, buckets: webBuckets }, { route: api, buckets: apiBuckets }],
   };
 
@@ -71,6 +71,14 @@ describe('renderTimeline', () => {
     expect(text).toContain('and 1 route without failures (--all-routes lists them)');
     expect(text).toMatch(/^2026-01-31 10:30\s+20\s+10\s+pod 10\s+pod\.refused 10\s+2 ms\s+3 ms$/m);
     expect(renderTimeline(report, { colour: false, allRoutes: true })).toMatch(/^shop\/web w\/\s+0\s+100\.00%\s+▁{8}$/m);
+    expect(text).not.toContain('expired');
+  });
+
+  it('says when buckets are empty because the tier read has expired, and which step reads further back', () => {
+    const expired = { ...report, timeline: { ...report.timeline, expiredBefore: '2026-01-31T11:00:00.000Z' } };
+    expect(renderTimeline(expired, { colour: false })).toContain(
+      'note: the minute rollups before 2026-01-31 11:00 UTC have expired (store.retention), so those buckets are empty: a step of 1h or more reads a tier kept longer',
+    );
   });
 
   it('-o json carries every bucket and per route its totals and strip', () => {

@@ -28,6 +28,8 @@ export interface ApiTimeline {
   stepMs: number;
   /** Which store tier answered. */
   tier: string;
+  /** Before this time the tier's data has expired (retention): those buckets are empty for that reason; null when none. */
+  expiredBefore: string | null;
   /** The buckets, oldest first. */
   buckets: ApiBucket[];
 }
@@ -301,7 +303,16 @@ function timelineHeader(t: ApiTimeline): string[] {
   return [
     `timeline of ${scopeText(t.scope)}, ${shortTime(t.from)} to ${shortTime(t.to)} UTC, one bucket per ${humanStep(t.stepMs)} (${t.buckets.length} buckets, from the ${t.tier === 'raw' ? 'raw rounds' : `${t.tier} rollups`})`,
     `rounds ${sum('rounds')}, ok ${sum('ok')}, degraded ${sum('degraded')}, failing ${sum('failing')}, unknown ${sum('unknown')}; uptime ${percent(uptimeOf(t.buckets))}; edge p95 up to ${ms(maxP95(t.buckets))}`,
+    ...(t.expiredBefore === null ? [] : [expiredNote(t)]),
   ];
+}
+
+/** Why the buckets before the tier's horizon are empty, and what to ask instead. */
+function expiredNote(t: ApiTimeline): string {
+  const what = t.tier === 'raw' ? 'raw rounds' : `${t.tier} rollups`;
+  const coarser = t.tier === 'raw' ? '1m' : t.tier === 'minute' ? '1h' : t.tier === 'hour' ? '1d' : null;
+  const advice = coarser === null ? '' : `: a step of ${coarser} or more reads a tier kept longer`;
+  return `note: the ${what} before ${shortTime(t.expiredBefore ?? t.from)} UTC have expired (store.retention), so those buckets are empty${advice}`;
 }
 
 /** The strips block: the scope's strip, then one per route (failing routes first unless all are shown). */

@@ -216,6 +216,7 @@ function routeDetailView(d: RouteDetail, now: number) {
 function timelineView(t: Timeline, scope: Record<string, string | boolean>) {
   return {
     scope, from: iso(t.from), to: iso(t.to), stepMs: t.stepMs, tier: t.tier,
+    expiredBefore: t.expiredBefore === null ? null : iso(t.expiredBefore),
     buckets: t.buckets.map((b) => ({ ...b, start: iso(b.start) })),
   };
 }

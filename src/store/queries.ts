@@ -11,6 +11,7 @@ import { fromUnits, type PackedRound } from './codec.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { StoreError } from './errors.js';
 import { type Reader, readerFor } from './read.js';
+import { tierHorizon } from './retention.js';
 import {
   ALL_SCOPE, DAY_MS, HOUR_MS, MINUTE_MS, TIER_MS, addRound, countsRecord, emptyAgg, floorTo, latencySummary, mergeAgg,
   type Agg, type LatencySummary, type Tier,
@@ -252,10 +253,12 @@ export interface Timeline {
   tier: 'raw' | Tier;
   /** Buckets, oldest first, one per step (empty ones included). */
   buckets: TimelineBucket[];
+  /** When the tier read has expired data inside the range: buckets before this time are empty for that reason (a coarser step reads a tier kept longer). */
+  expiredBefore: number | null;
 }
 
-/** Most buckets one timeline may have. */
-export const MAX_TIMELINE_BUCKETS = 100_000;
+/** Most buckets the store builds in memory for one timeline: a guard for direct callers; the API allows far fewer (src/server/api.ts). */
+export const STORE_TIMELINE_BUCKET_CAP = 100_000;
 
 /** The coarsest tier whose width divides the step ('raw' below one minute). */
 export function tierForStep(stepMs: number): 'raw' | Tier {
@@ -273,7 +276,7 @@ export function timeline(db: Db, q: TimelineQuery): Timeline {
   const from = floorTo(q.from, q.stepMs);
   const to = Math.ceil(q.to / q.stepMs) * q.stepMs;
   const n = (to - from) / q.stepMs;
-  if (!(n >= 0 && n <= MAX_TIMELINE_BUCKETS)) throw new StoreError('BAD_QUERY', `timeline would have ${n} buckets (at most ${MAX_TIMELINE_BUCKETS})`);
+  if (!(n >= 0 && n <= STORE_TIMELINE_BUCKET_CAP)) throw new StoreError('BAD_QUERY', `timeline would have ${n} buckets (at most ${STORE_TIMELINE_BUCKET_CAP})`);
   const tier = q.tier ?? tierForStep(q.stepMs);
   if (tier !== 'raw' && q.stepMs % TIER_MS[tier] !== 0) {
     throw new StoreError('BAD_QUERY', `the ${tier} tier cannot answer a ${q.stepMs} ms step`);
@@ -283,7 +286,9 @@ export function timeline(db: Db, q: TimelineQuery): Timeline {
   const reader = readerFor(db);
   if (q.all === true && tier !== 'raw') reader.visitRows(ALL_SCOPE, tier, from, to, visitor.agg);
   else for (const rid of scopeRids(db, q)) visitRoute(reader, rid, tier, from, to, visitor);
-  return { from, to, stepMs: q.stepMs, tier, buckets: aggs.map((a, i) => bucketOf(from + i * q.stepMs, a)) };
+  const horizon = tierHorizon(db, tier);
+  const expiredBefore = horizon !== null && horizon > from ? Math.min(horizon, to) : null;
+  return { from, to, stepMs: q.stepMs, tier, buckets: aggs.map((a, i) => bucketOf(from + i * q.stepMs, a)), expiredBefore };
 }
 
 interface BucketVisitor {

@@ -84,6 +84,19 @@ describe('prune', () => {
     const t = timeline(db, { all: true, from: T0, to: T0 + 5 * DAY_MS, stepMs: DAY_MS });
     expect(t.buckets.map((b) => b.rounds)).toEqual([0, 432, 432, 432, 432]);
     expect(prune(db, RETENTION, NOW, { batchRows: 7 })).toEqual({ step: null, changed: 0, more: false });
+
+    // A timeline reaching behind a tier's horizon says where its empty buckets come from.
+    const minutes = timeline(db, { routeId: routes[0]!.id, from: NOW - 3 * DAY_MS, to: NOW, stepMs: 15 * 60_000 });
+    expect(minutes.tier).toBe('minute');
+    expect(minutes.expiredBefore).toBe(minuteCut);
+    expect(minutes.buckets.filter((b) => b.start < minuteCut).every((b) => b.rounds === 0)).toBe(true);
+    expect(minutes.buckets.find((b) => b.start === minuteCut)!.rounds).toBeGreaterThan(0);
+    expect(timeline(db, { routeId: routes[0]!.id, from: minuteCut, to: NOW, stepMs: 15 * 60_000 }).expiredBefore).toBeNull();
+    expect(timeline(db, { routeId: routes[0]!.id, from: NOW - 4 * DAY_MS, to: NOW, stepMs: HOUR_MS }).expiredBefore).toBe(floorTo(NOW - 3 * DAY_MS, HOUR_MS));
+    expect(timeline(db, { routeId: routes[0]!.id, from: NOW - 2 * DAY_MS, to: NOW, stepMs: HOUR_MS }).expiredBefore).toBeNull();
+    expect(timeline(db, { routeId: routes[0]!.id, from: NOW - 3 * HOUR_MS, to: NOW, stepMs: 30_000 }).expiredBefore).toBeNull();
+    expect(timeline(db, { routeId: routes[0]!.id, from: NOW - DAY_MS - 3 * HOUR_MS, to: NOW - DAY_MS + HOUR_MS, stepMs: 30_000 }).expiredBefore)
+      .toBe(floorTo(NOW - DAY_MS, HOUR_MS));
   });
 
   it('prunes what expires as time moves on, and keeps everything with null retention', () => {
@@ -139,6 +152,8 @@ describe('size cap and vacuum', () => {
     const left = db.prepare('SELECT last_at FROM round_chunks ORDER BY last_at').pluck().all() as number[];
     expect(left.length).toBeGreaterThan(0);
     expect(left).toEqual(lastAts.slice(lastAts.length - left.length)); // the newest survive
+    const deletedUpTo = lastAts[lastAts.length - left.length - 1]!;
+    expect(timeline(db, { all: true, from: T0, to: T0 + 13 * HOUR_MS, stepMs: 30_000, tier: 'raw' }).expiredBefore).toBe(deletedUpTo + 1);
     expect(db.pragma('freelist_count', { simple: true })).toBe(0);
     db.pragma('wal_checkpoint(TRUNCATE)');
     expect(statSync(path).size).toBeLessThan(fileBefore * 0.7);

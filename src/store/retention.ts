@@ -8,6 +8,10 @@
 // - minute: an hour's minute slots go when the whole hour is older; all-routes
 //   minute rows go when the minute is older;
 // - hour and day: a row goes when its whole bucket is older.
+//
+// Each prune records its tier's horizon in store_meta (`<tier>.horizon`, never
+// moving back): data before it is gone or going, so a timeline read from that
+// tier says its buckets before the horizon are expired, not empty.
 
 import type { StoreConfig } from '../config/types.js';
 import { compact, type CompactOptions } from './compact.js';
@@ -74,6 +78,8 @@ function cutoffOf(days: number | null, now: number): number | null {
 function pruneRaw(db: Db, days: number | null, now: number, batch: number): number {
   const cutoff = cutoffOf(days, now);
   if (cutoff === null) return 0;
+  // A chunk goes when its last round is older: rounds up to an hour older than the cutoff may remain.
+  advanceHorizon(db, 'raw', floorTo(cutoff, HOUR_MS));
   return db
     .prepare('DELETE FROM round_chunks WHERE id IN (SELECT id FROM round_chunks WHERE last_at < ? ORDER BY last_at LIMIT ?)')
     .run(cutoff, batch).changes;
@@ -82,9 +88,12 @@ function pruneRaw(db: Db, days: number | null, now: number, batch: number): numb
 function pruneForSize(db: Db, maxSizeMb: number | null, batch: number): number {
   if (maxSizeMb === null || usedBytes(db) <= maxSizeMb * 1024 * 1024) return 0;
   // Oldest raw data first; rollups are never dropped for size. A smaller batch: each chunk is ~2 KB.
-  return db
-    .prepare('DELETE FROM round_chunks WHERE id IN (SELECT id FROM round_chunks ORDER BY last_at LIMIT ?)')
-    .run(Math.max(1, Math.ceil(batch / 4))).changes;
+  const limit = Math.max(1, Math.ceil(batch / 4));
+  return db.transaction(() => {
+    const last = db.prepare('SELECT max(last_at) FROM (SELECT last_at FROM round_chunks ORDER BY last_at LIMIT ?)').pluck().get(limit);
+    if (typeof last === 'number') advanceHorizon(db, 'raw', last + 1);
+    return db.prepare('DELETE FROM round_chunks WHERE id IN (SELECT id FROM round_chunks ORDER BY last_at LIMIT ?)').run(limit).changes;
+  })();
 }
 
 function vacuum(db: Db, pages: number): number {
@@ -97,6 +106,7 @@ function vacuum(db: Db, pages: number): number {
 function pruneMinutes(db: Db, days: number | null, now: number, batch: number): { changed: number; more: boolean } {
   const cutoff = cutoffOf(days, now);
   if (cutoff === null) return { changed: 0, more: false };
+  advanceHorizon(db, 'minute', floorTo(cutoff, HOUR_MS));
   const allRows = db
     .prepare('DELETE FROM rollups WHERE scope = 0 AND tier = ? AND bucket IN (SELECT bucket FROM rollups WHERE scope = 0 AND tier = ? AND bucket < ? LIMIT ?)')
     .run(TIER_CODE.minute, TIER_CODE.minute, floorTo(cutoff, MINUTE_MS), batch).changes;
@@ -111,6 +121,7 @@ function pruneMinutes(db: Db, days: number | null, now: number, batch: number): 
 function pruneTier(db: Db, tier: Tier, days: number | null, now: number, batch: number): { changed: number; more: boolean } {
   const cutoff = cutoffOf(days, now);
   if (cutoff === null) return { changed: 0, more: false };
+  advanceHorizon(db, tier, floorTo(cutoff, tier === 'hour' ? HOUR_MS : DAY_MS));
   const del = db.prepare(
     `DELETE FROM rollups WHERE scope = ? AND tier = ? AND bucket IN
        (SELECT bucket FROM rollups WHERE scope = ? AND tier = ? AND bucket >= ? AND bucket < ? LIMIT ?)`,
@@ -164,6 +175,18 @@ function scopedPass(
     }
     return { changed, more: !finished };
   })();
+}
+
+/** Records that the tier's data before `t` is gone or going (the horizon never moves back). */
+function advanceHorizon(db: Db, tier: 'raw' | Tier, t: number): void {
+  db.prepare(
+    `INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)`,
+  ).run(`${tier}.horizon`, t);
+}
+
+/** The time before which the tier's data has expired, null when nothing has. */
+export function tierHorizon(db: Db, tier: 'raw' | Tier): number | null {
+  return meta(db, `${tier}.horizon`);
 }
 
 function meta(db: Db, key: string): number | null {
