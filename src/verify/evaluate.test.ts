@@ -167,6 +167,16 @@ describe('evaluate while ticks remain (fail fast)', () => {
     expect(evaluate(tally, loose, 8).map((f) => [f.group, f.check])).toEqual([['canary', 'failure-ratio']]);
   });
 
+  it('counts a tick whose requests could not be judged as one whose targets may still answer', () => {
+    const loose = { ...THRESHOLDS, maxFailureRatio: 0.1 };
+    const tally = newTally(null);
+    addTick(tally, run(1, route({ 'shop/web-new-2': () => REFUSED })), null);
+    // A tick where every canary pod was unreachable from here: the next ones may reach them again.
+    const unjudged = run(1, route()).map((s) => ({ ...s, tick: 1, ...(s.role === 'canary' ? { outcome: 'unknown' as const, status: null, error: 'unreachable' as const } : {}) }));
+    addTick(tally, unjudged, null);
+    expect(evaluate(tally, loose, 8)).toEqual([]);
+  });
+
   it('never decides the margins early: stable could still fail as much', () => {
     const tally = newTally(null);
     addTick(tally, run(1, route({ 'shop/web-new-0': () => 400, 'shop/web-new-1': () => 400, 'shop/web-new-2': () => 400 })), null);

@@ -131,7 +131,7 @@ interface GroupTally {
   overP95: number;
   /** Successful samples. */
   okSamples: number;
-  /** Judged samples in the latest tick: what each remaining tick is expected to add. */
+  /** Samples in the latest tick, judged or not: the most each remaining tick can add. */
   perTick: number;
   lastTick: number;
   targets: Map<string, TargetTally>;
@@ -197,13 +197,14 @@ export function addTick(tally: Tally, samples: readonly Sample[], verdict: Verdi
       group.perTick = 0;
     }
     bump(target.outcomes, outcomeKey(sample));
+    // Counted before the unknown ones are set aside: a target unreachable in this tick may answer in the next.
+    group.perTick++;
     if (sample.outcome === 'unknown') {
       group.unknown++;
       target.unknown++;
       continue;
     }
     group.samples++;
-    group.perTick++;
     target.samples++;
     if (sample.outcome === 'failed') {
       group.failures++;
