@@ -25,7 +25,7 @@ import type { RoundDeps } from './probe/round.js';
 import { type LoopDeps, RunLoop } from './schedule/daemon.js';
 import { createMetrics } from './server/metrics.js';
 import { startServer } from './server/server.js';
-import { openStoreReader } from './store/reader.js';
+import { createInProcessReader, openStoreReader } from './store/reader.js';
 import { maintain } from './store/retention.js';
 import { type Db, openStore } from './store/sqlite.js';
 import { createWriter } from './store/write.js';
@@ -35,9 +35,9 @@ import { VERSION } from './version.js';
 /** hopwatch could not do its work at all (no cluster, bad credentials): exit code 2, one line. */
 export class CannotRunError extends Error {
   /** Stable code. */
-  readonly code: 'NO_CLUSTER' | 'BAD_KUBECONFIG';
+  readonly code: 'NO_CLUSTER' | 'BAD_KUBECONFIG' | 'BAD_STORE' | 'BAD_FLAG';
 
-  constructor(code: 'NO_CLUSTER' | 'BAD_KUBECONFIG', message: string, options?: { cause?: unknown }) {
+  constructor(code: 'NO_CLUSTER' | 'BAD_KUBECONFIG' | 'BAD_STORE' | 'BAD_FLAG', message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'CannotRunError';
     this.code = code;
@@ -60,7 +60,10 @@ export function loadKubeConfig(config: Readonly<Config>, env: NodeJS.ProcessEnv 
       kc.mergeConfig(more);
     }
   } catch (error) {
-    throw new CannotRunError('BAD_KUBECONFIG', `cannot read kubeconfig: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    const which = source.kind === 'in-cluster' ? 'the in-cluster config' : `kubeconfig ${source.paths.join(':')}`;
+    // client-node reads an empty or non-mapping file as undefined and fails on its first field.
+    const reason = error instanceof TypeError ? 'it is empty or not a kubeconfig (no clusters, contexts, users)' : error instanceof Error ? error.message : String(error);
+    throw new CannotRunError('BAD_KUBECONFIG', `cannot read ${which}: ${reason}`, { cause: error });
   }
   if (source.context) {
     if (!kc.getContextObject(source.context)) throw new CannotRunError('BAD_KUBECONFIG', `kubeconfig has no context "${source.context}"`);
@@ -197,13 +200,24 @@ export function defaultDashboardDir(): string | null {
   return existsSync(dir) ? dir : null;
 }
 
+/** Opens the daemon's store; a file that cannot be opened (no directory, not a store, a newer schema) cannot run. */
+function openDaemonStore(path: string): Db {
+  try {
+    return openStore(path);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new CannotRunError('BAD_STORE', `cannot open the store ${path} (store.path, --db): ${reason}`, { cause: err });
+  }
+}
+
 /** Starts `hopwatch run`: store, discovery, the run loop, alerts, metrics and the HTTP server. */
 export async function startDaemon(config: Readonly<Config>, log: DaemonLog, options: DaemonOptions = {}): Promise<Daemon> {
   const kc = loadKubeConfig(config);
-  const db = openStore(config.store.path);
+  const db = openDaemonStore(config.store.path);
   const cleanup: (() => Promise<unknown> | unknown)[] = [() => db.close()];
   try {
-    const reader = await openStoreReader(config.store.path);
+    // ":memory:" (keeps nothing) cannot be shared with a worker: its queries run on this thread.
+    const reader = config.store.path === ':memory:' ? createInProcessReader(db) : await openStoreReader(config.store.path);
     cleanup.unshift(() => reader.close());
     const metrics = createMetrics();
     const watch = startDiscovery(config, kc, log);

@@ -5,6 +5,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { ConfigError, KubeconfigError, loadConfig, type ConfigFlags } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { CannotRunError } from '../main.js';
+import { ServerError } from '../server/server.js';
 
 /** The flags every command takes. */
 export interface CommonOptions {
@@ -21,13 +22,13 @@ export interface CommonOptions {
 /** Exit code when hopwatch could not run (bad config, no cluster). */
 export const EXIT_CANNOT_RUN = 2;
 
-/** Adds --config, --kubeconfig, --context and --db to a command. */
-export function withCommonOptions(command: Command): Command {
-  return command
+/** Adds --config, --kubeconfig, --context and (for the commands that keep or read history) --db to a command. */
+export function withCommonOptions(command: Command, options: { db?: boolean } = {}): Command {
+  command
     .option('--config <file>', 'configuration file (YAML)')
     .option('--kubeconfig <file>', 'kubeconfig file (default: in-cluster, $KUBECONFIG, ~/.kube/config)')
-    .option('--context <name>', 'kubeconfig context')
-    .option('--db <file>', 'SQLite history file');
+    .option('--context <name>', 'kubeconfig context');
+  return options.db === false ? command : command.option('--db <file>', 'SQLite history file');
 }
 
 /** Loads and validates the configuration: file, then flags, then $HOPWATCH_TOKEN. */
@@ -41,7 +42,7 @@ export function configFrom(options: CommonOptions, extra: ConfigFlags = {}): Rea
 
 /** True for the errors that mean "could not run": reported as one line (or the config's problem list), exit 2. */
 export function isCannotRun(error: unknown): error is Error {
-  return error instanceof ConfigError || error instanceof KubeconfigError || error instanceof CannotRunError;
+  return error instanceof ConfigError || error instanceof KubeconfigError || error instanceof CannotRunError || error instanceof ServerError;
 }
 
 /** Writes an error for the user: the message for expected failures, the stack for bugs. */

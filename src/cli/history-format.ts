@@ -339,6 +339,9 @@ export function legend(stepMs: number, colour: boolean): string {
     : `one character per ${humanStep(stepMs)}: ▁ all ok, a letter where rounds failed, naming the failing hop (${hops}); · no rounds, ? unknown only`;
 }
 
+/** What FAILED and UPTIME count, so a degraded route's "6 failed, 100% up" reads right. */
+export const COUNTS_NOTE = 'FAILED counts degraded and failing rounds; UPTIME counts degraded rounds as up (the route still answered)';
+
 /** The buckets with failures: when, how many, at which hops, why, and the edge latency. */
 function failingBucketLines(t: ApiTimeline, options: RenderOptions): string[] {
   const failing = t.buckets.filter((b) => b.degraded + b.failing > 0);
@@ -365,6 +368,7 @@ export function renderTimeline(report: TimelineReport, options: RenderOptions): 
     '',
     ...stripLines(report, options),
     paint(legend(t.stepMs, options.colour), GREY, options.colour),
+    paint(COUNTS_NOTE, GREY, options.colour),
     '',
     ...failingBucketLines(t, options),
   ].join('\n');

@@ -41,7 +41,11 @@ describe('storeSource', () => {
     other.close();
     const error = openError(path);
     expect(error.code).toBe('BAD_STORE');
-    expect(error.message).toContain('needs migration 001_init.sql');
+    expect(error.message).toContain('other.db is not a hopwatch store (it has no hopwatch schema)');
+    // An empty file likewise.
+    const empty = join(dir, 'empty.db');
+    writeFileSync(empty, '');
+    expect(openError(empty).message).toContain('empty.db is not a hopwatch store');
   });
 
   it('names a missing file as NO_STORE', () => {

@@ -68,9 +68,15 @@ function apiMessage(body: unknown, fallback: string): string {
   return fallback;
 }
 
+/** API parameters the commands pass straight from a flag of the same name: their errors name the flag. */
+const FLAG_OF_PARAMETER: Readonly<Record<string, string>> = { step: '--step', limit: '--limit' };
+
 /** Maps a non-2xx answer to a HistoryError. */
 function answerError(status: number, body: unknown, where: string): HistoryError {
-  const message = apiMessage(body, `${where} answered HTTP ${status}`);
+  let message = apiMessage(body, `${where} answered HTTP ${status}`);
+  const m = /^parameter "([^"]+)": /.exec(message);
+  const flag = m === null ? undefined : FLAG_OF_PARAMETER[m[1]!];
+  if (m !== null && flag !== undefined) message = `${flag}: ${message.slice(m[0].length)}`;
   if (status === 401) return new HistoryError('UNAUTHORIZED', `${where}: ${message} (give --token or set HOPWATCH_TOKEN)`);
   if (status === 404) return new HistoryError('NOT_FOUND', message);
   if (status === 400) return new HistoryError('BAD_REQUEST', message);

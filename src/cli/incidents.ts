@@ -27,12 +27,25 @@ export interface IncidentsRequest {
   limit: number;
 }
 
+/** A route or namespace the history has never seen is a mistyped name (exit 2), not a quiet "no incidents". */
+async function checkScopeExists(source: HistorySource, req: IncidentsRequest): Promise<void> {
+  if (req.route !== undefined) {
+    await source.get(['routes', req.route]); // 404: NOT_FOUND
+    return;
+  }
+  const namespace = req.ingress?.namespace ?? req.namespace;
+  if (namespace === undefined) return;
+  const page = dataOf<unknown[]>(await source.get(['routes'], { namespace, removed: 'include', limit: '1' }));
+  if (page.length === 0) throw new HistoryError('NOT_FOUND', `no route of namespace ${namespace} in the history`);
+}
+
 /** Lists incidents through the API, newest opened first. */
 export async function collectIncidents(source: HistorySource, req: IncidentsRequest): Promise<{ incidents: ApiIncident[]; more: boolean }> {
   const query = {
     state: req.open ? 'open' : 'all', from: new Date(req.from).toISOString(), to: new Date(req.to).toISOString(),
     namespace: req.ingress?.namespace ?? req.namespace, route: req.route,
   };
+  await checkScopeExists(source, req);
   if (req.ingress === undefined) {
     const { items, more } = await allPages<ApiIncident>(source, ['incidents'], query, req.limit);
     return { incidents: items, more };
@@ -141,6 +154,7 @@ export function incidentsCommand(): Command {
   const show = new Command('show')
     .description('one incident: its evidence and the hop results of its first failing round')
     .argument('<id>', 'incident id')
+    .addHelpText('after', '\nThe options of `hopwatch incidents` apply: --db <file>, --server <url>, --token <token>, -o table|json, --config <file>.')
     // Usage errors must reach the top level (exit 2) like every other command's.
     .exitOverride()
     .action(async (id: string, _local: unknown, command: Command) => {

@@ -19,6 +19,20 @@ export interface RouteFilter {
   ingress?: string;
 }
 
+/** The filter of -n and --ingress (NAME or NS/NAME), checked: a malformed or contradictory one is a usage error. */
+export function routeFilter(options: { namespace?: string | undefined; ingress?: string | undefined }): RouteFilter {
+  const { namespace, ingress } = options;
+  if (ingress !== undefined) {
+    const m = /^(?:([^/\s]+)\/)?([^/\s]+)$/.exec(ingress);
+    if (m === null) throw new CannotRunError('BAD_FLAG', `--ingress ${JSON.stringify(ingress)}: expected NAME or NAMESPACE/NAME`);
+    if (m[1] !== undefined && namespace !== undefined && m[1] !== namespace) {
+      throw new CannotRunError('BAD_FLAG', `--ingress ${ingress} names namespace ${m[1]}, but -n says ${namespace}`);
+    }
+  }
+  if (namespace !== undefined && !/^[^/\s]+$/.test(namespace)) throw new CannotRunError('BAD_FLAG', `-n ${JSON.stringify(namespace)}: expected a namespace name`);
+  return { ...(namespace ? { namespace } : {}), ...(ingress ? { ingress } : {}) };
+}
+
 /** The routes a filter keeps. */
 export function selectRoutes(routes: readonly Route[], filter: RouteFilter): Route[] {
   let namespace = filter.namespace;
@@ -70,11 +84,11 @@ class NoRouteMatched extends CannotRunError {}
 
 async function run(options: ProbeCliOptions): Promise<number> {
   const config = configFrom(options);
+  const filter = routeFilter(options);
   const session = await openCluster(config, options.syncTimeout * 1000);
   try {
     const startedAt = Date.now();
     const start = performance.now();
-    const filter: RouteFilter = { ...(options.namespace ? { namespace: options.namespace } : {}), ...(options.ingress ? { ingress: options.ingress } : {}) };
     const rounds = await probeOnce(config, session.watch, filter);
     if (rounds.length === 0 && (filter.namespace !== undefined || filter.ingress !== undefined)) {
       const what = [filter.namespace ? `namespace ${filter.namespace}` : null, filter.ingress ? `Ingress ${filter.ingress}` : null].filter(Boolean).join(', ');
@@ -91,7 +105,7 @@ async function run(options: ProbeCliOptions): Promise<number> {
 
 /** The `probe` command. */
 export function probeCommand(): Command {
-  return withCommonOptions(new Command('probe'))
+  return withCommonOptions(new Command('probe'), { db: false })
     .description('probe every hop of every route once and print the verdicts')
     .option('-n, --namespace <ns>', 'only routes of this namespace')
     .option('--ingress <name>', 'only this Ingress (NAME or NS/NAME)')

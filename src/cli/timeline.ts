@@ -51,6 +51,7 @@ async function routesOf(source: HistorySource, scope: TimelineScope): Promise<Ap
   const query = { removed: 'include', ...('ingress' in scope ? { namespace: scope.ingress.namespace, q: scope.ingress.name } : 'namespace' in scope ? { namespace: scope.namespace } : {}) };
   const { items } = await allPages<ApiRouteRef>(source, ['routes'], query, MAX_ROUTES);
   const routes = items.map(refOf);
+  if ('namespace' in scope && routes.length === 0) throw new HistoryError('NOT_FOUND', `no route of namespace ${scope.namespace} in the history`);
   if (!('ingress' in scope)) return routes;
   const mine = routes.filter((r) => r.ingress === scope.ingress.name);
   if (mine.length === 0) throw new HistoryError('NOT_FOUND', `no route of ingress ${scope.ingress.namespace}/${scope.ingress.name} in the history`);

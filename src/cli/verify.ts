@@ -48,15 +48,18 @@ export function rawParamsFromFlags(options: Partial<Record<(typeof PARAM_FLAGS)[
 function progressWriter(): { write: (progress: VerifyProgress) => void; end: () => void } {
   const tty = Boolean(process.stderr.isTTY);
   let open = false;
+  let last = '';
   return {
     write(progress) {
       const line = `hopwatch verify: ${progressLine(progress)}`;
       if (tty) {
         process.stderr.write(`\r\x1b[2K${line}`);
         open = true;
-      } else {
+      } else if (line !== last) {
+        // A log gets a line when something changed, not one per poll of an unchanged rollout.
         process.stderr.write(`${line}\n`);
       }
+      last = line;
     },
     end() {
       if (open) process.stderr.write('\n');
@@ -108,7 +111,7 @@ function reportVerifyError(error: unknown): number {
 /** The `verify` command. */
 export function verifyCommand(): Command {
   const d = VERIFY_DEFAULTS;
-  return withCommonOptions(new Command('verify'))
+  return withCommonOptions(new Command('verify'), { db: false })
     .description('verify a canary after a deploy: exit 0 when the new pods and every hop of the route pass, 1 when they fail, 2 when it could not verify')
     .option('--ingress <ns/name>', 'the Ingress to verify (required)')
     .option('--host <host>', 'only the route with this host')

@@ -54,7 +54,15 @@ describe('translateKubectlArgs', () => {
     expect(args('verify --ingress shop/web -n shop')).toEqual({ ok: true, args: ['verify', '--ingress', 'shop/web'] });
   });
 
+  test('timeline and incidents keep --server and --token: they read a daemon, where they are hopwatch\'s own', () => {
+    expect(args('--server http://127.0.0.1:8080 timeline -n shop --token=t')).toEqual({
+      ok: true, args: ['timeline', '--namespace', 'shop', '--server', 'http://127.0.0.1:8080', '--token', 't'],
+    });
+    expect(args('incidents show 7 --server=http://127.0.0.1:8080')).toEqual({ ok: true, args: ['incidents', 'show', '7', '--server', 'http://127.0.0.1:8080'] });
+  });
+
   test.each([
+    ['--token for a command that talks to the cluster', 'verify --ingress web --token t', /--token is not supported/],
     ['a namespace that disagrees with --ingress NS/NAME', 'verify -n a --ingress b/web', /names namespace b, but -n says a/],
     ['-n without a value', 'probe -n', /-n needs a value/],
     ['credentials flags hopwatch does not take', 'probe --user admin', /kubectl's --user is not supported/],

@@ -22,6 +22,8 @@ export interface KubectlFlags {
   kubeconfig: string | null;
   /** The other arguments, in order (the subcommand and hopwatch's own flags). */
   rest: string[];
+  /** --server and --token as typed (flag and value): hopwatch's own for the history commands, kubectl's for the others. */
+  shared: string[];
 }
 
 /** The translation: hopwatch's argv (without node and script), or why the line cannot be run. */
@@ -30,15 +32,21 @@ export type PluginArgs = { ok: true; args: string[] } | { ok: false; error: stri
 /** The namespace of a kubeconfig context: (kubeconfig file or null for kubectl's default, context or null for the current one). */
 export type NamespaceLookup = (kubeconfig: string | null, context: string | null) => string | null;
 
+/** Names kubectl and hopwatch's history commands (a daemon's URL and bearer token) both use. */
+const SHARED = ['server', 'token'];
+
+/** The commands for which --server and --token are hopwatch's: they read a daemon's history. */
+const HISTORY_COMMANDS = ['timeline', 'incidents'];
+
 /** kubectl global flags that select credentials hopwatch reads only from the kubeconfig context. */
-const UNSUPPORTED = ['cluster', 'user', 'server', 'token', 'as', 'as-group', 'as-uid', 'username', 'password', 'certificate-authority', 'client-certificate', 'client-key', 'insecure-skip-tls-verify', 'tls-server-name', 'request-timeout'];
+const UNSUPPORTED = [...SHARED, 'cluster', 'user', 'as', 'as-group', 'as-uid', 'username', 'password', 'certificate-authority', 'client-certificate', 'client-key', 'insecure-skip-tls-verify', 'tls-server-name', 'request-timeout'];
 
 /** Flags that take a value, by every name kubectl accepts. */
 const VALUE_FLAGS: Readonly<Record<string, 'namespace' | 'context' | 'kubeconfig'>> = { '-n': 'namespace', '--namespace': 'namespace', '--context': 'context', '--kubeconfig': 'kubeconfig' };
 
 /** Splits kubectl's flags out of the argument list; stops at "--" (what follows is not kubectl's). */
 export function parseKubectlFlags(argv: readonly string[]): { ok: true; flags: KubectlFlags } | { ok: false; error: string } {
-  const flags: KubectlFlags = { namespace: null, allNamespaces: false, context: null, kubeconfig: null, rest: [] };
+  const flags: KubectlFlags = { namespace: null, allNamespaces: false, context: null, kubeconfig: null, rest: [], shared: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--') {
@@ -54,11 +62,19 @@ export function parseKubectlFlags(argv: readonly string[]): { ok: true; flags: K
     } else if (name === '-A' || name === '--all-namespaces') {
       if (inline !== undefined && inline !== 'true' && inline !== 'false') return { ok: false, error: `${name} takes true or false, got ${inline}` };
       flags.allNamespaces = inline !== 'false';
+    } else if (name.startsWith('--') && SHARED.includes(name.slice(2))) {
+      const value = inline ?? argv[++i];
+      if (value === undefined || value === '') return { ok: false, error: `${name} needs a value` };
+      flags.shared.push(name, value);
     } else if (name.startsWith('--') && UNSUPPORTED.includes(name.slice(2))) {
-      return { ok: false, error: `kubectl's ${name} is not supported: hopwatch takes the cluster and user from a kubeconfig context (--context, --kubeconfig)` };
+      return { ok: false, error: unsupported(name) };
     } else flags.rest.push(arg);
   }
   return { ok: true, flags };
+}
+
+function unsupported(name: string): string {
+  return `kubectl's ${name} is not supported: hopwatch takes the cluster and user from a kubeconfig context (--context, --kubeconfig)`;
 }
 
 /** "--flag=value" -> ["--flag", "value"]; "-nshop" and "-n=shop" -> ["-n", "shop"]; anything else -> [arg, undefined]. */
@@ -79,9 +95,13 @@ export function translateKubectlArgs(argv: readonly string[], lookup: NamespaceL
   const at = flags.rest.findIndex((arg) => !arg.startsWith('-'));
   const command = at < 0 ? null : (flags.rest[at] as string);
   // No subcommand (--help, --version) or `help`: nothing to translate into.
-  if (command === null || command === 'help') return { ok: true, args: flags.rest };
+  if (command === null || command === 'help') return flags.shared.length > 0 ? { ok: false, error: unsupported(flags.shared[0] as string) } : { ok: true, args: flags.rest };
   const before = flags.rest.slice(0, at + 1);
   const after = flags.rest.slice(at + 1);
+  // timeline and incidents read a daemon with --server URL --token T; elsewhere these are kubectl's, which hopwatch does not take.
+  if (flags.shared.length > 0 && !HISTORY_COMMANDS.includes(command)) return { ok: false, error: unsupported(flags.shared[0] as string) };
+  const end = after.indexOf('--');
+  after.splice(end < 0 ? after.length : end, 0, ...flags.shared);
   const contextNamespace = (): string | null => lookup(flags.kubeconfig, flags.context);
   const added: string[] = [];
   if (command === 'verify') {

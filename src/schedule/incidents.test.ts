@@ -32,6 +32,13 @@ describe('IncidentTracker', () => {
     expect(tracker.openCount).toBe(1);
   });
 
+  it('names the backend pods before the controller pods that passed their failure on', () => {
+    const tracker = new IncidentTracker({ openAfter: 1, closeAfter: 2 });
+    const hops = healthyRound(route, (r) => (r.hop === 'controller' ? { status: 502 } : r.pod === 'shop/web-2' ? REFUSED : null));
+    const [action] = tracker.observe(round(1000, { status: 'failing', hop: 'pod', cause: 'pod.refused' }, hops));
+    expect(action).toMatchObject({ type: 'open', incident: { pods: ['shop/web-2', 'ingress-nginx/ctrl-a', 'ingress-nginx/ctrl-b'] } });
+  });
+
   it('does not open on a single bad round between good ones', () => {
     const tracker = new IncidentTracker({ openAfter: 2, closeAfter: 2 });
     const actions = [round(0), failing(1), round(2), failing(3), round(4)].flatMap((r) => tracker.observe(r));

@@ -39,10 +39,12 @@ export function rolloutUnderWay(route: Route): boolean {
   return hashes.size > 1 || route.endpoints.some((e) => e.terminating);
 }
 
-/** Pods named by the failing hops of a round (backend and controller pods). */
+/** Pods named by the failing hops of a round: backend pods first (a controller pod's 502 usually passes theirs on), then controller pods. */
 export function podsInvolved(round: RouteRound): string[] {
   const failing = round.hops.filter((h) => h.pod !== null && (h.error !== null || (h.status !== null && h.status >= 500)));
-  return failing.map((h) => h.pod as string);
+  const backend = failing.filter((h) => h.hop === 'pod');
+  const others = failing.filter((h) => h.hop !== 'pod');
+  return [...backend, ...others].map((h) => h.pod as string);
 }
 
 /** Tracks incidents of every route. */

@@ -204,7 +204,7 @@ async function staticEndpoint(deps: ServerDeps, method: string, path: string, re
 
 function listenOn(server: Server, host: string, port: number): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => reject(new ServerError('LISTEN_FAILED', `cannot listen on ${host}:${port}: ${error.message}`, { cause: error }));
+    const onError = (error: Error): void => reject(new ServerError('LISTEN_FAILED', `cannot listen on ${host}:${port} (server.listen, --listen): ${error.message}`, { cause: error }));
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);

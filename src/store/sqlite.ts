@@ -156,7 +156,9 @@ function checkVersion(db: Db, migrations: readonly Migration[], readonly: boolea
   const done = new Set(applied);
   const pending = migrations.filter((m) => !done.has(m.version));
   if (readonly && pending.length > 0) {
-    throw new StoreError('SCHEMA_OUTDATED', `database ${db.name} needs migration ${pending[0]!.file}; open it read-write once`);
+    // No migration at all: an empty file or another program's database, not a store this hopwatch wrote.
+    if (applied.length === 0) throw new StoreError('SCHEMA_OUTDATED', `${db.name} is not a hopwatch store (it has no hopwatch schema)`);
+    throw new StoreError('SCHEMA_OUTDATED', `database ${db.name} needs migration ${pending[0]!.file}; open it read-write once (start hopwatch run on it)`);
   }
   return done;
 }

@@ -60,7 +60,7 @@ describe('parseVerifyParams', () => {
     [{ ingress: 'shop/web', interval: '10ms' }, 'interval', 'must be between 50 ms and 60 minutes, got 10ms'],
     [{ ingress: 'shop/web', duration: '1s', interval: '2s' }, 'interval', 'must not be longer than the duration (1000 ms)'],
     [{ ingress: 'shop/web', 'max-failure-ratio': '2' }, 'max-failure-ratio', 'must be between 0 and 1, got 2'],
-    [{ ingress: 'shop/web', maxFailureRatio: '5%' }, 'maxFailureRatio', 'expected a number, got "5%"'],
+    [{ ingress: 'shop/web', maxFailureRatio: '5%' }, 'maxFailureRatio', 'expected a number from 0 to 1, got "5%"'],
     [{ ingress: 'shop/web', maxP95Ms: '0' }, 'maxP95Ms', 'must be above 0'],
     [{ ingress: 'shop/web', maxLatencyRatio: '0.5' }, 'maxLatencyRatio', 'must be between 1 and 1000, got 0.5'],
     [{ ingress: 'shop/web', canary: 'track=canary', revision: 'latest' }, 'canary', 'give either canary (a selector) or revision, not both'],
@@ -70,6 +70,8 @@ describe('parseVerifyParams', () => {
     [{ ingress: 'shop/web', host: 'shop example' }, 'host', 'not a host name: "shop example"'],
     [{ ingress: 'shop/web', waitRollout: 'statefulset/db' }, 'waitRollout', 'expected deployment/NAME, got "statefulset/db"'],
     [{ ingress: 'shop/web', canary: { app: 'web' } }, 'canary', 'must be a string or a number'],
+    [{ ingress: 'shop/web', 'wait-timeout': '2m' }, 'wait-timeout', 'only applies when waiting for a rollout (--wait-rollout, waitRollout)'],
+    [{ ingress: 'shop/web', maxP95Ms: '-1' }, 'maxP95Ms', 'expected a number from 0 to 3600000, got "-1"'],
   ])('%j: %s %s', (raw, parameter, reason) => {
     let caught: unknown = null;
     try {

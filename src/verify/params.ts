@@ -100,6 +100,7 @@ export function parseVerifyParams(raw: RawParams): VerifyParams {
   const intervalMs = parseMs(values, 'interval', text('interval'), VERIFY_DEFAULTS.intervalMs, MIN_INTERVAL_MS, MAX_DURATION_MS);
   if (intervalMs > durationMs) throw param(values, 'interval', `must not be longer than the duration (${durationMs} ms)`);
   const waitName = text('waitRollout');
+  if (waitName === null && text('waitTimeout') !== null) throw param(values, 'waitTimeout', 'only applies when waiting for a rollout (--wait-rollout, waitRollout)');
   return {
     ingress,
     host: parseHost(values, text('host')),
@@ -207,7 +208,7 @@ function parseNumber(values: Normalised, name: VerifyParameter, min: number, max
   const text = textOf(values, name);
   if (text === null) return null;
   const value = Number(text);
-  if (!/^[0-9]+(\.[0-9]+)?$/.test(text) || !Number.isFinite(value)) throw param(values, name, `expected a number, got ${JSON.stringify(text)}`);
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(text) || !Number.isFinite(value)) throw param(values, name, `expected a number from ${min} to ${max}, got ${JSON.stringify(text)}`);
   if (value < min || value > max) throw param(values, name, `must be between ${min} and ${max}, got ${text}`);
   return value;
 }

@@ -153,6 +153,14 @@ describe('runVerification', () => {
     await expect(runVerification(params({ duration: '1s' }), h.deps)).rejects.toMatchObject({ code: 'NO_SAMPLES' });
   });
 
+  it('fails, not "cannot verify", when the route fails through the other hops while no canary request could be judged', async () => {
+    const { snapshot, route } = cluster();
+    const h = harness(() => snapshot, () => [route], (hop) => (hop.hop === 'pod' || hop.hop === 'service' ? { status: null, error: 'unreachable' } : hop.hop === 'dns' ? {} : { status: 502 }));
+    const report = await runVerification(params({ duration: '1s' }), h.deps);
+    expect(report).toMatchObject({ ok: false });
+    expect(report.failures.map((f) => f.group)).toContain('controller');
+  });
+
   it('stops when the signal aborts', async () => {
     const { snapshot, route } = cluster();
     const h = harness(() => snapshot, () => [route]);

@@ -88,7 +88,9 @@ export async function runVerification(params: VerifyParams, deps: VerifyDeps, si
   const judged = early.length > 0 && done < ticks ? early : evaluate(tally, params.thresholds, 0);
   const failures = sortFailures([...judged, ...(wait && !wait.complete ? [rolloutFailure(wait, targets[0]?.route.id ?? '')] : [])]);
   const groups = groupStats(tally);
-  if (!groups.some((g) => g.group === 'canary' && g.samples > 0)) {
+  // With nothing judged at the canary, a failure through the other hops is still a failed verification (a broken
+  // route is a 'no', not an 'unknown'); only when nothing failed either is there no answer.
+  if (failures.length === 0 && !groups.some((g) => g.group === 'canary' && g.samples > 0)) {
     throw new CannotVerifyError('NO_SAMPLES', 'no request to a canary pod could be judged (unreachable from where hopwatch runs?)');
   }
   return buildReport({ params, startedAt, durationMs: deps.round.monotonic() - start, ticks: done, plannedTicks: ticks, stoppedEarly: done < ticks, targets, groups, failures, wait, notes });

@@ -114,6 +114,8 @@ describe('hopwatch timeline', () => {
     [['--since', '2h', '--from', '3h'], 'hopwatch: give --since, or --from and --to, not both'],
     [['--route', 'no/such/route/'], 'hopwatch: no route "no/such/route/"'],
     [['--ingress', 'shop'], 'hopwatch: --ingress "shop": expected NAMESPACE/NAME'],
+    [['-n', 'no-such-namespace'], 'hopwatch: no route of namespace no-such-namespace in the history'],
+    [['--since', '90d', '--step', '1m'], 'hopwatch: --step: gives '],
     [['--step', '90d', '--since', '1h'], ''],
   ])('rejects %j with one clear line (exit 2)', async (args, message) => {
     const res = await runHopwatch(['timeline', '--db', dbPath, ...args]);
@@ -179,6 +181,10 @@ describe('hopwatch incidents', () => {
     const bad = await runHopwatch(['incidents', 'show', 'x1', '--db', dbPath]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('incident id "x1": expected a number');
+    const route = await runHopwatch(['incidents', '--route', 'no/such/route/', '--db', dbPath]);
+    expect([route.code, route.stderr]).toEqual([2, 'hopwatch: no route "no/such/route/"\n']);
+    const namespace = await runHopwatch(['incidents', '-n', 'no-such-namespace', '--db', dbPath]);
+    expect([namespace.code, namespace.stderr]).toEqual([2, 'hopwatch: no route of namespace no-such-namespace in the history\n']);
     const since = await runHopwatch(['incidents', '--since', 'lastweek', '--db', dbPath]);
     expect(since.code).toBe(2);
     expect(since.stderr).toContain('hopwatch: --since: invalid duration "lastweek"');
