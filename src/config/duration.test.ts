@@ -74,6 +74,8 @@ describe('parseTimeRef', () => {
     ['2024-05-01T12:00:00+25:00', 'invalid time "2024-05-01T12:00:00+25:00": offset +25:00 is out of range'],
     ['5x', 'invalid time "5x": unknown unit "x": use w, d, h, m, s or ms (read as how long ago, like 2h)'],
     ['05/01/2024', 'invalid time "05/01/2024": expected an ISO-8601 time (2024-05-01T12:00:00Z), "now", or how long ago (2h, now-30m)'],
+    ['9000000000000000ms', 'invalid time "9000000000000000ms": out of range: times run from 1970 to the end of 9999'],
+    ['1960-01-01', 'invalid time "1960-01-01": out of range: times run from 1970 to the end of 9999'],
   ])('%j is rejected', (text, message) => {
     const error = captureError(() => parseTimeRef(text, now));
     expect(error).toBeInstanceOf(TimeRefError);

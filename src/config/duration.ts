@@ -109,6 +109,15 @@ const TIME_EXAMPLES = 'an ISO-8601 time (2024-05-01T12:00:00Z), "now", or how lo
  * before `now` ("2h", "now-2h").
  */
 export function parseTimeRef(text: string, now: number): number {
+  const ms = parseTimeRefUnchecked(text, now);
+  if (!(ms >= 0 && ms <= MAX_INSTANT_MS)) throw new TimeRefError(text, 'out of range: times run from 1970 to the end of 9999');
+  return ms;
+}
+
+/** The latest instant hopwatch reads or writes: the end of year 9999 (what a four-digit ISO-8601 year reaches). */
+export const MAX_INSTANT_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+function parseTimeRefUnchecked(text: string, now: number): number {
   const trimmed = text.trim();
   if (trimmed === '') throw new TimeRefError(text, `empty; expected ${TIME_EXAMPLES}`);
   if (trimmed.toLowerCase() === 'now') return now;

@@ -4,7 +4,7 @@
 // method, the path segments and the query, and writes the answer out.
 // docs/api.md is the reference; keep it in step.
 
-import { DurationError, TimeRefError, parseDuration, parseTimeRef } from '../config/duration.js';
+import { DurationError, MAX_INSTANT_MS, TimeRefError, parseDuration, parseTimeRef } from '../config/duration.js';
 import type { VerdictStatus } from '../model.js';
 import { StoreError } from '../store/errors.js';
 import type { Incident } from '../store/incidents.js';
@@ -68,6 +68,8 @@ export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 100;
 /** Most buckets a timeline answer may have. */
 export const MAX_TIMELINE_BUCKETS = 10_000;
+/** The longest timeline step: a bucket of a year (and a leap day) is as coarse as a question about history gets. */
+export const MAX_TIMELINE_STEP_MS = 366 * 86_400_000;
 /** Ranges longer than this need a step in whole minutes, so they are read from rollups, never by scanning raw rounds. */
 export const RAW_TIMELINE_MAX_RANGE_MS = 6 * 3_600_000;
 /** Steps the timeline picks from when none is given: the finest giving at most AUTO_STEP_BUCKETS buckets. */
@@ -285,7 +287,11 @@ async function roundEndpoint(deps: ApiDeps, id: string, at: string, query: URLSe
 
 /** A round's start in a path: its ISO-8601 startedAt as the API wrote it, or Unix milliseconds. */
 function parseRoundInstant(text: string, now: number): number {
-  if (/^\d{1,16}$/.test(text)) return Number(text);
+  if (/^\d{1,16}$/.test(text)) {
+    const ms = Number(text);
+    if (ms > MAX_INSTANT_MS) throw new ApiError(400, 'BAD_PATH', `round time ${text}: out of range (Unix milliseconds up to the end of 9999)`);
+    return ms;
+  }
   if (!/^\d{4}-\d{2}-\d{2}/.test(text)) throw new ApiError(400, 'BAD_PATH', `round time ${JSON.stringify(text)}: expected the round's startedAt (ISO-8601) or Unix milliseconds`);
   try {
     return parseTimeRef(text, now);
@@ -339,6 +345,7 @@ async function timelineEndpoint(deps: ApiDeps, query: URLSearchParams): Promise<
   const from = p.time('from', now) ?? to - 86_400_000;
   checkRange(from, to);
   const stepMs = timelineStep(from, to, p.duration('step'));
+  if (stepMs > MAX_TIMELINE_STEP_MS) throw badParameter('step', 'at most 366d');
   const buckets = Math.ceil(to / stepMs) - Math.floor(from / stepMs);
   if (buckets > MAX_TIMELINE_BUCKETS) throw badParameter('step', `gives ${buckets} buckets over this range; at most ${MAX_TIMELINE_BUCKETS}: use a larger step`);
   if (stepMs % 60_000 !== 0 && to - from > RAW_TIMELINE_MAX_RANGE_MS) {

@@ -306,6 +306,9 @@ describe('GET /api/v1/routes/{id} and its rounds', () => {
     ['from=1h&to=2h', 'from', 'must be before "to"'],
     ['to=2026-02-30', 'to', 'out of range'],
     ['limit=-1', 'limit', 'expected an integer'],
+    ['from=now&to=9000000000000000ms', 'to', 'out of range'],
+    [`cursor=${Buffer.from('["r",1]').toString('base64url')}`, 'cursor', 'not a round cursor'],
+    [`cursor=${Buffer.from('["r",1769853600000,-2]').toString('base64url')}`, 'cursor', 'no cursor of this store has'],
   ])('400 for rounds?%s', async (query, parameter, message) => {
     const res = await get(`/api/v1/routes/${enc(route().id)}/rounds?${query}`);
     expect(res.status).toBe(400);
@@ -316,6 +319,7 @@ describe('GET /api/v1/routes/{id} and its rounds', () => {
   it('400 for a round time that is not one', async () => {
     const res = await get(`/api/v1/routes/${enc(route().id)}/rounds/yesterday`);
     expect(res).toMatchObject({ status: 400, json: { error: { code: 'BAD_PATH' } } });
+    expect(await get(`/api/v1/routes/${enc(route().id)}/rounds/9999999999999999`)).toMatchObject({ status: 400, json: { error: { code: 'BAD_PATH' } } });
   });
 });
 
@@ -362,6 +366,9 @@ describe('GET /api/v1/incidents', () => {
     expect((await get('/api/v1/incidents/999999')).status).toBe(404);
     expect(await get('/api/v1/incidents/abc')).toMatchObject({ status: 400, json: { error: { code: 'BAD_PATH' } } });
     expect(await get('/api/v1/incidents?state=maybe')).toMatchObject({ status: 400, json: { error: { parameter: 'state' } } });
+    expect(await get('/api/v1/incidents?from=now&to=9000000000000000ms')).toMatchObject({ status: 400, json: { error: { parameter: 'to' } } });
+    // A cursor missing its id would read as "the end of the list".
+    expect(await get(`/api/v1/incidents?cursor=${Buffer.from('["i",5]').toString('base64url')}`)).toMatchObject({ status: 400, json: { error: { parameter: 'cursor' } } });
   });
 });
 
@@ -390,6 +397,8 @@ describe('GET /api/v1/timeline', () => {
     ['from=1d&step=30s', 'step', 'use a step in whole minutes'],
     ['from=now&to=1h', 'from', 'must be before "to"'],
     ['route=', 'route', 'empty'],
+    ['to=9000000000000000ms', 'to', 'out of range'],
+    ['step=14800000w', 'step', 'at most 366d'],
   ])('400 for timeline?%s', async (query, parameter, message) => {
     const res = await get(`/api/v1/timeline?${query}`);
     expect(res.status).toBe(400);

@@ -159,7 +159,7 @@ export function listIncidents(db: Db, q: IncidentQuery = {}): IncidentPage {
   const where: string[] = [];
   const args: unknown[] = [];
   if (q.cursor !== undefined) {
-    const [openedAt, id] = decodeCursor(q.cursor, 'i');
+    const [openedAt, id] = decodeCursor(q.cursor, 'i', 2);
     where.push('(i.opened_at, i.id) < (?, ?)');
     args.push(openedAt, id);
   }

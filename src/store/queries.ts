@@ -158,7 +158,7 @@ export function roundsOf(db: Db, routeId: string, q: RoundsQuery = {}): RoundPag
   let cursorAt = -1;
   if (q.cursor !== undefined) {
     // The cursor names the last round returned: its startedAt and how many rounds at that instant were returned.
-    const [at, k] = decodeCursor(q.cursor, 'r') as [number, number];
+    const [at, k] = decodeCursor(q.cursor, 'r', 2) as [number, number];
     to = Math.min(to, at + 1);
     skip = k;
     cursorAt = at;
