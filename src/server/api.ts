@@ -60,7 +60,7 @@ export interface ApiDeps {
 }
 
 /** Handles one API request; `segments` are the decoded path segments after /api/v1. */
-export type ApiHandler = (method: string, segments: readonly string[], query: URLSearchParams) => Promise<ApiAnswer>;
+export type ApiHandler = (method: string, segments: readonly string[], query: URLSearchParams, signal?: AbortSignal) => Promise<ApiAnswer>;
 
 /** Largest page. */
 export const MAX_LIMIT = 1000;
@@ -407,8 +407,9 @@ function apiErrorOf(error: unknown): ApiError | null {
 
 /** The API: GET (and HEAD) endpoints over the reader. */
 export function createApi(deps: ApiDeps): ApiHandler {
-  return async (method, segments, query) => {
-    const endpoint = endpointOf(deps, segments, query);
+  return async (method, segments, query, signal) => {
+    // Queries of a caller that went away are dropped before they reach the store.
+    const endpoint = endpointOf(signal === undefined ? deps : { ...deps, reader: deps.reader.withSignal(signal) }, segments, query);
     if (endpoint === undefined) return { status: 404, body: { error: { code: 'NOT_FOUND', message: `no endpoint /api/v1/${segments.join('/')}` } } };
     if (method !== 'GET' && method !== 'HEAD') {
       return { status: 405, headers: { allow: 'GET, HEAD' }, body: { error: { code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed here; use GET` } } };

@@ -157,7 +157,16 @@ async function dispatch(
     }
     const segments = safeApiSegments(path);
     if (segments === null) return writeJson(res, errorJson(400, 'BAD_PATH', 'the path is not valid percent-encoding'));
-    return writeJson(res, await api(method, segments, queryOf(req.url)));
+    const gone = new AbortController();
+    const onClose = (): void => {
+      if (!res.writableFinished) gone.abort();
+    };
+    res.once('close', onClose);
+    try {
+      return writeJson(res, await api(method, segments, queryOf(req.url), gone.signal));
+    } finally {
+      res.off('close', onClose);
+    }
   }
   return staticEndpoint(deps, method, path, res);
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { StoreError } from './errors.js';
 import { fixtureRound, fixtureRoute } from './fixtures.js';
 import { generateStore } from './generate.js';
@@ -192,6 +192,42 @@ describe('openStoreReader', () => {
     await late.then((v) => expect(v.length).toBe(14), (e: unknown) => expect(e).toMatchObject({ code: 'READER_CLOSED' }));
     await expect(r.listRoutes()).rejects.toBeInstanceOf(ReaderError);
     await expect(r.listRoutes()).rejects.toMatchObject({ code: 'READER_CLOSED' });
+  });
+
+  it('drops a queued request whose caller went away, and answers the others in order', async () => {
+    const r = await openStoreReader(path);
+    try {
+      const gone = new AbortController();
+      // The first goes to the worker at once; the second waits behind it, where an abort can still take it out.
+      const first = r.listRoutes();
+      const second = r.withSignal(gone.signal).listRoutes();
+      const third = r.withSignal(new AbortController().signal).listRoutes();
+      expect(r.pending).toBe(3);
+      gone.abort();
+      await expect(second).rejects.toMatchObject({ name: 'ReaderError', code: 'ABORTED' });
+      expect((await first).length).toBe(14);
+      expect((await third).length).toBe(14);
+      expect(r.pending).toBe(0);
+      await expect(r.withSignal(gone.signal).listRoutes()).rejects.toMatchObject({ code: 'ABORTED' });
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('rejects a request that waited maxWaitMs in the queue as READER_BUSY', async () => {
+    const r = await openStoreReader(path, { maxWaitMs: 2000 });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const first = r.listRoutes();
+      const second = r.listRoutes();
+      // Still in this tick: the first cannot have been answered, so the second is still queued when its wait runs out.
+      vi.advanceTimersByTime(2000);
+      await expect(second).rejects.toMatchObject({ code: 'READER_BUSY', message: 'waited 2000 ms behind other store queries' });
+      expect((await first).length).toBe(14);
+    } finally {
+      vi.useRealTimers();
+      await r.close();
+    }
   });
 
   it('works from the compiled package (dist/), as the binary runs it', async () => {

@@ -2,9 +2,13 @@
 // reader-ops.ts behind promises, run on a read-only connection in a worker
 // thread, so a heavy query (a 30-day timeline of every route) never stalls
 // the event loop that schedules probes. One worker is enough: SQLite answers
-// one query at a time per connection anyway; requests queue in the worker's
-// message port, bounded by maxPending. An in-process implementation of the same
-// interface serves `:memory:` stores in tests and the event-loop comparison.
+// one query at a time per connection anyway. Requests queue on this side, one
+// in the worker at a time, so a queued request can still be dropped: when its
+// caller goes away (an HTTP client that hung up: its AbortSignal) or when it has
+// waited maxWaitMs behind others (READER_BUSY, which the API answers with 503 and
+// Retry-After), and the queue is bounded by maxPending. An in-process
+// implementation of the same interface serves `:memory:` stores in tests and the
+// event-loop comparison.
 
 import type { Worker } from 'node:worker_threads';
 import { StoreError, type StoreErrorCode } from './errors.js';
@@ -19,6 +23,8 @@ export type StoreReader = {
 } & {
   /** Requests sent and not answered yet. */
   readonly pending: number;
+  /** The same reader, its requests dropped from the queue when `signal` aborts before they reach the connection. */
+  withSignal(signal: AbortSignal): StoreReader;
   /** Rejects new requests, fails pending ones with READER_CLOSED, and releases the connection (or the worker). */
   close(): Promise<void>;
 };
@@ -26,7 +32,8 @@ export type StoreReader = {
 /** Stable codes of reader errors (errors of the queries themselves keep their StoreError code). */
 export type ReaderErrorCode =
   | 'READER_CLOSED' // the reader was closed
-  | 'READER_BUSY' // maxPending requests are already waiting
+  | 'READER_BUSY' // maxPending requests are already waiting, or this one waited maxWaitMs
+  | 'ABORTED' // the caller's signal aborted while the request was queued
   | 'WORKER_EXITED' // the worker thread stopped before answering (it is restarted at the next request)
   | 'OPEN_FAILED' // the worker could not open the store (missing file, no permission), other than a StoreError
   | 'QUERY_FAILED'; // a query failed with something other than a StoreError (a bug, or SQLite itself)
@@ -47,6 +54,8 @@ export class ReaderError extends Error {
 export interface StoreReaderOptions {
   /** Most requests waiting at once; more are rejected with READER_BUSY (default 256). */
   maxPending?: number;
+  /** Longest a request waits in the queue before it is rejected with READER_BUSY (default 10000). */
+  maxWaitMs?: number;
   /** How long a query waits for the writer's lock (default 5000). */
   busyTimeoutMs?: number;
   /** The reader connection's page cache in MiB (default 64). */
@@ -62,16 +71,38 @@ export function fromWireError(e: WireError, code: ReaderErrorCode = 'QUERY_FAILE
   return new ReaderError(code, `${e.name}${e.code === null ? '' : ` ${e.code}`}: ${e.message}`, { cause });
 }
 
-/** Builds the method table of a reader from one request function. */
-function readerMethods(request: (op: ReaderOpName, args: unknown[]) => Promise<unknown>): Record<ReaderOpName, (...args: unknown[]) => Promise<unknown>> {
+/** One request function behind every query method. */
+type RequestFn = (op: ReaderOpName, args: unknown[], signal: AbortSignal | null) => Promise<unknown>;
+
+/** Builds a reader from one request function: the query methods, pending, close, and withSignal. */
+function readerOf(request: RequestFn, pending: () => number, close: () => Promise<void>, signal: AbortSignal | null = null): StoreReader {
   const methods = {} as Record<ReaderOpName, (...args: unknown[]) => Promise<unknown>>;
-  for (const op of Object.keys(READER_OPS) as ReaderOpName[]) methods[op] = (...args: unknown[]) => request(op, args);
-  return methods;
+  for (const op of Object.keys(READER_OPS) as ReaderOpName[]) methods[op] = (...args: unknown[]) => request(op, args, signal);
+  return Object.freeze({
+    ...methods,
+    get pending() {
+      return pending();
+    },
+    // A scoped reader shares the queue and the connection; closing stays with the owner.
+    withSignal: (s: AbortSignal) => readerOf(request, pending, async () => undefined, s),
+    close,
+  }) as unknown as StoreReader;
 }
 
 interface Waiter {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
+}
+
+/** A request waiting on this side of the worker. */
+interface Queued extends Waiter {
+  id: number;
+  op: ReaderOpName;
+  args: unknown[];
+  /** Rejects it after maxWaitMs. */
+  timer: NodeJS.Timeout;
+  /** Removes the abort listener. */
+  unlisten: () => void;
 }
 
 /** The worker-backed reader: one worker, started again after it dies, requests matched to replies by id. */
@@ -80,12 +111,15 @@ class WorkerReader {
   #starting: Promise<Worker> | null = null;
   #nextId = 1;
   #closed = false;
+  /** Requests in the worker (one at a time), by id. */
   readonly #waiting = new Map<number, Waiter>();
+  /** Requests not sent yet, oldest first. */
+  readonly #queue: Queued[] = [];
 
-  constructor(private readonly data: ReaderWorkerData, private readonly maxPending: number) {}
+  constructor(private readonly data: ReaderWorkerData, private readonly maxPending: number, private readonly maxWaitMs: number) {}
 
   get pending(): number {
-    return this.#waiting.size;
+    return this.#waiting.size + this.#queue.length;
   }
 
   /** Starts the worker and waits for its connection to open (a failure to open rejects with the store's error). */
@@ -134,6 +168,30 @@ class WorkerReader {
     this.#waiting.delete(reply.id);
     if (reply.type === 'result') waiter.resolve(reply.value);
     else waiter.reject(fromWireError(reply.error));
+    this.#pump();
+  }
+
+  /** Sends the oldest queued request when the worker is idle. */
+  #pump(): void {
+    const worker = this.#worker;
+    if (worker === null || this.#waiting.size > 0) return;
+    const next = this.#queue.shift();
+    if (next === undefined) return;
+    clearTimeout(next.timer);
+    next.unlisten();
+    this.#waiting.set(next.id, next);
+    worker.postMessage({ type: 'query', id: next.id, op: next.op, args: next.args } satisfies ReaderRequest);
+  }
+
+  /** Takes a request out of the queue (timed out, or its caller went away); false when it was already sent. */
+  #drop(id: number, error: Error): boolean {
+    const at = this.#queue.findIndex((q) => q.id === id);
+    if (at < 0) return false;
+    const [q] = this.#queue.splice(at, 1) as [Queued];
+    clearTimeout(q.timer);
+    q.unlisten();
+    q.reject(error);
+    return true;
   }
 
   /** The worker died (a crash, or our own close): fail what it held; the next request starts a new one. */
@@ -142,25 +200,40 @@ class WorkerReader {
     this.#worker = null;
     this.#starting = null;
     const code = this.#closed ? 'READER_CLOSED' : 'WORKER_EXITED';
+    const error = new ReaderError(code, `reader worker stopped before answering: ${why.message}`, { cause: why });
     for (const [id, waiter] of this.#waiting) {
       this.#waiting.delete(id);
-      waiter.reject(new ReaderError(code, `reader worker stopped before answering: ${why.message}`, { cause: why }));
+      waiter.reject(error);
     }
+    // Queued requests never reached the dead worker: a new one serves them, unless the reader is closing.
+    if (this.#closed) for (const q of [...this.#queue]) this.#drop(q.id, error);
+    else if (this.#queue.length > 0) void this.start().then(() => this.#pump(), (e: unknown) => this.#failQueue(e));
   }
 
-  async request(op: ReaderOpName, args: unknown[]): Promise<unknown> {
+  #failQueue(e: unknown): void {
+    const error = e instanceof Error ? e : new ReaderError('WORKER_EXITED', String(e));
+    for (const q of [...this.#queue]) this.#drop(q.id, error);
+  }
+
+  async request(op: ReaderOpName, args: unknown[], signal: AbortSignal | null): Promise<unknown> {
     if (this.#closed) throw new ReaderError('READER_CLOSED', 'the store reader is closed');
-    if (this.#waiting.size >= this.maxPending) throw new ReaderError('READER_BUSY', `${this.#waiting.size} store queries are already waiting`);
-    const worker = this.#worker ?? (await this.start());
+    if (signal?.aborted) throw new ReaderError('ABORTED', 'the caller went away');
+    if (this.pending >= this.maxPending) throw new ReaderError('READER_BUSY', `${this.pending} store queries are already waiting`);
+    if (this.#worker === null) await this.start();
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#waiting.set(id, { resolve, reject });
-      worker.postMessage({ type: 'query', id, op, args } satisfies ReaderRequest);
+      const onAbort = (): void => void this.#drop(id, new ReaderError('ABORTED', 'the caller went away'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const timer = setTimeout(() => this.#drop(id, new ReaderError('READER_BUSY', `waited ${this.maxWaitMs} ms behind other store queries`)), this.maxWaitMs);
+      timer.unref();
+      this.#queue.push({ id, op, args, resolve, reject, timer, unlisten: () => signal?.removeEventListener('abort', onAbort) });
+      this.#pump();
     });
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    for (const q of [...this.#queue]) this.#drop(q.id, new ReaderError('READER_CLOSED', 'the store reader is closed'));
     const worker = this.#worker ?? (await this.#starting?.catch(() => null)) ?? null;
     if (worker === null) return;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
@@ -181,15 +254,9 @@ class WorkerReader {
 export async function openStoreReader(path: string, options: StoreReaderOptions = {}): Promise<StoreReader> {
   if (path === ':memory:') throw new StoreError('BAD_QUERY', 'a worker cannot share a :memory: store: use createInProcessReader(db)');
   const data: ReaderWorkerData = { path, busyTimeoutMs: options.busyTimeoutMs ?? 5000, cacheMb: options.cacheMb ?? 64 };
-  const impl = new WorkerReader(data, Math.max(1, options.maxPending ?? 256));
+  const impl = new WorkerReader(data, Math.max(1, options.maxPending ?? 256), Math.max(1, options.maxWaitMs ?? 10_000));
   await impl.start();
-  return Object.freeze({
-    ...readerMethods((op, args) => impl.request(op, args)),
-    get pending() {
-      return impl.pending;
-    },
-    close: () => impl.close(),
-  }) as unknown as StoreReader;
+  return readerOf((op, args, signal) => impl.request(op, args, signal), () => impl.pending, () => impl.close());
 }
 
 /**
@@ -199,15 +266,11 @@ export async function openStoreReader(path: string, options: StoreReaderOptions 
  */
 export function createInProcessReader(db: Db): StoreReader {
   let closed = false;
-  const request = async (op: ReaderOpName, args: unknown[]): Promise<unknown> => {
+  const request: RequestFn = async (op, args) => {
     if (closed) throw new ReaderError('READER_CLOSED', 'the store reader is closed');
     return (READER_OPS[op] as (db: Db, ...rest: unknown[]) => unknown)(db, ...args);
   };
-  return Object.freeze({
-    ...readerMethods(request),
-    pending: 0,
-    close: async () => {
-      closed = true;
-    },
-  }) as unknown as StoreReader;
+  return readerOf(request, () => 0, async () => {
+    closed = true;
+  });
 }
