@@ -214,6 +214,23 @@ describe('openStoreReader', () => {
     }
   });
 
+  it('lets quick queries go ahead of queued timelines', async () => {
+    const r = await openStoreReader(path);
+    try {
+      const done: string[] = [];
+      const track = <T>(name: string, p: Promise<T>): Promise<T> => p.then((v) => (done.push(name), v));
+      await Promise.all([
+        track('first', r.listRoutes()),
+        track('timeline', r.timeline({ all: true, from: NOW - DAY_MS, to: NOW, stepMs: HOUR_MS })),
+        track('routes', r.listRoutes()),
+        track('incident list', r.listIncidents({ limit: 5 })),
+      ]);
+      expect(done).toEqual(['first', 'routes', 'incident list', 'timeline']);
+    } finally {
+      await r.close();
+    }
+  });
+
   it('rejects a request that waited maxWaitMs in the queue as READER_BUSY', async () => {
     const r = await openStoreReader(path, { maxWaitMs: 2000 });
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });

@@ -3,7 +3,8 @@
 // thread, so a heavy query (a 30-day timeline of every route) never stalls
 // the event loop that schedules probes. One worker is enough: SQLite answers
 // one query at a time per connection anyway. Requests queue on this side, one
-// in the worker at a time, so a queued request can still be dropped: when its
+// in the worker at a time (quick queries ahead of timelines), so a queued
+// request can still be dropped: when its
 // caller goes away (an HTTP client that hung up: its AbortSignal) or when it has
 // waited maxWaitMs behind others (READER_BUSY, which the API answers with 503 and
 // Retry-After), and the queue is bounded by maxPending. An in-process
@@ -70,6 +71,9 @@ export function fromWireError(e: WireError, code: ReaderErrorCode = 'QUERY_FAILE
   if (e.stack !== null) cause.stack = e.stack;
   return new ReaderError(code, `${e.name}${e.code === null ? '' : ` ${e.code}`}: ${e.message}`, { cause });
 }
+
+/** Queries that may take long; the others go ahead of them in the queue. */
+const HEAVY_OPS: ReadonlySet<ReaderOpName> = new Set(['timeline']);
 
 /** One request function behind every query method. */
 type RequestFn = (op: ReaderOpName, args: unknown[], signal: AbortSignal | null) => Promise<unknown>;
@@ -171,12 +175,14 @@ class WorkerReader {
     this.#pump();
   }
 
-  /** Sends the oldest queued request when the worker is idle. */
+  /** Sends a queued request when the worker is idle: the oldest that is not a timeline, else the oldest timeline. */
   #pump(): void {
     const worker = this.#worker;
-    if (worker === null || this.#waiting.size > 0) return;
-    const next = this.#queue.shift();
-    if (next === undefined) return;
+    if (worker === null || this.#waiting.size > 0 || this.#queue.length === 0) return;
+    // Timelines are the queries that grow with range x routes (up to a second on a month of 1,000 routes); the
+    // others answer in milliseconds, so a page's route list or an incident is not kept behind a queue of charts.
+    const light = this.#queue.findIndex((q) => !HEAVY_OPS.has(q.op));
+    const [next] = this.#queue.splice(light < 0 ? 0 : light, 1) as [Queued];
     clearTimeout(next.timer);
     next.unlisten();
     this.#waiting.set(next.id, next);
