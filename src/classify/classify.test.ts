@@ -199,6 +199,17 @@ const rows: Row[] = [
     want: { status: 'failing', hop: 'controller', cause: 'controller.error' },
   },
   {
+    name: 'a deny-all beside an allow-from-the-controller policy admits the controller: policies add up',
+    route: routeFixture({
+      policies: [
+        { namespace: 'shop', name: 'allow-ingress', admitsController: true, admitsProber: null },
+        { namespace: 'shop', name: 'deny-all', admitsController: false, admitsProber: null },
+      ],
+    }),
+    hops: healthyRound(base, front502),
+    want: { status: 'failing', hop: 'controller', cause: 'controller.error' },
+  },
+  {
     name: 'no controller serves the class and nothing fills the status',
     route: routeFixture({ ingressClass: 'traefik', controller: null, loadBalancer: [] }),
     hops: healthyRound(routeFixture({ controller: null })),
@@ -321,6 +332,33 @@ const rows: Row[] = [
     want: { status: 'failing', hop: 'pod', cause: 'pod.timeout' },
     summary: ['3004 ms', '2000 ms proxy-read-timeout'],
     evidence: ['first byte at 3004 ms', '504 from nginx in 2004 ms, first byte at 2003 ms', 'ingress-nginx proxy-read-timeout: 2000 ms (configured)'],
+  },
+  {
+    name: 'one pod of three answers after the read timeout while the controller retries the others: degraded, not ok',
+    route: tuned,
+    hops: healthyRound(tuned, (r) =>
+      r.pod === 'shop/web-1'
+        ? { timings: { connectMs: 0.2, ttfbMs: 3028, totalMs: 3029 } }
+        : isFront(r)
+          ? { timings: { connectMs: 0.2, ttfbMs: 2015, totalMs: 2016 } }
+          : null,
+    ),
+    want: { status: 'degraded', hop: 'pod', cause: 'pod.timeout' },
+    summary: ['1 of 3 pods send their first byte after 3028 ms', '2000 ms proxy-read-timeout', 'get a 504 when they are not retried'],
+    evidence: ['shop/web-1', 'first byte at 3028 ms', 'ingress-nginx proxy-read-timeout: 2000 ms (configured)'],
+  },
+  {
+    name: 'every pod slower than the read timeout and the front still retrying when hopwatch gives up: no 504 claimed',
+    route: tuned,
+    hops: healthyRound(tuned, (r) =>
+      r.hop === 'pod' || r.hop === 'service'
+        ? { timings: { connectMs: 0.2, ttfbMs: 3004, totalMs: 3005 } }
+        : isFront(r)
+          ? { status: null, error: 'timeout', errorDetail: 'no response headers within 5000 ms', generator: null }
+          : null,
+    ),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.timeout' },
+    summary: ['had not answered when hopwatch gave up'],
   },
   {
     name: 'no false alarm: pods slow but within the read timeout',

@@ -17,7 +17,7 @@ import { type Context, type Finding, podNames } from './context.js';
 import { describePod, describeResult, describeServicePort } from './evidence.js';
 import { controllerSettings } from './knowledge.js';
 import { hasFailures, type Layer, layersOf } from './layers.js';
-import { failingPodsCause, hiddenPodCause, hopwatchSpokeOtherProtocol, keepaliveRace, rolloutDrain, targetPortMismatch } from './pod-causes.js';
+import { failingPodsCause, hiddenPodCause, hopwatchSpokeOtherProtocol, keepaliveRace, rolloutDrain, slowPodsRetried, targetPortMismatch } from './pod-causes.js';
 
 export type { Context, Finding } from './context.js';
 export { targetPortMismatch } from './pod-causes.js';
@@ -110,10 +110,12 @@ function controllerEvidence(ctx: Context): string[] {
   return [...layers.controller.failed.map(describeResult), ...(inside ? [describeResult(inside)] : [])];
 }
 
-/** Pods answer hopwatch while a NetworkPolicy admits nothing from the controller. */
+/** Pods answer hopwatch while the NetworkPolicies that select them admit nothing from the controller. */
 function blockedByPolicy(ctx: Context): Finding | null {
-  const blocking = ctx.route.policies.filter((p) => !p.admitsController);
-  if (blocking.length === 0 || ctx.layers.pod.state !== 'ok') return null;
+  // Policies add up: one that admits the controller opens the pods to it, whatever the others deny.
+  const policies = ctx.route.policies;
+  if (policies.length === 0 || policies.some((p) => p.admitsController) || ctx.layers.pod.state !== 'ok') return null;
+  const blocking = policies;
   const names = blocking.map((p) => `${p.namespace}/${p.name}`).join(', ');
   return {
     hop: 'network',
@@ -229,7 +231,7 @@ function explainDegraded(ctx: Context): Finding | null {
   if (hasFailures(layers.service)) return serviceFailure(ctx);
   if (hasFailures(layers.controller)) return behindController(ctx);
   if (hasFailures(layers.edge)) return edgeFailure(ctx);
-  return dnsFailure(ctx) ?? keepaliveRace(ctx);
+  return dnsFailure(ctx) ?? slowPodsRetried(ctx) ?? keepaliveRace(ctx);
 }
 
 function verdictOf(status: VerdictStatus, finding: Finding, front: Layer, others: Finding[]): Verdict {

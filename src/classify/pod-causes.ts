@@ -37,6 +37,10 @@ function frontFailures(ctx: Context): HopResult[] {
   return [...ctx.layers.controller.failed, ...ctx.layers.edge.failed];
 }
 
+function hasFrontFailures(ctx: Context): boolean {
+  return frontFailures(ctx).length > 0;
+}
+
 // ---------------------------------------------------------------- pods that fail hopwatch too
 
 /** The in-rotation pods fail hopwatch's own probe: the error names the cause. */
@@ -200,11 +204,34 @@ function slowPods(ctx: Context): Finding | null {
   const gaveUp = frontFailures(ctx).some((r) => r.status === 504 || r.error === 'timeout');
   if (slow.length === 0 || !gaveUp) return null;
   const slowest = Math.round(Math.max(...slow.map((r) => r.timings.ttfbMs ?? 0)));
+  const front = frontFailures(ctx).find((r) => r.status !== null);
+  // What the front did: its 504, or (it kept retrying other slow pods) no answer before hopwatch's own deadline.
+  const outcome = front !== undefined ? `it answers ${front.status ?? ''}` : 'it had not answered when hopwatch gave up (it retries the next pod, which is as slow)';
   return {
     hop: 'pod',
     cause: 'pod.timeout',
-    summary: `${slow.length} of ${ctx.layers.pod.all.length} pods send their first byte after ${slowest} ms, past ${controllerName(ctx)}'s ${limit} ms ${ctx.settings?.names.readTimeout ?? 'read timeout'}: it answers 504`,
+    summary: `${slow.length} of ${ctx.layers.pod.all.length} pods send their first byte after ${slowest} ms, past ${controllerName(ctx)}'s ${limit} ms ${ctx.settings?.names.readTimeout ?? 'read timeout'}: ${outcome}`,
     evidence: [...frontFailures(ctx).map(describeResult), ...slow.map(describeResult), ...readTimeoutLine(ctx)],
+  };
+}
+
+/**
+ * Some pods answer after the controller's read timeout while the front still answers (it retried
+ * another pod): a risk before any 504. The requests those pods get wait the whole timeout, and
+ * the ones the controller does not retry (POST, or no pod left to try) get a 504.
+ */
+export function slowPodsRetried(ctx: Context): Finding | null {
+  const s = ctx.settings;
+  const limit = s?.readTimeoutMs.value ?? null;
+  if (s === null || limit === null || hasFrontFailures(ctx)) return null;
+  const slow = ctx.layers.pod.ok.filter((r) => (r.timings.ttfbMs ?? 0) > limit);
+  if (slow.length === 0 || slow.length === ctx.layers.pod.all.length) return null;
+  const slowest = Math.round(Math.max(...slow.map((r) => r.timings.ttfbMs ?? 0)));
+  return {
+    hop: 'pod',
+    cause: 'pod.timeout',
+    summary: `${slow.length} of ${ctx.layers.pod.all.length} pods send their first byte after ${slowest} ms, past ${s.name}'s ${limit} ms ${s.names.readTimeout}: requests they get wait that long and are retried on another pod, or get a 504 when they are not retried`,
+    evidence: [...slow.map(describeResult), ...ctx.layers.front.ok.slice(0, 1).map(describeResult), ...readTimeoutLine(ctx), `${s.name} ${s.retries.summary}`],
   };
 }
 

@@ -21,6 +21,20 @@ const scenario = merge(
     networkPolicies: [{ namespace: 'sec', name: 'deny-all', spec: { podSelector: {}, policyTypes: ['Ingress'] } }],
   },
   {
+    // The same pair of policies in front of a real fault: the fault is named, the policies add up to "admitted".
+    ...webApp('sec3', 'vault', 'vault3.e2e.test', { fault: { mode: 'large-headers', bytes: 20_000 } }),
+    networkPolicies: [
+      { namespace: 'sec3', name: 'deny-all', spec: { podSelector: {}, policyTypes: ['Ingress'] } },
+      {
+        namespace: 'sec3',
+        name: 'allow-ingress-nginx',
+        spec: { podSelector: { matchLabels: { app: 'vault' } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }], ports: [{ port: 'http' }] }] },
+      },
+    ],
+  },
+  // One of three pods slower than nginx's read timeout: nginx retries another pod, users of that pod wait (and POSTs get a 504).
+  webApp('slow', 'one', 'slowone.e2e.test', { replicas: 3, podFaults: { 0: { mode: 'slow', delayMs: 3000 } } }),
+  {
     // Default deny plus an allow from the controller's namespace: healthy, no false alarm.
     ...webApp('sec2', 'vault', 'vault2.e2e.test'),
     networkPolicies: [
@@ -116,6 +130,8 @@ describe('hopwatch probe against the lab', () => {
     ['rep', 'reports', 'failing', 'pod', 'pod.app-error'],
     ['sec', 'vault', 'failing', 'network', 'network.blocked'],
     ['sec2', 'vault', 'ok', null, 'ok'],
+    ['sec3', 'vault', 'failing', 'pod', 'pod.headers-too-large'],
+    ['slow', 'one', 'degraded', 'pod', 'pod.timeout'],
     ['cat', 'search', 'failing', 'config', 'config.port-mismatch'],
     ['cat', 'wrongport', 'failing', 'config', 'config.port-mismatch'],
     ['cat', 'orphan', 'failing', 'service', 'config.no-endpoints'],
