@@ -161,6 +161,12 @@ const rows: Row[] = [
     want: { status: 'degraded', hop: 'service', cause: 'service.unreachable' },
   },
   {
+    name: 'ClusterIP fails behind an Ingress annotated service-upstream: the controller uses the ClusterIP for this route',
+    route: routeFixture({ annotations: { 'nginx.ingress.kubernetes.io/service-upstream': 'true' } }),
+    hops: healthyRound(base, (r) => (r.hop === 'service' ? REFUSED : front502(r))),
+    want: { status: 'failing', hop: 'service', cause: 'service.unreachable' },
+  },
+  {
     name: 'ClusterIP fails and the controller proxies to the ClusterIP: failing',
     route: routeFixture({ controller: controllerFacts({ upstream: 'service' }) }),
     hops: healthyRound(base, (r) => (r.hop === 'service' ? REFUSED : front502(r))),
@@ -240,6 +246,18 @@ const rows: Row[] = [
     want: { status: 'ok', hop: null, cause: 'ok' },
   },
   {
+    name: 'expect-status 401 answered by the controller itself (its auth) in front of pods answering 200: healthy',
+    route: routeFixture({ probe: { ...base.probe, expectStatus: [401] } }),
+    hops: healthyRound(base, (r) => (isFront(r) ? { status: 401, generator: 'nginx' } : null)),
+    want: { status: 'ok', hop: null, cause: 'ok' },
+  },
+  {
+    name: 'expect-status 200 with the app answering 404 through every hop: the pods answer it',
+    route: routeFixture({ probe: { ...base.probe, expectStatus: [200] } }),
+    hops: healthyRound(base, (r) => (r.hop === 'dns' ? null : { status: 404, generator: r.hop === 'pod' || r.hop === 'service' ? null : 'upstream' })),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.app-error' },
+  },
+  {
     name: 'unreachable pod IPs (laptop) are unknown, not failures',
     route: base,
     hops: healthyRound(base, (r) => (r.hop === 'pod' || r.hop === 'controller' || r.hop === 'service' ? { status: null, error: 'unreachable' } : null)),
@@ -270,9 +288,22 @@ const rows: Row[] = [
     evidence: ['HAProxy tune.bufsize - tune.maxrewrite: 15360 bytes', '502 from haproxy'],
   },
   {
+    name: 'headers just under the buffer as hopwatch measures them, over it once kept alive to the controller: still the pods\' headers',
+    route: base,
+    hops: healthyRound(base, (r) => (r.hop === 'pod' ? { headerBytes: 4086 } : isFront(r) ? NGINX_502 : null)),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.headers-too-large' },
+    summary: ['4086 bytes (4.0 KiB) header block, within 10 bytes of what ingress-nginx accepts (4096 bytes (4.0 KiB))'],
+  },
+  {
     name: 'no false alarm: large headers the controller allows, every hop 200',
     route: base,
     hops: healthyRound(base, (r) => (r.hop === 'pod' ? { headerBytes: 3000 } : null)),
+    want: { status: 'ok', hop: null, cause: 'ok' },
+  },
+  {
+    name: 'no false alarm either at the very limit while the controller answers',
+    route: base,
+    hops: healthyRound(base, (r) => (r.hop === 'pod' ? { headerBytes: 4090 } : null)),
     want: { status: 'ok', hop: null, cause: 'ok' },
   },
   {

@@ -212,7 +212,7 @@ function explainFrontFailure(ctx: Context): Finding {
   // Some or all pods fail: the walk from the pods outward starts there; a controller failing in
   // front of them most likely passes their failures on (retries that ran out).
   if (hasFailures(layers.pod)) return failingPodsCause(ctx);
-  const viaService = route.controller?.upstream === 'service' || route.service?.type === 'ExternalName';
+  const viaService = ctx.settings?.upstream.value === 'service' || route.service?.type === 'ExternalName';
   if (viaService && hasFailures(layers.service)) return serviceFailure(ctx);
   if (hasFailures(layers.controller)) return behindController(ctx);
   if (hasFailures(layers.edge) && layers.controller.state === 'ok') return passedThrough(ctx, layers.edge) ?? edgeFailure(ctx);

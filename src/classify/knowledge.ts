@@ -57,6 +57,8 @@ interface AnnotationKeys {
   proxyBuffer?: NumberAnnotation;
   /** Backend protocol annotations, each read by its own function (null: says nothing). */
   backendProtocol?: { key: string; parse: (value: string, route: Route) => BackendProtocol | null }[];
+  /** The annotation that, "true", makes the controller proxy to the Service's ClusterIP instead of the endpoints. */
+  serviceUpstream?: string;
 }
 
 /** How a controller retries a failed upstream request. */
@@ -117,6 +119,7 @@ export const KNOWLEDGE: Readonly<Record<ControllerKind, ControllerKnowledge>> = 
       readTimeout: { key: 'nginx.ingress.kubernetes.io/proxy-read-timeout', parse: wholeSeconds },
       proxyBuffer: { key: 'nginx.ingress.kubernetes.io/proxy-buffer-size', parse: nginxSize },
       backendProtocol: [{ key: 'nginx.ingress.kubernetes.io/backend-protocol', parse: nginxProtocol }],
+      serviceUpstream: 'nginx.ingress.kubernetes.io/service-upstream',
     },
   },
   haproxy: {
@@ -196,6 +199,7 @@ export const KNOWLEDGE: Readonly<Record<ControllerKind, ControllerKnowledge>> = 
       connectTimeout: { key: 'konghq.com/connect-timeout', parse: wholeMilliseconds },
       readTimeout: { key: 'konghq.com/read-timeout', parse: wholeMilliseconds },
       backendProtocol: [{ key: 'konghq.com/protocol', parse: kongProtocol }],
+      serviceUpstream: 'ingress.kubernetes.io/service-upstream',
     },
   },
   generic: {
@@ -227,6 +231,8 @@ export interface ControllerSettings {
   kind: ControllerKind;
   /** Name for humans. */
   name: string;
+  /** What it proxies this route to: the endpoints (pod IPs) or the Service's ClusterIP. */
+  upstream: Setting<'endpoints' | 'service'>;
   /** Upstream connect timeout (null: none or unknown). */
   connectTimeoutMs: Setting<number | null>;
   /** Wait for the upstream's response headers (null: none or unknown). */
@@ -257,6 +263,7 @@ export function controllerSettings(route: Route): ControllerSettings | null {
   return {
     kind: controller.kind,
     name: known.name,
+    upstream: upstreamOf(route, controller.upstream, known),
     connectTimeoutMs: annotated(route, annotations.connectTimeout, base(configured.connectTimeoutMs, known.connectTimeoutMs)),
     readTimeoutMs: annotated(route, annotations.readTimeout, base(configured.readTimeoutMs, known.readTimeoutMs)),
     proxyBufferBytes: annotated(route, annotations.proxyBuffer, base(configured.proxyBufferBytes, known.proxyBufferBytes)),
@@ -266,6 +273,16 @@ export function controllerSettings(route: Route): ControllerSettings | null {
     names: known.names,
     protocolHints: protocolHints(route, known),
   };
+}
+
+/** The route's upstream: the controller's service-upstream annotation when set, else the configured (or default) upstream. */
+function upstreamOf(route: Route, configured: 'endpoints' | 'service', known: ControllerKnowledge): Setting<'endpoints' | 'service'> {
+  const key = known.annotations.serviceUpstream;
+  const raw = key === undefined ? undefined : route.annotations[key];
+  if (key !== undefined && raw !== undefined && (raw.trim() === 'true' || raw.trim() === 'false')) {
+    return { value: raw.trim() === 'true' ? 'service' : 'endpoints', source: `annotation ${key}: ${raw}` };
+  }
+  return { value: configured, source: 'controllers[].upstream' };
 }
 
 /** The annotation's value when it parses, else the fallback (as controllers ignore a bad annotation). */

@@ -54,25 +54,30 @@ export function podAnswer(results: HopResult[]): number | null {
 /**
  * Judges one result. Default rule: a response that is not a 5xx; for the edge and the controller,
  * also one that agrees with the pods (a 4xx in front of pods answering < 400 is a routing failure).
- * hopwatch.io/expect-status replaces the rule with its list.
+ * hopwatch.io/expect-status replaces the rule with its list. Behind a front that answers as
+ * expected, a pod or the Service passes the default rule too: the expected answer may be the
+ * controller's own (a 401 from its auth annotation, in front of pods that answer 200).
  */
-export function isHealthy(result: HopResult, route: Route, pods: number | null): boolean {
+export function isHealthy(result: HopResult, route: Route, pods: number | null, frontAsExpected = false): boolean {
   if (result.error !== null) return false;
   if (result.hop === 'dns') return true;
   const status = result.status;
   if (status === null) return false;
-  const expected = route.probe.expectStatus;
-  if (expected) return expected.includes(status);
-  if (status >= 500) return false;
   const front = result.hop === 'edge' || result.hop === 'controller';
+  const expected = route.probe.expectStatus;
+  if (expected) {
+    if (expected.includes(status)) return true;
+    if (front || !frontAsExpected) return false;
+  }
+  if (status >= 500) return false;
   return !(front && status >= 400 && pods !== null && pods < 400);
 }
 
-function layerOf(results: HopResult[], route: Route, pods: number | null): Layer {
+function layerOf(results: HopResult[], route: Route, pods: number | null, frontAsExpected = false): Layer {
   const layer: Layer = { all: results, ok: [], failed: [], unknown: [], state: 'absent' };
   for (const r of results) {
     if (isUnknown(r)) layer.unknown.push(r);
-    else if (isHealthy(r, route, pods)) layer.ok.push(r);
+    else if (isHealthy(r, route, pods, frontAsExpected)) layer.ok.push(r);
     else layer.failed.push(r);
   }
   layer.state = stateOf(layer);
@@ -100,13 +105,14 @@ export function layersOf(route: Route, results: HopResult[]): Layers {
   const edge = layerOf(ofKind(results, 'edge'), route, answer);
   const controller = layerOf(ofKind(results, 'controller'), route, answer);
   const useEdge = edge.state !== 'absent' && edge.state !== 'unknown';
+  const frontAsExpected = route.probe.expectStatus !== null && edge.failed.length === 0 && controller.failed.length === 0 && edge.ok.length + controller.ok.length > 0;
   return {
     dns: layerOf(ofKind(results, 'dns'), route, answer),
     edge,
     controller,
-    service: layerOf(ofKind(results, 'service'), route, answer),
-    pod: layerOf(inRotation, route, answer),
-    podOutOfRotation: layerOf(outOfRotation, route, answer),
+    service: layerOf(ofKind(results, 'service'), route, answer, frontAsExpected),
+    pod: layerOf(inRotation, route, answer, frontAsExpected),
+    podOutOfRotation: layerOf(outOfRotation, route, answer, frontAsExpected),
     front: useEdge ? edge : controller,
   };
 }

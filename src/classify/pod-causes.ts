@@ -178,16 +178,29 @@ function readTimeoutLine(ctx: Context): string[] {
   return s === null ? [] : [describeSetting(s.name, s.names.readTimeout, s.readTimeoutMs, 'ms')];
 }
 
+/**
+ * How far under the limit a header block measured by hopwatch may still overflow the controller's
+ * buffer: hopwatch asks with `Connection: close`, the controller on a kept-alive connection, and
+ * servers answer that with more headers (Node: `Connection: keep-alive` and `Keep-Alive: timeout=5`,
+ * 46 bytes); some controllers count their own bytes too. Only consulted when the controller fails.
+ */
+export function headerMargin(limit: number): number {
+  return Math.max(256, Math.round(limit * 0.05));
+}
+
 function headersTooLarge(ctx: Context): Finding | null {
   const limit = ctx.settings?.proxyBufferBytes.value ?? null;
   if (limit === null) return null;
-  const big = ctx.layers.pod.ok.filter((r) => r.headerBytes > limit);
+  const big = ctx.layers.pod.ok.filter((r) => r.headerBytes > limit - headerMargin(limit));
   if (big.length === 0) return null;
   const largest = Math.max(...big.map((r) => r.headerBytes));
+  const against = largest > limit
+    ? `more than ${controllerName(ctx)} accepts (${formatBytes(limit)})`
+    : `within ${formatBytes(limit - largest)} of what ${controllerName(ctx)} accepts (${formatBytes(limit)}), which the headers of a kept-alive answer to the controller pass`;
   return {
     hop: 'pod',
     cause: 'pod.headers-too-large',
-    summary: `${big.length} of ${ctx.layers.pod.all.length} pods answer ${big[0]?.status ?? '?'} with a ${formatBytes(largest)} header block, more than ${controllerName(ctx)} accepts (${formatBytes(limit)}): it answers ${frontFailures(ctx)[0]?.status ?? 'an error'} instead`,
+    summary: `${big.length} of ${ctx.layers.pod.all.length} pods answer ${big[0]?.status ?? '?'} with a ${formatBytes(largest)} header block, ${against}: it answers ${frontFailures(ctx)[0]?.status ?? 'an error'} instead`,
     evidence: [
       ...big.map((r) => `${describeTarget(r)}: ${r.status ?? '?'} with a response header block of ${formatBytes(r.headerBytes)}`),
       ...bufferLine(ctx),

@@ -32,6 +32,11 @@ const scenario = merge(
       },
     ],
   },
+  (() => {
+    // ingress-nginx's service-upstream annotation: the controller proxies to the ClusterIP, so a ClusterIP down fails the route.
+    const app = webApp('inv2', 'stock', 'stock2.e2e.test');
+    return { ...app, ingresses: app.ingresses.map((i) => ({ ...i, annotations: { 'nginx.ingress.kubernetes.io/service-upstream': 'true' } })) };
+  })(),
   // One of three pods slower than nginx's read timeout: nginx retries another pod, users of that pod wait (and POSTs get a 504).
   webApp('slow', 'one', 'slowone.e2e.test', { replicas: 3, podFaults: { 0: { mode: 'slow', delayMs: 3000 } } }),
   {
@@ -170,6 +175,16 @@ describe('hopwatch probe with staged faults', () => {
       expect(verdictOf(result.routes, 'inv', 'stock')).toMatchObject({ status: 'degraded', hop: 'service', cause: 'service.unreachable' });
     } finally {
       await lab.setServiceDown('inv', 'stock', false);
+    }
+  });
+
+  it('ClusterIP down behind a service-upstream Ingress: failing at service, not at the controller', async () => {
+    await lab.setServiceDown('inv2', 'stock', true);
+    try {
+      const result = await probe('-n', 'inv2');
+      expect(verdictOf(result.routes, 'inv2', 'stock')).toMatchObject({ status: 'failing', hop: 'service', cause: 'service.unreachable' });
+    } finally {
+      await lab.setServiceDown('inv2', 'stock', false);
     }
   });
 
