@@ -186,6 +186,17 @@ const rows: Row[] = [
     evidence: ['legacy.invalid'],
   },
   {
+    name: 'ExternalName target resolves but refuses: the target is named, not a ClusterIP or pods',
+    route: routeFixture({
+      service: { namespace: 'shop', name: 'legacy', type: 'ExternalName', clusterIP: null, externalName: 'legacy.example.test', ports: [], selector: {} },
+      endpoints: [],
+      pods: [],
+    }),
+    hops: healthyRound(routeFixture({ endpoints: [] }), (r) => (r.hop === 'service' ? { ...REFUSED, target: 'legacy.example.test:80' } : front502(r))),
+    want: { status: 'failing', hop: 'service', cause: 'service.unreachable' },
+    summary: ['the ExternalName target legacy.example.test fails (refused)'],
+  },
+  {
     name: 'Service name does not resolve but traffic flows: degraded at dns',
     route: base,
     hops: healthyRound(base, (r) => (r.hop === 'dns' ? { error: 'dns', errorDetail: 'ENOTFOUND', addresses: [] } : null)),

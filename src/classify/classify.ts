@@ -145,11 +145,13 @@ function controllerFailure(ctx: Context): Finding {
 }
 
 function serviceFailure(ctx: Context): Finding {
-  const { layers } = ctx;
+  const { layers, route } = ctx;
+  const external = route.service?.externalName ?? null;
   return {
     hop: 'service',
     cause: 'service.unreachable',
-    summary: `the Service ClusterIP fails while the pods answer directly`,
+    // An ExternalName Service has neither a ClusterIP nor pods: what fails is the name it points at.
+    summary: external !== null ? `the ExternalName target ${external} fails (${describeFailure(layers.service.failed[0])})` : `the Service ClusterIP fails while the pods answer directly`,
     evidence: [...layers.service.failed.map(describeResult), ...layers.pod.ok.slice(0, 1).map(describeResult), describeServicePort(ctx.route)],
   };
 }
@@ -188,6 +190,12 @@ function dnsFailure(ctx: Context): Finding | null {
     summary: `${name} does not resolve`,
     evidence: failed.map(describeResult),
   };
+}
+
+/** "refused", "502", "dns": the short form of a failed result. */
+function describeFailure(result: HopResult | undefined): string {
+  if (result === undefined) return '?';
+  return result.error ?? String(result.status ?? '?');
 }
 
 // ---------------------------------------------------------------- the walk

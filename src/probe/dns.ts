@@ -62,6 +62,12 @@ export async function probeDns(hop: PlannedHop, options: DnsProbeOptions = {}): 
   });
 }
 
+/** Resolves a name through the given DNS server (or the system resolver): its addresses, or why there are none. */
+export async function resolveName(server: string | null, name: string, timeoutMs: number): Promise<{ addresses: string[]; failure: string | null }> {
+  const lookup = server === null ? await lookupSystem(name, timeoutMs) : await lookupVia(server, name, timeoutMs);
+  return { addresses: lookup.addresses, failure: lookup.addresses.length === 0 ? describeDnsFailure(name, lookup) : null };
+}
+
 /** A and AAAA from one server ("ip:port" or "ip"), with c-ares' timeout and one try, bounded by the deadline. */
 async function lookupVia(server: string, name: string, timeoutMs: number): Promise<Lookup> {
   const resolver = new dns.Resolver({ timeout: Math.max(1, Math.floor(timeoutMs)), tries: 1 });

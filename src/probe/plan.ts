@@ -100,7 +100,7 @@ function planFront(route: Route, request: HopRequest): PlannedHop[] {
   return hops;
 }
 
-function planBackend(route: Route, request: HopRequest): PlannedHop[] {
+function planBackend(route: Route, request: HopRequest, options: PlanOptions): PlannedHop[] {
   const { service, servicePort } = route;
   if (!service || !servicePort) return [];
   const scheme = backendSpeaksTls(route) ? 'https' : 'http';
@@ -108,7 +108,9 @@ function planBackend(route: Route, request: HopRequest): PlannedHop[] {
   const serviceAddress = service.externalName ?? service.clusterIP;
   if (serviceAddress) {
     const target = formatTarget(serviceAddress, servicePort.port);
-    hops.push(hop({ hop: 'service', target, address: serviceAddress, port: servicePort.port, scheme, request }));
+    // An ExternalName is resolved through the cluster's DNS server, as the controller's pod resolves it.
+    const dnsServer = service.externalName !== null && options.dnsServer !== null ? options.dnsServer : null;
+    hops.push(hop({ hop: 'service', target, address: serviceAddress, port: servicePort.port, scheme, request, dnsServer }));
   }
   for (const endpoint of route.endpoints) {
     hops.push(
@@ -132,5 +134,5 @@ function planBackend(route: Route, request: HopRequest): PlannedHop[] {
 export function planHops(route: Route, options: PlanOptions): PlannedHop[] {
   if (route.notProbeable !== null || route.probe.ignore) return [];
   const request: HopRequest = { host: route.probe.hostHeader, path: route.probe.path, timeoutMs: options.timeoutMs };
-  return [...planDns(route, request, options), ...planFront(route, request), ...planBackend(route, request)];
+  return [...planDns(route, request, options), ...planFront(route, request), ...planBackend(route, request, options)];
 }

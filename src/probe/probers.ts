@@ -1,9 +1,11 @@
 // One probe signature, one map of probers keyed by scheme (blackbox_exporter prober/prober.go).
 // A hop's kind is data: edge, controller, service and pod hops all go to the HTTP prober.
 
+import { isIP } from 'node:net';
 import type { HopResult, PlannedHop } from '../model.js';
-import { type DnsProbeOptions, probeDns } from './dns.js';
+import { type DnsProbeOptions, probeDns, resolveName } from './dns.js';
 import { type HttpProbeOptions, probeHttp } from './http.js';
+import { resultFor } from './result.js';
 
 /** Options every prober accepts (each ignores what it does not use). */
 export type ProbeOptions = HttpProbeOptions & DnsProbeOptions;
@@ -31,9 +33,25 @@ export function proberFor(scheme: PlannedHop['scheme'], probers: Probers = PROBE
   }
 }
 
-/** Probes one hop with the prober of its scheme. */
-export function probeHop(hop: PlannedHop, options?: ProbeOptions, probers: Probers = PROBERS): Promise<HopResult> {
-  return proberFor(hop.scheme, probers)(hop, options);
+/**
+ * Probes one hop with the prober of its scheme. An HTTP hop that dials a name (an ExternalName
+ * Service) and carries a DNS server resolves the name there first, as a pod resolves it through
+ * the cluster's DNS: the system resolver of a machine outside the cluster does not know it.
+ */
+export async function probeHop(hop: PlannedHop, options?: ProbeOptions, probers: Probers = PROBERS): Promise<HopResult> {
+  if (hop.scheme === 'dns' || hop.dnsServer === null || isIP(hop.address) !== 0) return proberFor(hop.scheme, probers)(hop, options);
+  const now = options?.now ?? (() => performance.now());
+  const start = now();
+  const { addresses, failure } = await resolveName(hop.dnsServer, hop.address, hop.request.timeoutMs);
+  const first = addresses[0];
+  if (first === undefined) {
+    const elapsed = Math.round((now() - start) * 1000) / 1000;
+    return resultFor(hop, {
+      status: null, error: 'dns', errorDetail: failure, timings: { dnsMs: elapsed, totalMs: elapsed },
+      bytes: 0, headerBytes: 0, headers: {}, generator: null, addresses: [],
+    });
+  }
+  return proberFor(hop.scheme, probers)({ ...hop, address: first }, options);
 }
 
 function assertNever(value: never): never {

@@ -59,6 +59,8 @@ const scenario = merge(
       { namespace: 'cat', name: 'wrongport', ports: [{ name: 'http', port: 8000, targetPort: 9090 }] },
       { namespace: 'cat', name: 'orphan', selector: { app: 'nobody' }, ports: [{ name: 'http', port: 8000, targetPort: 'http' }] },
       { namespace: 'old', name: 'billing', type: 'ExternalName', externalName: 'billing.gone.invalid', ports: [{ name: 'http', port: 80 }] },
+      // An ExternalName that resolves, through the cluster's DNS only (this machine's resolver does not know it).
+      { namespace: 'old', name: 'alias', type: 'ExternalName', externalName: 'stock.inv.svc.cluster.local', ports: [{ name: 'http', port: 8000 }] },
     ],
     ingresses: [
       { namespace: 'cat', name: 'search', rules: [{ host: 'search.e2e.test', paths: [{ service: 'search', port: 9000 }] }] },
@@ -67,6 +69,7 @@ const scenario = merge(
       { namespace: 'cat', name: 'ghost', rules: [{ host: 'ghost.e2e.test', paths: [{ service: 'ghost', port: 80 }] }] },
       { namespace: 'cat', name: 'other-class', className: 'traefik', rules: [{ host: 'traefik.e2e.test', paths: [{ service: 'search', port: 'http' }] }] },
       { namespace: 'old', name: 'billing', rules: [{ host: 'billing.e2e.test', paths: [{ service: 'billing', port: 80 }] }] },
+      { namespace: 'old', name: 'alias', rules: [{ host: 'alias.e2e.test', paths: [{ service: 'alias', port: 8000 }] }] },
     ],
   },
 );
@@ -143,6 +146,7 @@ describe('hopwatch probe against the lab', () => {
     ['cat', 'ghost', 'failing', 'config', 'config.service-missing'],
     ['cat', 'other-class', 'failing', 'config', 'config.no-controller'],
     ['old', 'billing', 'failing', 'dns', 'dns.failure'],
+    ['old', 'alias', 'ok', null, 'ok'],
   ])('%s/%s is %s at %s: %s', (ns, ingress, status, hop, cause) => {
     expect(verdictOf(all.routes, ns, ingress)).toMatchObject({ status, hop, cause });
   });
