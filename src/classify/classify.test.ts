@@ -73,6 +73,22 @@ const rows: Row[] = [
     evidence: ['shop/web-2'],
   },
   {
+    name: 'one pod answers 500, another refuses: the share and the cause are one group\'s, the other is named apart',
+    route: base,
+    hops: healthyRound(base, (r) => (r.pod === 'shop/web-1' ? { status: 500, generator: null } : r.pod === 'shop/web-2' ? REFUSED : front502(r))),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.refused' },
+    summary: ['1 of 3 pods refuse connections on their target port: shop/web-2'],
+    evidence: ['also failing otherwise: shop/web-1 (500)'],
+  },
+  {
+    name: 'the same mix, with the front passing the app\'s 500 on: the app error comes first',
+    route: base,
+    hops: healthyRound(base, (r) => (r.pod === 'shop/web-1' ? { status: 500, generator: null } : r.pod === 'shop/web-2' ? REFUSED : isFront(r) ? { status: 500, generator: 'upstream' } : null)),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.app-error' },
+    summary: ['1 of 3 pods answer 500 themselves'],
+    evidence: ['also failing otherwise: shop/web-2 (refused)'],
+  },
+  {
     name: 'some pods refuse and the controller runs out of retries: the failure starts at the pods',
     route: base,
     hops: healthyRound(base, (r) => (r.pod === 'shop/web-2' || r.pod === 'shop/web-3' ? REFUSED : front502(r))),

@@ -46,20 +46,28 @@ function hasFrontFailures(ctx: Context): boolean {
 /** The in-rotation pods fail hopwatch's own probe: the error names the cause. */
 export function failingPodsCause(ctx: Context): Finding {
   const { route, layers } = ctx;
-  const failed = layers.pod.failed;
+  const error = primaryError(ctx);
+  // Pods failing in different ways (one answers 500, another refuses): the cause and its share are the
+  // primary group's; the others are named in the evidence.
+  const failed = layers.pod.failed.filter((r) => sameKind(r.error, error));
+  const others = layers.pod.failed.filter((r) => !sameKind(r.error, error));
   const share = `${failed.length} of ${layers.pod.all.length} pods`;
-  const evidence = [...failed.map(describeResult), describeServicePort(route)];
-  const error = mostCommon(failed, (r) => r.error) ?? null;
+  const evidence = [
+    ...failed.map(describeResult),
+    ...(others.length === 0 ? [] : [`also failing otherwise: ${others.map((r) => `${r.pod ?? r.target} (${r.error ?? r.status ?? '?'})`).join(', ')}`]),
+    ...others.map(describeResult),
+    describeServicePort(route),
+  ];
   switch (error) {
     case 'refused':
-      return refusedPods(ctx, share, evidence);
+      return refusedPods(ctx, failed, share, evidence);
     case null:
       return { hop: 'pod', cause: 'pod.app-error', summary: `${share} answer ${failed[0]?.status ?? 0} themselves: the application fails, not a gateway`, evidence };
     case 'reset':
-      return resetPods(ctx, share, evidence);
+      return resetPods(ctx, failed, share, evidence);
     case 'tls':
     case 'protocol':
-      return protocolPods(ctx, share, evidence);
+      return protocolPods(ctx, failed, share, evidence);
     case 'timeout':
       return {
         hop: 'pod',
@@ -74,8 +82,35 @@ export function failingPodsCause(ctx: Context): Finding {
   }
 }
 
-function refusedPods(ctx: Context, share: string, evidence: string[]): Finding {
+/** tls and protocol failures are one kind: the pod speaks something else. */
+function kindOf(error: HopResult['error']): HopResult['error'] {
+  return error === 'tls' ? 'protocol' : error;
+}
+
+function sameKind(a: HopResult['error'], b: HopResult['error']): boolean {
+  return kindOf(a) === kindOf(b);
+}
+
+/**
+ * The failure that explains the round: the most common kind among the failing pods; on a tie, the
+ * one the front passed on (the app's own 5xx when the front answered it, else a connection failure).
+ */
+function primaryError(ctx: Context): HopResult['error'] {
   const failed = ctx.layers.pod.failed;
+  const counts = new Map<HopResult['error'], number>();
+  for (const r of failed) counts.set(kindOf(r.error), (counts.get(kindOf(r.error)) ?? 0) + 1);
+  const most = Math.max(...counts.values());
+  const tied = [...counts.keys()].filter((kind) => counts.get(kind) === most);
+  const passedOn = frontFailures(ctx).some((r) => r.generator === 'upstream');
+  let kind: HopResult['error'];
+  if (tied.length === 1) kind = tied[0] ?? null;
+  else if (passedOn && tied.includes(null)) kind = null;
+  else kind = tied.find((e) => e !== null) ?? null;
+  // The error as one of the pods had it ('tls' stays 'tls').
+  return failed.find((r) => sameKind(r.error, kind))?.error ?? kind;
+}
+
+function refusedPods(ctx: Context, failed: HopResult[], share: string, evidence: string[]): Finding {
   const drain = rolloutDrain(ctx, failed);
   if (drain) return drain;
   const mismatch = targetPortMismatch(ctx.route);
@@ -88,8 +123,7 @@ function refusedPods(ctx: Context, share: string, evidence: string[]): Finding {
 }
 
 /** Accepted, then closed (FIN) or reset (RST) before a complete answer: not a refusal, the app drops requests. */
-function resetPods(ctx: Context, share: string, evidence: string[]): Finding {
-  const failed = ctx.layers.pod.failed;
+function resetPods(ctx: Context, failed: HopResult[], share: string, evidence: string[]): Finding {
   const drain = rolloutDrain(ctx, failed);
   if (drain) return drain;
   const rst = failed.some((r) => (r.errorDetail ?? '').startsWith('ECONNRESET'));
@@ -107,8 +141,7 @@ function resetPods(ctx: Context, share: string, evidence: string[]): Finding {
 }
 
 /** The pods speak another protocol than hopwatch sent: compare with what the controller speaks. */
-function protocolPods(ctx: Context, share: string, evidence: string[]): Finding {
-  const failed = ctx.layers.pod.failed;
+function protocolPods(ctx: Context, failed: HopResult[], share: string, evidence: string[]): Finding {
   const spoke = mostCommon(failed, (r) => diagnosisOf(ctx, r)?.protocol ?? null) ?? null;
   const sent = failed[0]?.scheme === 'https' ? 'https' : 'http';
   const speaks = ctx.settings?.backendProtocol;
