@@ -63,6 +63,8 @@ function route() {
   current.stop();
   const view = document.getElementById('view');
   view.removeAttribute('data-loaded');
+  // The previous page goes at once: a page that fails to load must not leave another's content under its error.
+  view.replaceChildren();
   const { parts, query } = parseHash();
   const tab = parts[0] === 'incidents' || parts[0] === 'incident' ? 'incidents' : 'routes';
   for (const a of document.querySelectorAll('.tabs a')) a.classList.toggle('active', a.dataset.tab === tab);

@@ -104,6 +104,9 @@ function utcTicks(u, splits, axisIdx, space, incr) {
   });
 }
 
+/** Tick steps of the failed-rounds axis: whole numbers only. */
+const WHOLE_INCREMENTS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6];
+
 /** Options of the chart. */
 function chartOptions(width, data, stepMs, incidents) {
   const bars = uPlot.paths.bars({ size: [0.92, 64], align: 1 });
@@ -115,10 +118,16 @@ function chartOptions(width, data, stepMs, incidents) {
     padding: [14, 8, 0, 0],
     cursor: { drag: { x: false, y: false }, points: { show: false } },
     legend: { live: true },
-    scales: { x: { time: true }, n: { range: (u, min, max) => [0, Math.max(1, max)] }, ms: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
+    scales: {
+      // A bar covers its bucket [start, start + step): the axis ends where the newest bucket ends, or its bar is cut off.
+      x: { time: true, range: (u, min, max) => [min, max + stepMs / 1000] },
+      n: { range: (u, min, max) => [0, Math.max(1, max)] },
+      ms: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] },
+    },
     axes: [
       { stroke: '#4b5563', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#d7dbe0' }, values: utcTicks, size: 44 },
-      { scale: 'n', label: 'failed rounds', stroke: '#4b5563', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#d7dbe0' }, size: 56 },
+      // Rounds are whole: no 0.5 ticks.
+      { scale: 'n', label: 'failed rounds', stroke: '#4b5563', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#d7dbe0' }, size: 56, incrs: WHOLE_INCREMENTS },
       { scale: 'ms', side: 1, label: 'edge latency (ms)', stroke: '#4b5563', grid: { show: false }, size: 64 },
     ],
     series: [
@@ -155,8 +164,12 @@ export function drawTimeline(el, timeline, incidents, onBucket) {
   el.uplot = u;
   el.dataset.failingHops = data.hops.join(',');
   u.over.addEventListener('click', () => {
-    const idx = u.cursor.idx;
-    if (idx !== null && idx !== undefined) onBucket(timeline.buckets[idx]);
+    // The bucket whose span [start, start + step) holds the pointer (uPlot's cursor index snaps to the nearest start).
+    const left = u.cursor.left;
+    const first = data.columns[0][0];
+    if (left === undefined || left === null || left < 0 || first === undefined) return;
+    const bucket = timeline.buckets[Math.floor((u.posToVal(left, 'x') - first) / (timeline.stepMs / 1000))];
+    if (bucket) onBucket(bucket);
   });
   const resize = new ResizeObserver(() => {
     if (el.isConnected) u.setSize({ width: Math.max(320, el.clientWidth), height: 280 });

@@ -43,7 +43,9 @@ export function h(tag, attrs = {}, ...children) {
 
 /** Shows why a load failed at the top of a page (the next successful refresh removes it). */
 export function showLoadError(view, error) {
-  const message = error instanceof ApiError ? `${error.message} (${error.code})` : String(error && error.message ? error.message : error);
+  // fetch() rejects with a TypeError when the daemon cannot be reached at all ("Failed to fetch" says nothing).
+  const unreachable = error instanceof TypeError ? `hopwatch is not reachable at ${location.host} (stopped, or the network is down); retrying` : null;
+  const message = error instanceof ApiError ? `${error.message} (${error.code})` : (unreachable ?? String(error && error.message ? error.message : error));
   let box = view.querySelector('.load-error');
   if (!box) {
     box = h('div', { class: 'load-error', role: 'alert' });
@@ -90,6 +92,17 @@ export function duration(ms) {
   if (hours < 24) return `${hours}h ${String(m % 60).padStart(2, '0')}m`;
   return `${Math.floor(hours / 24)}d ${hours % 24}h`;
 }
+
+/** A bucket width for people: "5 min", "6 h", "1 d". */
+export function stepText(ms) {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000} d`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${ms / 1000} s`;
+}
+
+/** What uptime counts, for the tooltips of uptime figures. */
+export const UPTIME_MEANING = 'share of rounds in which the route answered: degraded rounds (a hop failing behind a working front) count as up';
 
 /** "99.95%", "–" for null. */
 export function percent(ratio) {

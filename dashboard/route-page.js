@@ -3,7 +3,7 @@
 
 import { api, seg } from './api.js';
 import { drawTimeline } from './chart.js';
-import { ago, duration, h, hopChip, millis, percent, routeNames, showLoadError, statusPill, uptimeClass, utc } from './format.js';
+import { UPTIME_MEANING, ago, duration, h, hopChip, millis, percent, routeNames, showLoadError, statusPill, stepText, uptimeClass, utc } from './format.js';
 import { incidentRows, incidentTableHead } from './incidents-page.js';
 import { roundDetail } from './waterfall.js';
 
@@ -19,11 +19,11 @@ function verdictBlock(detail) {
 }
 
 function statsBlock(detail) {
-  const stat = (label, value, cls = '') => h('div', { class: 'stat' }, h('span', { class: `stat-value ${cls}` }, value), h('span', { class: 'stat-label' }, label));
+  const stat = (label, value, cls = '', title = undefined) => h('div', { class: 'stat', title }, h('span', { class: `stat-value ${cls}` }, value), h('span', { class: 'stat-label' }, label));
   const last = detail.latestRound;
   const edge = last ? last.hops.find((x) => x.hop === 'edge') : null;
   return h('div', { class: 'stats' },
-    ...['24h', '7d', '30d'].map((w) => stat(`uptime ${w}`, percent(detail.uptime[w].uptime), uptimeClass(detail.uptime[w].uptime))),
+    ...['24h', '7d', '30d'].map((w) => stat(`uptime ${w}`, percent(detail.uptime[w].uptime), uptimeClass(detail.uptime[w].uptime), UPTIME_MEANING)),
     stat('edge latency', millis(edge && edge.error !== 'unreachable' ? edge.timings.totalMs : null)),
     stat('last round', last ? ago(last.startedAt) : '–'),
     detail.openIncident
@@ -58,7 +58,7 @@ export function routePage(view, id, state, setQuery) {
   view.replaceChildren(h('section', { class: 'page' },
     head,
     h('div', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h2', {}, 'Failed rounds by hop, edge latency'), rangePicker(range, (r) => go({ range: r, from: undefined, to: undefined }))), chartEl, chartNote),
-    h('div', { class: 'panel' }, h('h2', {}, 'Incidents'), h('table', { class: 'grid incidents' }, incidentTableHead(false), incidentsBody)),
+    h('div', { class: 'panel' }, h('h2', {}, 'Incidents'), h('div', { class: 'table-wrap' }, h('table', { class: 'grid incidents' }, incidentTableHead(false), incidentsBody))),
     h('div', { class: 'columns' },
       h('div', { class: 'panel' }, roundsTitle, h('div', { class: 'table-wrap scroll' }, h('table', { class: 'grid rounds' }, h('thead', {}, h('tr', {}, ...['Started (UTC)', 'Status', 'Hop', 'Cause', 'Wall'].map((t) => h('th', {}, t)))), roundsBody))),
       h('div', { class: 'panel' }, detailSlot))));
@@ -73,6 +73,8 @@ export function routePage(view, id, state, setQuery) {
     setQuery(state, { quiet: true });
     showRound(at).catch((error) => showLoadError(view, error));
   };
+  // The rounds listed: the range's newest (refreshed with the page), or a clicked bucket's (kept until another click).
+  let bucketShown = false;
   const loadRounds = async (from, to, label) => {
     const rounds = await api(`routes/${seg(id)}/rounds`, { from, to, limit: 200 });
     roundsTitle.textContent = label;
@@ -81,10 +83,13 @@ export function routePage(view, id, state, setQuery) {
   };
   const onBucket = (bucket, stepMs) => {
     const from = Date.parse(bucket.start);
-    void loadRounds(new Date(from).toISOString(), new Date(from + stepMs).toISOString(), `Rounds ${utc(bucket.start, false)}, ${Math.round(stepMs / 60000)} min`).then((rounds) => {
+    bucketShown = true;
+    void loadRounds(new Date(from).toISOString(), new Date(from + stepMs).toISOString(), `Rounds ${utc(bucket.start, false)}, ${stepText(stepMs)}`).then((rounds) => {
       const failed = rounds.filter((r) => r.verdict.status === 'failing' || r.verdict.status === 'degraded');
       const first = failed[failed.length - 1] ?? rounds[rounds.length - 1];
       if (first) pickRound(Date.parse(first.startedAt));
+      // Nothing in that span: the round shown before belongs elsewhere.
+      else detailSlot.replaceChildren(h('p', { class: 'muted' }, 'No round in this span.'));
     }).catch((error) => showLoadError(view, error));
   };
 
@@ -105,9 +110,9 @@ export function routePage(view, id, state, setQuery) {
       verdictBlock(d), statsBlock(d));
     const t = timeline.data;
     drawTimeline(chartEl, t, incidents.data, (b) => onBucket(b, t.stepMs));
-    chartNote.textContent = `${t.buckets.length} buckets of ${Math.round(t.stepMs / 60000)} min from the ${t.tier === 'raw' ? 'raw rounds' : `${t.tier} rollups`}; shaded spans are incidents; click a bar for its rounds. Times in UTC.${t.expiredBefore ? ` Before ${utc(t.expiredBefore, false)} this detail has expired (store retention): a longer range reads a coarser tier.` : ''}`;
+    chartNote.textContent = `${t.buckets.length} buckets of ${stepText(t.stepMs)} from the ${t.tier === 'raw' ? 'raw rounds' : `${t.tier} rollups`}; shaded spans are incidents; click a bar for its rounds. Times in UTC.${t.expiredBefore ? ` Before ${utc(t.expiredBefore, false)} this detail has expired (store retention): a longer range reads a coarser tier.` : ''}`;
     incidentsBody.replaceChildren(...(incidents.data.length ? incidentRows(incidents.data, false) : [h('tr', {}, h('td', { colspan: 8, class: 'empty' }, `No incident in the last ${range}.`))]));
-    if (roundsBody.childElementCount === 0) await loadRounds(from, undefined, `Rounds, last ${range} (newest first)`);
+    if (!bucketShown) await loadRounds(from, undefined, `Rounds, last ${range} (newest first)`);
     if (detailSlot.querySelector('.round-detail') === null) {
       const at = Number(state.round) || (d.latestRound ? Date.parse(d.latestRound.startedAt) : 0);
       if (at) await showRound(at).catch(() => undefined);

@@ -2,7 +2,7 @@
 // Filtering, sorting and paging are the API's (server-side), so 1,000 routes cost one page.
 
 import { api } from './api.js';
-import { ago, h, hopChip, millis, percent, routeNames, showLoadError, statusPill, uptimeClass } from './format.js';
+import { UPTIME_MEANING, ago, h, hopChip, millis, percent, routeNames, showLoadError, statusPill, uptimeClass } from './format.js';
 
 const PAGE = 100;
 const STATUSES = ['failing', 'degraded', 'unknown', 'ok', 'none'];
@@ -34,7 +34,7 @@ function summaryTiles(namespaces) {
     tile('unknown / no data', total.unknown + total.none, '', 'unknown,none'));
 }
 
-function filters(state, namespaces, go) {
+function filters(state, namespaces, go, onSearch) {
   const ns = h('select', { 'aria-label': 'namespace', onchange: (e) => go({ ns: e.target.value || undefined }) },
     h('option', { value: '' }, 'all namespaces'),
     ...namespaces.map((n) => h('option', { value: n.name, selected: n.name === state.ns }, `${n.name} (${n.routes})`)));
@@ -46,7 +46,8 @@ function filters(state, namespaces, go) {
     type: 'search', placeholder: 'filter: namespace, ingress, host, path', value: state.q ?? '', 'aria-label': 'search',
     oninput: (e) => {
       clearTimeout(timer);
-      timer = setTimeout(() => go({ q: e.target.value || undefined }), 300);
+      // In place: going through the hash would rebuild the page and take the input (focus, keystrokes) with it.
+      timer = setTimeout(() => onSearch(e.target.value || undefined), 300);
     },
   });
   return h('div', { class: 'filters' }, ns, status, search);
@@ -58,7 +59,7 @@ function header(state, go) {
     const active = (state.sort ?? 'name') === c.sort;
     const order = active && (state.order ?? 'asc') === 'asc' ? 'desc' : 'asc';
     const arrow = active ? ((state.order ?? 'asc') === 'asc' ? ' ▲' : ' ▼') : '';
-    return h('th', { class: `sortable${c.num ? ' num' : ''}${active ? ' active' : ''}`, 'aria-sort': active ? ((state.order ?? 'asc') === 'asc' ? 'ascending' : 'descending') : undefined },
+    return h('th', { class: `sortable${c.num ? ' num' : ''}${active ? ' active' : ''}`, title: c.key.startsWith('uptime') ? UPTIME_MEANING : undefined, 'aria-sort': active ? ((state.order ?? 'asc') === 'asc' ? 'ascending' : 'descending') : undefined },
       h('button', { class: 'th-button', onclick: () => go({ sort: c.sort, order }) }, c.label + arrow));
   }));
 }
@@ -79,10 +80,18 @@ function row(r) {
 }
 
 /** Renders the routes page into view; returns { load } (app.js runs and refreshes it). */
-export function routesPage(view, state, setQuery) {
+export function routesPage(view, initial, setQuery) {
   const cursors = [null];
   let page = 0;
+  let state = { ...initial };
   const go = (patch) => setQuery({ ...state, ...patch });
+  const onSearch = (q) => {
+    state = { ...state, q };
+    setQuery(state, { quiet: true });
+    cursors.splice(1);
+    page = 0;
+    load().catch((error) => showLoadError(view, error));
+  };
   const body = h('tbody');
   const pager = h('div', { class: 'pager' });
   const tilesSlot = h('div');
@@ -93,13 +102,17 @@ export function routesPage(view, state, setQuery) {
     h('div', { class: 'table-wrap' }, h('table', { class: 'grid routes' }, h('thead', {}, header(state, go)), body)),
     pager));
 
+  let latest = 0;
   const load = async () => {
+    // A search, a page turn and the refresh may overlap: only the newest load draws.
+    const mine = ++latest;
     const [list, namespaces] = await Promise.all([
       api('routes', { namespace: state.ns, status: state.status, q: state.q, sort: state.sort, order: state.order, limit: PAGE, cursor: cursors[page] }),
       api('namespaces'),
     ]);
+    if (mine !== latest) return;
     tilesSlot.replaceChildren(summaryTiles(namespaces.data));
-    if (filterSlot.childElementCount === 0) filterSlot.replaceChildren(filters(state, namespaces.data, go));
+    if (filterSlot.childElementCount === 0) filterSlot.replaceChildren(filters(state, namespaces.data, go, onSearch));
     body.replaceChildren(...(list.data.length === 0 ? [h('tr', {}, h('td', { colspan: COLUMNS.length, class: 'empty' }, 'No route matches.'))] : list.data.map(row)));
     cursors[page + 1] = list.nextCursor;
     const first = list.total === 0 ? 0 : page * PAGE + 1;

@@ -9,22 +9,28 @@ const PHASES = [
   { key: 'tls', label: 'tls' },
   { key: 'wait', label: 'ttfb' },
   { key: 'body', label: 'body' },
+  { key: 'error', label: 'until the error' },
 ];
 
-/** The phases of one hop as consecutive [name, ms] pieces (ttfb counts from the request start, so what is before it is taken off). */
-export function phasesOf(t) {
+/**
+ * The phases of one hop as consecutive [name, ms] pieces (ttfb counts from the request start, so what
+ * is before it is taken off). Time after the last phase reached is the body only when a first byte
+ * came; a hop that failed before it (refused, reset, timed out) spent it waiting for the error.
+ */
+export function phasesOf(t, failed = false) {
   const dns = t.dnsMs ?? 0;
   const connect = t.connectMs ?? 0;
   const tls = t.tlsMs ?? 0;
   const before = dns + connect + tls;
   const wait = t.ttfbMs === undefined ? 0 : Math.max(0, t.ttfbMs - before);
   const reached = t.ttfbMs === undefined ? before : Math.max(before, t.ttfbMs);
-  const body = Math.max(0, t.totalMs - reached);
-  return [['dns', dns], ['connect', connect], ['tls', tls], ['wait', wait], ['body', body]];
+  const rest = Math.max(0, t.totalMs - reached);
+  const last = failed && t.ttfbMs === undefined ? 'error' : 'body';
+  return [['dns', dns], ['connect', connect], ['tls', tls], ['wait', wait], [last, rest]];
 }
 
 function bar(hop, scaleMs) {
-  const pieces = phasesOf(hop.timings).filter(([, ms]) => ms > 0);
+  const pieces = phasesOf(hop.timings, hop.error !== null).filter(([, ms]) => ms > 0);
   const title = pieces.map(([k, ms]) => `${PHASES.find((p) => p.key === k).label} ${millis(ms)}`).join(', ');
   return h('div', { class: 'wf-track', title },
     ...pieces.map(([k, ms]) => h('span', { class: `wf-seg wf-${k}`, style: { width: `${Math.max(0.4, (ms / scaleMs) * 100)}%` } })),
@@ -50,14 +56,14 @@ export function roundDetail(round) {
     h('p', { class: 'summary' }, v.summary),
     v.evidence.length ? h('ul', { class: 'evidence' }, ...v.evidence.map((e) => h('li', {}, e))) : null,
     h('div', { class: 'wf-legend' }, ...PHASES.map((p) => h('span', {}, h('i', { class: `wf-seg wf-${p.key}` }), p.label))),
-    h('table', { class: 'grid waterfall' },
+    h('div', { class: 'table-wrap' }, h('table', { class: 'grid waterfall' },
       h('thead', {}, h('tr', {}, ...['Hop', 'Target', 'Result', 'Generator', 'Phases'].map((t) => h('th', {}, t)))),
       h('tbody', {}, ...round.hops.map((hp) => h('tr', { 'data-hop': hp.hop },
         h('td', {}, hopChip(hp.hop)),
         h('td', { class: 'target-cell' },
           hp.pod ? h('div', { class: 'mono' }, hp.pod, hp.terminating ? h('span', { class: 'tag' }, 'terminating') : null, hp.ready === false ? h('span', { class: 'tag' }, 'not ready') : null) : null,
           h('div', { class: hp.pod ? 'mono muted small' : 'mono' }, hp.target)),
-        h('td', {}, result(hp), hp.error && hp.errorDetail ? h('div', { class: 'muted small' }, hp.errorDetail) : null),
+        h('td', { class: 'result-cell' }, result(hp), hp.error && hp.errorDetail ? h('div', { class: 'muted small' }, hp.errorDetail) : null),
         h('td', {}, hp.generator ?? '–'),
-        h('td', { class: 'wf-cell' }, bar(hp, scaleMs)))))));
+        h('td', { class: 'wf-cell' }, bar(hp, scaleMs))))))));
 }

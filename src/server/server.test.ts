@@ -483,7 +483,7 @@ describe('dashboard files', () => {
     ['/app.js', 'text/javascript; charset=utf-8', 'console.log("hopwatch");'],
     ['/style.css', 'text/css; charset=utf-8', 'body { margin: 0 }'],
     ['/sub/', 'text/html; charset=utf-8', '<p>sub</p>'],
-    ['/routes/team-0', 'text/html; charset=utf-8', '<!doctype html><title>hopwatch</title>'],
+    ['/routes', 'text/html; charset=utf-8', '<!doctype html><title>hopwatch</title>'],
   ])('serves %s as %s', async (path, type, body) => {
     const res = await get(path, {});
     expect(res.status).toBe(200);
@@ -491,8 +491,9 @@ describe('dashboard files', () => {
     expect(res.text).toBe(body);
   });
 
-  it('404 for a missing asset', async () => {
+  it('404 for a missing asset, and for a deep page-like path (the page\'s relative assets would not load there)', async () => {
     expect((await get('/missing.js', {})).status).toBe(404);
+    expect((await get('/routes/team-0', {})).status).toBe(404);
   });
 
   it.each(['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/sub/..%2F..%2Fsecret.txt', '/sub/%2e%2e/%2e%2e/secret.txt', '/link.txt', '/.env', '/%00', '/%E0%A4%A'])(

@@ -23,9 +23,14 @@ describe('resolveStatic', () => {
   });
 
   it("refuses a directory's index.html that is a symlink leading out of the directory", async () => {
-    // Extension-less paths fall back to the dashboard's own index.html (client-side routing), never the target.
-    expect((await resolveStatic(web, '/trap/'))?.path).toBe(join(web, 'index.html'));
+    // A one-segment extension-less path falls back to the dashboard's own index.html, never the target.
+    expect(await resolveStatic(web, '/trap/')).toBeNull();
     expect((await resolveStatic(web, '/trap'))?.path).toBe(join(web, 'index.html'));
     expect(await resolveStatic(web, '/trap/index.html')).toBeNull();
+  });
+
+  it('falls back to index.html one level deep only, where its relative asset URLs still resolve', async () => {
+    expect((await resolveStatic(web, '/routes'))?.path).toBe(join(web, 'index.html'));
+    expect(await resolveStatic(web, '/some/deep/path')).toBeNull();
   });
 });

@@ -81,7 +81,8 @@ export async function resolveStatic(root: string, rawPath: string): Promise<Foun
   const found = await fileInside(realRoot, join(realRoot, ...segments));
   if (found !== null) return found;
   const last = segments[segments.length - 1] ?? '';
-  return last.includes('.') ? null : fileInside(realRoot, join(realRoot, 'index.html'));
+  // index.html for a page-like path one level deep only: deeper, its relative asset URLs would resolve under that path.
+  return last.includes('.') || segments.length > 1 ? null : fileInside(realRoot, join(realRoot, 'index.html'));
 }
 
 /** URL prefix of the vendored packages' files. */

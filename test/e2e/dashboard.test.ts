@@ -290,6 +290,90 @@ describe('dashboard robustness', () => {
   });
 });
 
+describe('dashboard details', () => {
+  it('draws the newest bucket, and a click anywhere in a bar opens that bar\'s bucket', async () => {
+    const { page, errors } = await newPage(true);
+    await page.goto(`${server.url}/${routeHash(history.routes.login.id)}?range=1h`);
+    await loaded(page, 'route');
+    const axis = await page.evaluate(() => {
+      const el = document.getElementById('timeline-chart') as HTMLElement & { uplot: { data: number[][]; scales: { x: { max: number } } } };
+      return { xs: el.uplot.data[0]!, max: el.uplot.scales.x.max };
+    });
+    // The newest bucket [start, start + 1 min) is inside the plot, not cut off at its start.
+    expect(axis.max).toBeGreaterThanOrEqual(axis.xs[axis.xs.length - 1]! + 60);
+    // Four fifths into a bar: still that bar's minute (uPlot's nearest-point cursor would pick the next one).
+    const start = axis.xs[axis.xs.length - 10]!;
+    const box = await page.evaluate((at) => {
+      const el = document.getElementById('timeline-chart') as HTMLElement & { uplot: { valToPos(v: number, s: string): number; over: HTMLElement } };
+      const r = el.uplot.over.getBoundingClientRect();
+      return { x: r.left + el.uplot.valToPos(at, 'x'), y: r.top + r.height - 10 };
+    }, start + 48);
+    await page.mouse.move(box.x, box.y);
+    await page.mouse.click(box.x, box.y);
+    const label = `Rounds ${new Date(start * 1000).toISOString().slice(0, 16).replace('T', ' ')}, 1 min`;
+    await page.waitForFunction((want) => document.querySelector('.columns h2')?.textContent === want, label);
+    // Refused pods: the time until the error is drawn as such, not as body.
+    await page.waitForSelector('.round-detail tr[data-hop=pod] .hop-error');
+    expect(await page.locator('.round-detail tr[data-hop=pod] .wf-error').count()).toBe(2);
+    expect(await page.locator('.round-detail tr[data-hop=pod] .wf-body').count()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('keeps the focus and every keystroke in the routes search box while it filters', async () => {
+    const { page, errors } = await newPage(true);
+    await page.goto(`${server.url}/`);
+    await loaded(page, 'routes');
+    const search = page.locator('input[type=search]');
+    await search.click();
+    await search.pressSequentially('chec');
+    // Past the debounce: the table filters in place.
+    await page.waitForFunction(() => location.hash.includes('q=chec'));
+    await search.pressSequentially('kout');
+    await page.waitForFunction(() => location.hash.includes('q=checkout'));
+    expect(await search.inputValue()).toBe('checkout');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('type'))).toBe('search');
+    await page.waitForFunction(() => document.querySelectorAll('table.routes tbody tr').length === 1);
+    expect(await page.locator('table.routes tbody tr').getAttribute('data-route')).toBe(history.routes.checkout.id);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('fits a phone\'s width: tables scroll inside their panels, the page itself does not scroll sideways', async () => {
+    const { page, errors } = await newPage(true);
+    await page.setViewportSize({ width: 375, height: 800 });
+    const widths: Record<string, number> = {};
+    for (const [name, hash, kind] of [
+      ['routes', '#/', 'routes'],
+      ['route', routeHash(history.routes.login.id), 'route'],
+      ['incidents', '#/incidents', 'incidents'],
+      ['incident', `#/incident/${history.incidents.login.id}`, 'incident'],
+    ] as const) {
+      await page.goto(`${server.url}/${hash}`);
+      await loaded(page, kind);
+      await page.waitForTimeout(100);
+      widths[name] = await page.evaluate(() => document.documentElement.scrollWidth);
+      await page.screenshot({ path: join(SHOTS, `dashboard-narrow-${name}.png`), fullPage: true });
+    }
+    expect(widths).toEqual({ routes: 375, route: 375, incidents: 375, incident: 375 });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a page that fails to load does not leave the previous page\'s content under its error', async () => {
+    const { page, errors } = await newPage(true);
+    await page.goto(`${server.url}/${routeHash(history.routes.checkout.id)}`);
+    await loaded(page, 'route');
+    expect(await page.locator('#view .stats').count()).toBe(1);
+    await page.evaluate(() => (location.hash = '#/incident/424242'));
+    await page.waitForSelector('.load-error');
+    expect(await page.textContent('.load-error')).toContain('no incident 424242');
+    expect(await page.locator('#view .stats').count()).toBe(0);
+    expect(errors.filter((e) => !/status of 404/.test(e))).toEqual([]);
+    await page.close();
+  });
+});
+
 describe('hopwatch demo', () => {
   it("opens with the dashboard URL; the lab's broken routes show on the dashboard within a minute", async () => {
     // Bounded by --for even if this test dies; stopped by its pid below.
