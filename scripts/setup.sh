@@ -6,9 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # nginx-light: the lab's ingress controller; dnsmasq-base: the lab's DNS server
-# (the binary only, no system service); haproxy: the lab's second controller;
-# chromium: the dashboard's browser tests.
-APT_PACKAGES=(nginx-light dnsmasq-base haproxy chromium)
+# (the binary only, no system service); haproxy: the lab's second controller.
+# With --tests also chromium (the dashboard's browser tests) and prometheus (its
+# promtool checks and unit-tests the alert rules; the service is not started).
+APT_PACKAGES=(nginx-light dnsmasq-base haproxy)
+if [ "${1:-}" = "--tests" ]; then APT_PACKAGES+=(chromium prometheus); fi
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -20,7 +22,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
   echo "setup: installing ${missing[*]}" >&2
-  # Debian starts nginx and haproxy as services on install (binding 0.0.0.0:80);
+  # Debian starts nginx, haproxy and prometheus as services on install (binding 0.0.0.0);
   # policy-rc.d forbids that: the lab runs its own instances on loopback only.
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d

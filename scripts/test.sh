@@ -2,7 +2,7 @@
 # Runs hopwatch's whole test suite (installs what is missing first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --tests
 mkdir -p test-output
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-output/vitest.json "$@" || status=$?

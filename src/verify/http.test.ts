@@ -176,7 +176,8 @@ describe('POST /api/v1/verify/flagger', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
     expect(await res.text()).toMatch(/^hopwatch verify passed: /);
-    expect(seen.at(-1)).toMatchObject({ ingress: { namespace: 'test', name: 'podinfo' }, canary: { kind: 'selector', text: 'app=podinfo' } });
+    // 5 s unless the metadata says otherwise: inside Flagger's default 10 s webhook timeout.
+    expect(seen.at(-1)).toMatchObject({ ingress: { namespace: 'test', name: 'podinfo' }, canary: { kind: 'selector', text: 'app=podinfo' }, durationMs: 5000 });
   });
 
   it('answers 503 with the reason to fail', async () => {

@@ -63,6 +63,9 @@ export function rawFromRequest(query: URLSearchParams, body: unknown): RawParams
 }
 
 /** Flagger's payload -> parameters: metadata holds hopwatch's parameters; the ingress defaults to the Canary's namespace/name, the canary to app=<name>. */
+/** The duration of a Flagger-triggered verification when its metadata gives none: inside Flagger's default 10 s webhook timeout. */
+export const FLAGGER_DEFAULT_DURATION = '5s';
+
 export function rawFromFlagger(payload: unknown): RawParams {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new VerifyParamError('body', 'must be Flagger\'s webhook payload (a JSON object)');
   const { name, namespace, metadata } = payload as Record<string, unknown>;
@@ -76,6 +79,8 @@ export function rawFromFlagger(payload: unknown): RawParams {
   raw['ingress'] = typeof ingress === 'string' && ingress !== '' ? (ingress.includes('/') ? ingress : `${namespace}/${ingress}`) : `${namespace}/${name}`;
   // Flagger's canary Deployment keeps the target's labels (app=<name>); its primary gets app=<name>-primary.
   if (raw['canary'] === undefined && raw['revision'] === undefined) raw['canary'] = `app=${name}`;
+  // Flagger waits 10 s for a webhook unless its `timeout` says otherwise: the verify default of 60 s would always time out.
+  if (raw['duration'] === undefined) raw['duration'] = FLAGGER_DEFAULT_DURATION;
   return raw;
 }
 

@@ -105,6 +105,40 @@ describe('runVerification', () => {
     expect(h.progress.at(-1)).toMatchObject({ kind: 'tick', tick: 1, failed: true });
   });
 
+  it('fails a canary that answers another status class than stable, even one the default rule accepts (404 for 200)', async () => {
+    const { snapshot, route } = cluster();
+    const h = harness(() => snapshot, () => [route], (hop) => (hop.pod?.startsWith('shop/web-new') ? { status: 404 } : {}));
+    const report = await runVerification(params(), h.deps);
+    expect(report).toMatchObject({ ok: false, failingHop: 'pod' });
+    expect(report.failures.map((f) => [f.group, f.pods])).toEqual([['canary', ['shop/web-new-0', 'shop/web-new-1']]]);
+  });
+
+  it('does not hold the front\'s failures against a healthy canary when it is the stable pods that fail', async () => {
+    const { snapshot, route } = cluster();
+    const h = harness(() => snapshot, () => [route], (hop) =>
+      hop.pod?.startsWith('shop/web-old') ? { status: 503 } : hop.hop === 'edge' || hop.hop === 'controller' || hop.hop === 'service' ? { status: 503 } : {});
+    const report = await runVerification(params(), h.deps);
+    expect(report.ok).toBe(true);
+    expect(report.failures).toEqual([]);
+  });
+
+  it('stops at the end of its duration when slow hops make the ticks run late, and says so', async () => {
+    const { snapshot, route } = cluster();
+    const h = harness(() => snapshot, () => [route]);
+    // Each tick's hops take 1.5 s on the clock: 4 s of duration and the 1 s probe deadline of grace hold 4 of the 8 planned ticks (starting at 0, 1.5, 3 and 4.5 s).
+    const clock = h.deps.round.monotonic;
+    let spent = 0;
+    h.deps.round.monotonic = () => clock() + spent;
+    const probe = h.deps.round.probe;
+    h.deps.round.probe = async (hop) => {
+      if (hop.hop === 'dns') spent += 1500;
+      return probe(hop);
+    };
+    const report = await runVerification(params({ duration: '4s', interval: '500ms' }), h.deps);
+    expect(report).toMatchObject({ ok: true, ticks: 4, plannedTicks: 8, stoppedEarly: false });
+    expect(report.notes).toContain('the duration ran out after 4 of 8 ticks: the hops answer slower than the interval');
+  });
+
   it('sees pods that appear during the run: the canary scaled up after the start is probed from then on', async () => {
     const { snapshot, route } = cluster();
     let ticks = 0;

@@ -74,10 +74,19 @@ export async function runVerification(params: VerifyParams, deps: VerifyDeps, si
   const ticksStart = deps.round.monotonic();
   let done = 0;
   let early: CheckFailure[] = [];
-  for (let tick = 0; tick < ticks; tick++) {
+  // A rollout that was not ready in time has failed already: no tick would change that.
+  const rolledOut = wait === null || wait.complete;
+  // The duration bounds the run, not only the tick count: slow hops make ticks run late (Argo's and
+  // Flagger's own timeouts are set from the duration). One probe deadline of grace for the last tick.
+  const deadline = ticksStart + params.durationMs + deps.round.plan.timeoutMs;
+  for (let tick = 0; rolledOut && tick < ticks; tick++) {
     const wake = ticksStart + tick * params.intervalMs - deps.round.monotonic();
     if (wake > 0) await deps.delay(wake, signal);
     if (signal.aborted) throw new CannotVerifyError('ABORTED', 'verification aborted');
+    if (tick > 0 && deps.round.monotonic() >= deadline) {
+      notes.push(`the duration ran out after ${done} of ${ticks} ticks: the hops answer slower than the interval`);
+      break;
+    }
     await runTick(tick, targets, deps, tally, notes);
     done = tick + 1;
     early = evaluate(tally, params.thresholds, ticks - done);
@@ -93,7 +102,8 @@ export async function runVerification(params: VerifyParams, deps: VerifyDeps, si
   if (failures.length === 0 && !groups.some((g) => g.group === 'canary' && g.samples > 0)) {
     throw new CannotVerifyError('NO_SAMPLES', 'no request to a canary pod could be judged (unreachable from where hopwatch runs?)');
   }
-  return buildReport({ params, startedAt, durationMs: deps.round.monotonic() - start, ticks: done, plannedTicks: ticks, stoppedEarly: done < ticks, targets, groups, failures, wait, notes });
+  if (!rolledOut) notes.push('no request was sent: the rollout was not ready in time');
+  return buildReport({ params, startedAt, durationMs: deps.round.monotonic() - start, ticks: done, plannedTicks: ticks, stoppedEarly: early.length > 0 && done < ticks, targets, groups, failures, wait, notes });
 }
 
 /** The routes to verify and each one's canary; throws CannotVerifyError when there is none. */
@@ -162,7 +172,7 @@ async function runTick(tick: number, targets: readonly RouteTarget[], deps: Veri
 export async function probeRouteTick(tick: number, route: Route, selection: CanarySelection, snapshot: ClusterSnapshot, round: RoundDeps): Promise<{ samples: Sample[]; verdict: Verdict }> {
   const hops = planVerifyHops(route, podsByRole(selection, snapshot, route), round.plan);
   const results = await Promise.all(hops.map((h) => round.limiter.run(() => round.probe(h.hop))));
-  const outcomes = judge(route, results);
+  const outcomes = judgeRoles(judge(route, results), results, hops.map((h) => h.role));
   const samples = results.map((r, i): Sample => ({
     tick,
     routeId: route.id,
@@ -186,6 +196,39 @@ export function judge(route: Route, results: readonly HopResult[]): Map<HopResul
     for (const r of layer.ok) outcomes.set(r, 'ok');
     for (const r of layer.failed) outcomes.set(r, 'failed');
     for (const r of layer.unknown) outcomes.set(r, 'unknown');
+  }
+  return outcomes;
+}
+
+/** "2xx", "4xx": a status's class. */
+function statusClass(status: number): number {
+  return Math.floor(status / 100);
+}
+
+/**
+ * What the canary/stable split adds to the classifier's judgement of one tick:
+ * - a canary pod answering another status class than every stable pod (404 where stable answers
+ *   200) fails: the new version answers differently, even with a status the default rule accepts;
+ * - when stable pods fail and no canary pod does, the front hops' failures are the stable pods'
+ *   passed on (requests that landed on them): not judged, so they are not held against the canary.
+ */
+export function judgeRoles(outcomes: Map<HopResult, Sample['outcome']>, results: readonly HopResult[], roles: readonly TargetRole[]): Map<HopResult, Sample['outcome']> {
+  const of = (role: TargetRole): HopResult[] => results.filter((_, i) => roles[i] === role);
+  const stable = of('stable');
+  const canary = of('canary');
+  const stableClasses = new Set(stable.filter((r) => outcomes.get(r) === 'ok' && r.status !== null).map((r) => statusClass(r.status!)));
+  if (stableClasses.size > 0) {
+    for (const r of canary) {
+      if (outcomes.get(r) === 'ok' && r.status !== null && !stableClasses.has(statusClass(r.status))) outcomes.set(r, 'failed');
+    }
+  }
+  const stableFails = stable.some((r) => outcomes.get(r) === 'failed');
+  const canaryFails = canary.some((r) => outcomes.get(r) === 'failed');
+  if (stableFails && !canaryFails) {
+    results.forEach((r, i) => {
+      const role = roles[i];
+      if ((role === 'edge' || role === 'controller' || role === 'service') && outcomes.get(r) === 'failed') outcomes.set(r, 'unknown');
+    });
   }
   return outcomes;
 }
