@@ -230,6 +230,7 @@ export async function startDaemon(config: Readonly<Config>, log: DaemonLog, opti
     const routes = () => currentRoutes(config, watch);
     const loop = new RunLoop({ config, watch, routes, db, writer: createWriter(db), round, metrics, alerter, timers: schedulerTimers(), log, ...(options.onRound ? { onRound: options.onRound } : {}) });
     metrics.trackLoad(() => ({ roundsInFlight: loop.inFlight, probesActive: round.limiter.active, probesQueued: round.limiter.queued, writesPending: loop.writesPending }));
+    metrics.trackAlerts(() => alerter.stats().receivers);
     const health = {
       live: () => true,
       ready: () => synced,

@@ -56,7 +56,9 @@ export interface AlertLimits {
 export const DEFAULT_ALERT_LIMITS: Readonly<AlertLimits> = Object.freeze({
   queueSize: 1000,
   attemptTimeoutMs: 10_000,
-  maxAttempts: 6,
+  // With the backoff capped at a minute: about 14 minutes of retries, so a receiver's restart or a
+  // short outage does not eat an alert. Give-ups are counted (hopwatch_alerts_total{outcome="failed"}).
+  maxAttempts: 20,
   backoffBaseMs: 1000,
   backoffMaxMs: 60_000,
   retryAfterMaxMs: 60_000,

@@ -181,6 +181,21 @@ describe('createMetrics', () => {
     expect(samples(text, 'hopwatch_build_info')[0]).toMatch(/^hopwatch_build_info\{version="\d+\.\d+\.\d+.*"\} 1$/);
   });
 
+  it('copies the alert receivers\' counters at each scrape, so a lost alert shows', async () => {
+    const m = createMetrics({ defaultMetrics: false });
+    let figures = [{ receiver: 'slack webhook #1 (hooks.slack.com)', queued: 2, delivered: 5, failed: 0, dropped: 0 }];
+    m.trackAlerts(() => figures);
+    expect(samples(await m.render(), 'hopwatch_alerts_total')).toEqual([
+      'hopwatch_alerts_total{receiver="slack webhook #1 (hooks.slack.com)",outcome="delivered"} 5',
+      'hopwatch_alerts_total{receiver="slack webhook #1 (hooks.slack.com)",outcome="failed"} 0',
+      'hopwatch_alerts_total{receiver="slack webhook #1 (hooks.slack.com)",outcome="dropped"} 0',
+    ]);
+    figures = [{ ...figures[0]!, queued: 0, delivered: 6, failed: 1 }];
+    const text = await m.render();
+    expect(samples(text, 'hopwatch_alerts_total')).toContain('hopwatch_alerts_total{receiver="slack webhook #1 (hooks.slack.com)",outcome="failed"} 1');
+    expect(samples(text, 'hopwatch_alerts_queued')).toEqual(['hopwatch_alerts_queued{receiver="slack webhook #1 (hooks.slack.com)"} 0']);
+  });
+
   it('is what the run loop reports to', () => {
     const m: LoopMetrics = createMetrics({ defaultMetrics: false });
     expect(() => m.roundLate('behind')).not.toThrow();

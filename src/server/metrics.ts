@@ -97,6 +97,20 @@ export function projectRound(round: RouteRound): RoundProjection {
   };
 }
 
+/** One alert receiver's counters, as the alerter keeps them (src/alerts/webhooks.ts ReceiverStats). */
+export interface AlertReceiverFigures {
+  /** "slack webhook #1 (hooks.slack.com)". */
+  receiver: string;
+  /** Alerts waiting. */
+  queued: number;
+  /** Alerts the receiver accepted. */
+  delivered: number;
+  /** Alerts given up (rejected, or out of attempts). */
+  failed: number;
+  /** Alerts dropped from a full queue. */
+  dropped: number;
+}
+
 /** Options of createMetrics. */
 export interface MetricsOptions {
   /** Add prom-client's process and Node.js metrics (default true; tests may turn them off). */
@@ -121,6 +135,8 @@ export interface Metrics {
   setIncidentsOpen(count: number): void;
   /** Reads load figures at each scrape from this source (missing figures are left out). */
   trackLoad(source: () => Partial<LoadFigures>): void;
+  /** Reads the alert receivers' counters at each scrape from this source. */
+  trackAlerts(source: () => readonly AlertReceiverFigures[]): void;
   /** The exposition text. */
   render(): Promise<string>;
   /** The exposition's content type. */
@@ -155,6 +171,7 @@ class DaemonMetrics implements Metrics {
   readonly #ingresses = new Map<string, { routes: Set<string>; results: Set<string> }>();
   readonly #states = new Set<string>();
   #load: (() => Partial<LoadFigures>) | null = null;
+  #alerts: (() => readonly AlertReceiverFigures[]) | null = null;
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -181,6 +198,17 @@ class DaemonMetrics implements Metrics {
     loadGauge('hopwatch_probes_queued', 'Hop probes waiting for a concurrency slot.', 'probesQueued');
     loadGauge('hopwatch_store_writes_pending', 'Rounds waiting to be written to the store.', 'writesPending');
     new Gauge({ name: 'hopwatch_build_info', help: 'hopwatch version.', labelNames: ['version'], registers }).set({ version: VERSION }, 1);
+    const self = this;
+    // The alerter keeps the counts; each scrape copies them (a reset and an add in one synchronous step).
+    new Counter({ name: 'hopwatch_alerts_total', help: 'Incident alerts by receiver and outcome: delivered, failed (rejected or out of attempts), dropped (queue full).', labelNames: ['receiver', 'outcome'], registers, collect() {
+      const figures = self.#alerts?.() ?? [];
+      this.reset();
+      for (const f of figures) for (const outcome of ['delivered', 'failed', 'dropped'] as const) this.inc({ receiver: f.receiver, outcome }, f[outcome]);
+    } });
+    new Gauge({ name: 'hopwatch_alerts_queued', help: 'Incident alerts waiting for their receiver.', labelNames: ['receiver'], registers, collect() {
+      this.reset();
+      for (const f of self.#alerts?.() ?? []) this.set({ receiver: f.receiver }, f.queued);
+    } });
   }
 
   get contentType(): string {
@@ -264,6 +292,10 @@ class DaemonMetrics implements Metrics {
 
   trackLoad(source: () => Partial<LoadFigures>): void {
     this.#load = source;
+  }
+
+  trackAlerts(source: () => readonly AlertReceiverFigures[]): void {
+    this.#alerts = source;
   }
 }
 
