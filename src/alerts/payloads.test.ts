@@ -134,8 +134,18 @@ describe('jsonPayload', () => {
       },
       route: ROUTE,
       summary: 'hopwatch: shop/web shop.example.test/ resolved after 4m 10s (was failing at pod: pod.refused)',
+      reason: 'recovered',
       dashboard: 'http://hopwatch.example.test/',
     });
+  });
+
+  it('says when a closed incident is no all-clear: its route was removed', () => {
+    const e: AlertEvent = { ...event('closed', { closedAt: OPENED_AT + 60_000 }), reason: 'route-removed' };
+    expect(jsonPayload(e, null)).toMatchObject({
+      reason: 'route-removed',
+      summary: 'hopwatch: shop/web shop.example.test/ closed after 1m: the route was removed, not recovered (was failing at pod: pod.refused)',
+    });
+    expect(JSON.stringify(slackPayload(e, null))).toContain(':white_circle: hopwatch: shop/web shop.example.test/ closed: the route was removed, not recovered, after 1m');
   });
 
   it('opened: event name, closedAt null, dashboard null; extra route fields are not copied', () => {

@@ -17,6 +17,8 @@ export interface AlertEvent {
   incident: Incident;
   /** The incident's route. */
   route: AlertRoute;
+  /** Why a closed incident closed: its route answered again, or the route is gone (its Ingress or rule was removed). */
+  reason?: 'recovered' | 'route-removed';
 }
 
 /** An incident change with its time as ISO-8601. */
@@ -45,6 +47,8 @@ export interface JsonAlertPayload {
   route: AlertRoute;
   /** One line for humans (the same as Slack's fallback text, without emoji). */
   summary: string;
+  /** For incident.closed: why it closed (recovered, or route-removed: a closed incident that is no all-clear). */
+  reason?: 'recovered' | 'route-removed';
   /** Link to hopwatch's dashboard, null when none is configured. */
   dashboard: string | null;
 }
@@ -110,6 +114,7 @@ export function summarize(event: AlertEvent): string {
   const { incident } = event;
   const route = routeLabel(event.route);
   if (event.kind === 'opened') return `hopwatch: ${route} ${failureLabel(incident)}`;
+  if (event.reason === 'route-removed') return `hopwatch: ${route} closed after ${incidentDuration(incident)}: the route was removed, not recovered (was ${failureLabel(incident)})`;
   return `hopwatch: ${route} resolved after ${incidentDuration(incident)} (was ${failureLabel(incident)})`;
 }
 
@@ -138,6 +143,7 @@ export function jsonPayload(event: AlertEvent, dashboardUrl: string | null): Jso
     },
     route: { id: event.route.id, namespace: event.route.namespace, ingress: event.route.ingress, host: event.route.host, path: event.route.path },
     summary: summarize(event),
+    ...(event.kind === 'closed' ? { reason: event.reason ?? 'recovered' } : {}),
     dashboard: dashboardUrl,
   };
 }
@@ -194,14 +200,15 @@ function fitList(items: readonly string[], limit: number): string {
 
 /** The emoji of an event: green when resolved, red when failing, orange when degraded. */
 function slackEmoji(event: AlertEvent): string {
-  if (event.kind === 'closed') return ':large_green_circle:';
+  if (event.kind === 'closed') return event.reason === 'route-removed' ? ':white_circle:' : ':large_green_circle:';
   return event.incident.severity === 'failing' ? ':red_circle:' : ':large_orange_circle:';
 }
 
 /** The header line: an emoji, the route and what happened. */
 function slackHeader(event: AlertEvent): string {
   if (event.kind === 'closed') {
-    return `${slackEmoji(event)} hopwatch: ${routeLabel(event.route)} resolved after ${incidentDuration(event.incident)}`;
+    const what = event.reason === 'route-removed' ? 'closed: the route was removed, not recovered,' : 'resolved';
+    return `${slackEmoji(event)} hopwatch: ${routeLabel(event.route)} ${what} after ${incidentDuration(event.incident)}`;
   }
   return `${slackEmoji(event)} ${summarize(event)}`;
 }

@@ -8,7 +8,7 @@ import type { ClusterWatch } from '../discovery/informers.js';
 import type { Route, RouteRound } from '../model.js';
 import { probeRoute, type RoundDeps } from '../probe/round.js';
 import { type Incident, insertIncident, listIncidents, updateIncident } from '../store/incidents.js';
-import { markRoutePresence } from '../store/queries.js';
+import { getRoute, markRoutePresence } from '../store/queries.js';
 import type { Db } from '../store/sqlite.js';
 import type { StoreWriter } from '../store/write.js';
 import { IncidentTracker, type IncidentAction } from './incidents.js';
@@ -32,9 +32,24 @@ export interface LoopMetrics {
 }
 
 /** Where incident alerts go. */
+/** The route an alert names. */
+type AlertRoute = Pick<Route, 'id' | 'namespace' | 'ingress' | 'host' | 'path'>;
+
+/** An incident opened or closed (src/alerts/payloads.ts AlertEvent). */
+export interface LoopAlertEvent {
+  /** Which transition. */
+  kind: 'opened' | 'closed';
+  /** The incident as stored. */
+  incident: Incident;
+  /** Its route. */
+  route: AlertRoute;
+  /** Why a closed incident closed. */
+  reason?: 'recovered' | 'route-removed';
+}
+
 export interface LoopAlerter {
   /** Queues an alert; returns at once. */
-  notify(event: { kind: 'opened' | 'closed'; incident: Incident; route: Pick<Route, 'id' | 'namespace' | 'ingress' | 'host' | 'path'> }): void;
+  notify(event: LoopAlertEvent): void;
 }
 
 /** Logger: one line per event. */
@@ -111,6 +126,7 @@ export class RunLoop {
   #unsubscribe: (() => void)[] = [];
   #lastSyncMs: number | null = null;
   #presenceMarked = false;
+  #restoredChecked = false;
 
   constructor(deps: LoopDeps) {
     this.#deps = deps;
@@ -184,12 +200,28 @@ export class RunLoop {
     for (const [id, route] of this.#known) {
       if (current.has(id)) continue;
       this.#deps.metrics.forgetRoute(id);
-      this.#apply(this.#tracker.forget(id, this.#deps.round.now()), route);
+      this.#apply(this.#tracker.forget(id, this.#deps.round.now()), route, 'route-removed');
     }
+    if (this.#deps.watch.state === 'synced') this.#closeRestoredOfGoneRoutes(current);
     if (current.size !== this.#known.size) this.#deps.log('info', `discovery: ${current.size} routes scheduled`);
     this.#markPresence(current, routes.length !== this.#known.size || [...current.keys()].some((id) => !this.#known.has(id)));
     this.#known = current;
     this.#deps.metrics.setDiscovery({ routes: current.size, lastSyncMs: this.#lastSyncMs, state: this.#deps.watch.state });
+  }
+
+  /**
+   * Once, at the first full sync after a start: an incident restored from the store whose route no
+   * longer exists (removed while hopwatch was down) is closed, or it would stay open for ever.
+   */
+  #closeRestoredOfGoneRoutes(current: Map<string, Route>): void {
+    if (this.#restoredChecked) return;
+    this.#restoredChecked = true;
+    for (const routeId of [...this.#openIds.keys()]) {
+      if (current.has(routeId)) continue;
+      const stored = getRoute(this.#deps.db, routeId);
+      const route: AlertRoute = stored ?? { id: routeId, namespace: '?', ingress: '?', host: null, path: '?' };
+      this.#apply(this.#tracker.forget(routeId, this.#deps.round.now()), route, 'route-removed');
+    }
   }
 
   /** Tells the store which routes exist (removed ones leave the routes list, their history stays). */
@@ -222,12 +254,13 @@ export class RunLoop {
     }
   }
 
-  #apply(actions: IncidentAction[], route: Route): void {
+  #apply(actions: IncidentAction[], route: AlertRoute, closeReason: LoopAlertEvent['reason'] = 'recovered'): void {
     const { db, alerter } = this.#deps;
     for (const action of actions) {
       try {
         const incident = this.#write(db, action);
-        if (incident && action.type !== 'update') alerter.notify({ kind: action.type === 'open' ? 'opened' : 'closed', incident, route });
+        if (incident && action.type === 'open') alerter.notify({ kind: 'opened', incident, route });
+        if (incident && action.type === 'close') alerter.notify({ kind: 'closed', incident, route, reason: closeReason });
       } catch (error) {
         this.#deps.log('error', `incident of route ${action.routeId} not stored: ${error instanceof Error ? error.message : String(error)}`);
       }

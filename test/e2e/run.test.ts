@@ -15,8 +15,9 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 
 interface AlertBody {
   event: string;
-  incident: { hop: string | null; cause: string; pods: string[] };
+  incident: { id: number; hop: string | null; cause: string; pods: string[] };
   route: { namespace: string; ingress: string };
+  reason?: string;
 }
 
 interface RouteItem {
@@ -213,5 +214,18 @@ describe('hopwatch run', () => {
     daemon = await startDaemonProcess(configPath);
     const after = await roundTimes(id);
     for (const t of committed) expect(after).toContain(t);
+  }, 60_000);
+
+  it('closes, as removed, an open incident whose route was deleted while the daemon was down', async () => {
+    const id = await routeId('api');
+    await lab.setAppFault('shop', 'api', { mode: 'refuse' });
+    const open = await eventually(async () => (await getJson<{ data: IncidentItem[] }>(`${daemon.url}/api/v1/incidents?state=open`, auth)).body.data.find((i) => i.routeId === id), 20_000);
+    expect(await daemon.stop('SIGTERM')).toBe(0);
+    await lab.removeIngress('shop', 'api');
+    daemon = await startDaemonProcess(configPath);
+    const closed = await eventually(async () => alerts.find((a) => a.event === 'incident.closed' && a.incident.id === open.id), 20_000, async () => `alerts ${JSON.stringify(alerts)} log ${daemon.log().slice(-2000)}`);
+    // Not an all-clear: the route is gone, users may still get errors from wherever it went.
+    expect(closed).toMatchObject({ reason: 'route-removed', route: { namespace: 'shop', ingress: 'api' } });
+    expect((await getJson<{ data: IncidentItem }>(`${daemon.url}/api/v1/incidents/${open.id}`, auth)).body.data.closedAt).not.toBeNull();
   }, 60_000);
 });
