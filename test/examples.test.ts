@@ -46,7 +46,21 @@ function argsUsed(text: string): string[] {
 }
 
 describe('examples/argo-rollouts', () => {
-  const templates = [...docs('argo-rollouts/analysis-template-web.yaml'), ...docs('argo-rollouts/analysis-template-job.yaml')];
+  const jobDocs = docs('argo-rollouts/analysis-template-job.yaml');
+  const templates = [...docs('argo-rollouts/analysis-template-web.yaml'), ...jobDocs].filter((d) => d['kind'] === 'AnalysisTemplate');
+
+  it('job metric: the Job runs as a ServiceAccount of its own namespace, bound to hopwatch\'s read-only ClusterRole', () => {
+    const job = templates.find((t) => list(t, 'spec.metrics').some((m) => (m['provider'] as Doc)['job']));
+    const namespace = at(job, 'metadata.namespace');
+    const account = at(list(job, 'spec.metrics')[0], 'provider.job.spec.template.spec.serviceAccountName');
+    expect(jobDocs.find((d) => d['kind'] === 'ServiceAccount')).toMatchObject({ metadata: { name: account, namespace } });
+    const binding = jobDocs.find((d) => d['kind'] === 'ClusterRoleBinding');
+    expect(binding).toMatchObject({ roleRef: { kind: 'ClusterRole', name: 'hopwatch' }, subjects: [{ kind: 'ServiceAccount', name: account, namespace }] });
+    const roles = parseAllDocuments(readFileSync(join(ROOT, 'deploy', 'kubernetes', 'rbac.yaml'), 'utf8')).map((d) => d.toJS() as Doc);
+    expect(roles.some((r) => r['kind'] === 'ClusterRole' && at(r, 'metadata.name') === 'hopwatch')).toBe(true);
+    // Nothing the Job mounts is missing from its namespace.
+    expect(JSON.stringify(at(list(job, 'spec.metrics')[0], 'provider.job.spec.template.spec'))).not.toContain('configMap');
+  });
 
   it('web metrics: GET /api/v1/verify with valid parameters, jsonPath {$.data}, a successCondition on result.ok', () => {
     const web = templates.filter((t) => list(t, 'spec.metrics').some((m) => (m['provider'] as Doc)['web']));
