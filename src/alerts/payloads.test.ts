@@ -139,6 +139,15 @@ describe('jsonPayload', () => {
     });
   });
 
+  it('escalated: a degraded incident whose route now fails outright, with its latest hop and cause', () => {
+    const e: AlertEvent = { ...event('opened', { severity: 'failing', changes: [{ at: OPENED_AT + 60_000, hop: 'pod', cause: 'pod.app-error' }] }), kind: 'escalated' };
+    expect(jsonPayload(e, null)).toMatchObject({
+      event: 'incident.escalated',
+      summary: 'hopwatch: shop/web shop.example.test/ now fails outright: at pod: pod.app-error (degraded since 2025-01-02T03:04:05.000Z)',
+    });
+    expect(JSON.stringify(slackPayload(e, null))).toContain(':red_circle: hopwatch: shop/web shop.example.test/ now fails outright');
+  });
+
   it('says when a closed incident is no all-clear: its route was removed', () => {
     const e: AlertEvent = { ...event('closed', { closedAt: OPENED_AT + 60_000 }), reason: 'route-removed' };
     expect(jsonPayload(e, null)).toMatchObject({

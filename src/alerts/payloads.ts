@@ -11,8 +11,8 @@ export type AlertRoute = Pick<Route, 'id' | 'namespace' | 'ingress' | 'host' | '
 
 /** An incident opened or closed. */
 export interface AlertEvent {
-  /** Which transition. */
-  kind: 'opened' | 'closed';
+  /** Which transition (escalated: a degraded incident's route now fails outright). */
+  kind: 'opened' | 'escalated' | 'closed';
   /** The incident as stored after the transition. */
   incident: Incident;
   /** The incident's route. */
@@ -39,8 +39,8 @@ export interface JsonIncident extends Omit<Incident, 'openedAt' | 'closedAt' | '
 
 /** The generic JSON alert. */
 export interface JsonAlertPayload {
-  /** incident.opened or incident.closed. */
-  event: 'incident.opened' | 'incident.closed';
+  /** incident.opened, incident.escalated or incident.closed. */
+  event: 'incident.opened' | 'incident.escalated' | 'incident.closed';
   /** The incident. */
   incident: JsonIncident;
   /** The route. */
@@ -114,8 +114,15 @@ export function summarize(event: AlertEvent): string {
   const { incident } = event;
   const route = routeLabel(event.route);
   if (event.kind === 'opened') return `hopwatch: ${route} ${failureLabel(incident)}`;
+  if (event.kind === 'escalated') return `hopwatch: ${route} now fails outright: ${latestFailure(incident)} (degraded since ${isoTime(incident.openedAt) ?? '?'})`;
   if (event.reason === 'route-removed') return `hopwatch: ${route} closed after ${incidentDuration(incident)}: the route was removed, not recovered (was ${failureLabel(incident)})`;
   return `hopwatch: ${route} resolved after ${incidentDuration(incident)} (was ${failureLabel(incident)})`;
+}
+
+/** The incident's latest hop and cause ("at pod: pod.refused"): its last change, else how it opened. */
+function latestFailure(incident: Incident): string {
+  const last = incident.changes[incident.changes.length - 1] ?? { hop: incident.hop, cause: incident.cause };
+  return `${last.hop === null ? '' : `at ${last.hop}: `}${last.cause}`;
 }
 
 /** How long a closed incident lasted ("?" while it has no close time). */
@@ -134,7 +141,7 @@ export function isoTime(ms: number | null): string | null {
 export function jsonPayload(event: AlertEvent, dashboardUrl: string | null): JsonAlertPayload {
   const { incident } = event;
   return {
-    event: event.kind === 'opened' ? 'incident.opened' : 'incident.closed',
+    event: `incident.${event.kind}`,
     incident: {
       ...incident,
       openedAt: isoTime(incident.openedAt),

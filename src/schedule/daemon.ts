@@ -37,8 +37,8 @@ type AlertRoute = Pick<Route, 'id' | 'namespace' | 'ingress' | 'host' | 'path'>;
 
 /** An incident opened or closed (src/alerts/payloads.ts AlertEvent). */
 export interface LoopAlertEvent {
-  /** Which transition. */
-  kind: 'opened' | 'closed';
+  /** Which transition (escalated: a degraded incident's route now fails outright). */
+  kind: 'opened' | 'escalated' | 'closed';
   /** The incident as stored. */
   incident: Incident;
   /** Its route. */
@@ -260,6 +260,7 @@ export class RunLoop {
       try {
         const incident = this.#write(db, action);
         if (incident && action.type === 'open') alerter.notify({ kind: 'opened', incident, route });
+        if (incident && action.type === 'update' && action.escalated) alerter.notify({ kind: 'escalated', incident, route });
         if (incident && action.type === 'close') alerter.notify({ kind: 'closed', incident, route, reason: closeReason });
       } catch (error) {
         this.#deps.log('error', `incident of route ${action.routeId} not stored: ${error instanceof Error ? error.message : String(error)}`);

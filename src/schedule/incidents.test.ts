@@ -39,6 +39,15 @@ describe('IncidentTracker', () => {
     expect(action).toMatchObject({ type: 'open', incident: { pods: ['shop/web-2', 'ingress-nginx/ctrl-a', 'ingress-nginx/ctrl-b'] } });
   });
 
+  it('marks the round a degraded incident turns failing as an escalation, once', () => {
+    const tracker = new IncidentTracker({ openAfter: 2, closeAfter: 2 });
+    tracker.observe(degraded(1000));
+    expect(tracker.observe(degraded(2000))).toMatchObject([{ type: 'open', incident: { severity: 'degraded' } }]);
+    expect(tracker.observe(degraded(3000))).toMatchObject([{ type: 'update', escalated: false }]);
+    expect(tracker.observe(failing(4000))).toMatchObject([{ type: 'update', escalated: true, patch: { severity: 'failing' } }]);
+    expect(tracker.observe(failing(5000))).toMatchObject([{ type: 'update', escalated: false }]);
+  });
+
   it('does not open on a single bad round between good ones', () => {
     const tracker = new IncidentTracker({ openAfter: 2, closeAfter: 2 });
     const actions = [round(0), failing(1), round(2), failing(3), round(4)].flatMap((r) => tracker.observe(r));

@@ -11,7 +11,7 @@ import type { Incident, IncidentChange, IncidentPatch, IncidentSeverity, NewInci
 /** What the daemon must do after a round: write the incident and send alerts on open and close. */
 export type IncidentAction =
   | { type: 'open'; routeId: string; incident: NewIncident }
-  | { type: 'update'; routeId: string; patch: IncidentPatch }
+  | { type: 'update'; routeId: string; patch: IncidentPatch; escalated: boolean }
   | { type: 'close'; routeId: string; patch: IncidentPatch & { closedAt: number } };
 
 interface OpenState {
@@ -112,7 +112,12 @@ export class IncidentTracker {
   #notOk(id: string, state: RouteState, round: RouteRound): IncidentAction[] {
     state.okSince = null;
     state.okCount = 0;
-    if (state.open) return [{ type: 'update', routeId: id, patch: this.#continue(state.open, round) }];
+    if (state.open) {
+      // A degraded incident whose route now fails outright is worth a second page.
+      const was = state.open.severity;
+      const patch = this.#continue(state.open, round);
+      return [{ type: 'update', routeId: id, patch, escalated: was === 'degraded' && patch.severity === 'failing' }];
+    }
     state.streak.push(round);
     if (state.streak.length < this.#config.openAfter) return [];
     const first = state.streak[0] as RouteRound;
