@@ -29,6 +29,7 @@ import { createInProcessReader, openStoreReader } from './store/reader.js';
 import { maintain } from './store/retention.js';
 import { type Db, openStore } from './store/sqlite.js';
 import { createWriter } from './store/write.js';
+import { CannotVerifyError } from './verify/errors.js';
 import { abortableDelay, createVerifyRunner } from './verify/run.js';
 import { VERSION } from './version.js';
 
@@ -236,7 +237,12 @@ export async function startDaemon(config: Readonly<Config>, log: DaemonLog, opti
       ready: () => synced,
       detail: () => ({ discovery: watch.state, routes: loop.routeCount, ...(synced ? {} : { reason: `waiting for the first full sync of the Kubernetes API at ${apiServerOf(kc)}` }) }),
     };
-    const verify = createVerifyRunner({ round, snapshot: () => watch.snapshot(), routes, delay: abortableDelay });
+    const runVerify = createVerifyRunner({ round, snapshot: () => watch.snapshot(), routes, delay: abortableDelay });
+    // Before the first sync the snapshot is empty: every Ingress would look missing. Say so (503: retry).
+    const verify: typeof runVerify = async (params, signal) => {
+      if (!synced) throw new CannotVerifyError('NOT_SYNCED', `hopwatch has not synced with the Kubernetes API at ${apiServerOf(kc)} yet: retry shortly`);
+      return runVerify(params, signal);
+    };
     const dashboardDir = options.dashboardDir === undefined ? defaultDashboardDir() : options.dashboardDir;
     const server = await startServer({ listen: config.server.listen, token: config.server.token, reader, metrics, health, verify, dashboardDir, log });
     cleanup.unshift(() => server.close());

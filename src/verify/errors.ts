@@ -11,6 +11,7 @@ export type CannotVerifyCode =
   | 'NO_OWNER' // the backend pods are not owned by ReplicaSets of one Deployment: give --canary
   | 'NO_CANARY' // no canary pods
   | 'NO_SAMPLES' // nothing could be judged (every target unreachable from where hopwatch runs)
+  | 'NOT_SYNCED' // the daemon has not synced with the Kubernetes API yet: it would see no Ingress at all
   | 'ABORTED'; // the caller went away or the process is stopping
 
 /** A verification that could not produce a pass/fail answer. */

@@ -139,6 +139,18 @@ describe('runVerification', () => {
     expect(report.notes).toContain('the duration ran out after 4 of 8 ticks: the hops answer slower than the interval');
   });
 
+  it('says when the canary pods went away during the run, instead of passing silently on what came before', async () => {
+    const { snapshot, route } = cluster();
+    let ticks = 0;
+    const oldPods = snapshot.pods.filter((p) => p.metadata?.name?.startsWith('web-old'));
+    const shrunk = (): ClusterSnapshot => (ticks >= 2 ? { ...snapshot, pods: oldPods } : snapshot);
+    const routeNow = (): Route[] => [ticks >= 2 ? { ...route, endpoints: route.endpoints.filter((e) => e.pod?.name.startsWith('web-old')) } : route];
+    const h = harness(shrunk, routeNow);
+    h.deps.onProgress = () => ticks++;
+    const report = await runVerification(params(), h.deps);
+    expect(report.notes).toContain('from tick 3: no canary pod of shop.example.test/ was left to probe');
+  });
+
   it('sees pods that appear during the run: the canary scaled up after the start is probed from then on', async () => {
     const { snapshot, route } = cluster();
     let ticks = 0;

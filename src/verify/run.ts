@@ -164,6 +164,9 @@ async function runTick(tick: number, targets: readonly RouteTarget[], deps: Veri
       const route = { ...fresh, probe: { ...fresh.probe, hostHeader: target.route.probe.hostHeader } };
       const { samples, verdict } = await probeRouteTick(tick, route, target.selection, snapshot, deps.round);
       addTick(tally, samples, verdict);
+      // Canary pods that went away (deleted, scaled to zero) leave nothing to judge: say so, once per route.
+      const gone = `no canary pod of ${route.host ?? '*'}${route.path} was left to probe`;
+      if (!samples.some((x) => x.role === 'canary') && !notes.some((n) => n.endsWith(gone))) notes.push(`from tick ${tick + 1}: ${gone}`);
     }),
   );
 }
