@@ -74,12 +74,14 @@ export async function runVerification(params: VerifyParams, deps: VerifyDeps, si
   const ticksStart = deps.round.monotonic();
   let done = 0;
   let early: CheckFailure[] = [];
-  // A rollout that was not ready in time has failed already: no tick would change that.
+  // A rollout that was not ready in time has failed already: one tick shows why (what the new pods
+  // answer), the rest of the duration would change nothing.
   const rolledOut = wait === null || wait.complete;
+  const toRun = rolledOut ? ticks : 1;
   // The duration bounds the run, not only the tick count: slow hops make ticks run late (Argo's and
   // Flagger's own timeouts are set from the duration). One probe deadline of grace for the last tick.
   const deadline = ticksStart + params.durationMs + deps.round.plan.timeoutMs;
-  for (let tick = 0; rolledOut && tick < ticks; tick++) {
+  for (let tick = 0; tick < toRun; tick++) {
     const wake = ticksStart + tick * params.intervalMs - deps.round.monotonic();
     if (wake > 0) await deps.delay(wake, signal);
     if (signal.aborted) throw new CannotVerifyError('ABORTED', 'verification aborted');
@@ -102,7 +104,7 @@ export async function runVerification(params: VerifyParams, deps: VerifyDeps, si
   if (failures.length === 0 && !groups.some((g) => g.group === 'canary' && g.samples > 0)) {
     throw new CannotVerifyError('NO_SAMPLES', 'no request to a canary pod could be judged (unreachable from where hopwatch runs?)');
   }
-  if (!rolledOut) notes.push('no request was sent: the rollout was not ready in time');
+  if (!rolledOut) notes.push('one tick only: the rollout was not ready in time, which fails the verification whatever the requests say');
   return buildReport({ params, startedAt, durationMs: deps.round.monotonic() - start, ticks: done, plannedTicks: ticks, stoppedEarly: early.length > 0 && done < ticks, targets, groups, failures, wait, notes });
 }
 
