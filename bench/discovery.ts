@@ -135,7 +135,7 @@ function startLoop(config: Readonly<Config>, watch: ClusterWatch, seen: (hop: Pl
   const probe = async (hop: PlannedHop) => (seen(hop), resultFor(hop, stub));
   const metrics = createMetrics({ defaultMetrics: false });
   const loop = new RunLoop({
-    config, watch, routes: () => currentRoutes(config, watch), db, writer: createWriter(db), round: { ...round, probe, diagnose: undefined }, metrics, alerter: { notify: () => undefined },
+    config, watch, routes: () => currentRoutes(config, watch), db, writer: createWriter(db), round: { ...round, probe, diagnose: undefined }, metrics, alerter: { notify: () => undefined, stats: () => ({ receivers: [] }) },
     timers: { setTimer: (fn, ms) => setTimeout(fn, ms), clearTimer: (h) => clearTimeout(h as NodeJS.Timeout), cron: (e, fn) => cron.schedule(e, fn), cronPeriodMs: (e) => scheduleIntervalMs({ kind: 'cron', expression: e }) },
     log: () => undefined,
   });

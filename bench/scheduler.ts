@@ -146,7 +146,7 @@ async function runWindow(req: WindowRequest, marks: { measuring(): void; measure
   const round = createRoundDeps(config, { diagnosticsWaitMs: 0 });
   const deps: LoopDeps = {
     config, watch: staticWatch(), routes: () => req.routes, db, writer: createWriter(db), round,
-    metrics: loopMetrics, alerter: { notify: () => undefined }, timers: daemonTimers(), log: () => undefined, onRound,
+    metrics: loopMetrics, alerter: { notify: () => undefined, stats: () => ({ receivers: [] }) }, timers: daemonTimers(), log: () => undefined, onRound,
   };
   const startRss = watchRss();
   const loop = new RunLoop(deps);

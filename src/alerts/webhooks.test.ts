@@ -224,6 +224,27 @@ describe('retries', () => {
     expect(deps.logs).toEqual([expect.stringMatching(/^warn alerts: json webhook #1 .*: incident 4 opened \(shop\/web\) gave up after 3 attempts: HTTP 503$/)]);
   });
 
+  it('tells the caller once every receiver has settled an alert, and never for one abandoned by stop', async () => {
+    const ok = await startReceiver((_hit, res) => answer(res, 204));
+    const refusing = await startReceiver((_hit, res) => answer(res, 400));
+    const settled: boolean[] = [];
+    const both = start([{ url: ok.url(), kind: 'json', headers: {} }, { url: refusing.url(), kind: 'slack', headers: {} }], testDeps());
+    both.notify(eventOf(6), (all) => settled.push(all));
+    await both.flush(10_000);
+    expect(settled).toEqual([false]);
+    const one = start([{ url: ok.url(), kind: 'json', headers: {} }], testDeps());
+    one.notify(eventOf(7), (all) => settled.push(all));
+    await one.flush(10_000);
+    expect(settled).toEqual([false, true]);
+    // A receiver that never answers in time: the alert is abandoned at stop, not settled (the outbox keeps it).
+    const silent = await startReceiver(() => undefined);
+    const stuck = start([{ url: silent.url(), kind: 'json', headers: {} }], testDeps({ attemptTimeoutMs: 60_000 }));
+    stuck.notify(eventOf(8), (all) => settled.push(all));
+    stuck.notify(eventOf(9), (all) => settled.push(all));
+    await stuck.stop();
+    expect(settled).toEqual([false, true]);
+  });
+
   it('retries a connection reset', async () => {
     const receiver = await startReceiver((hit, res, n) => {
       if (n === 0) res.socket?.destroy();

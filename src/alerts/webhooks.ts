@@ -110,8 +110,12 @@ export interface AlerterStats {
 
 /** The alerter the daemon holds. */
 export interface Alerter {
-  /** Queues an alert for every receiver; returns at once, never throws. */
-  notify(event: AlertEvent): void;
+  /**
+   * Queues an alert for every receiver; returns at once, never throws. `onSettled` is called once
+   * every receiver has accepted it or finally refused it (given up, rejected, dropped), never for
+   * an alert abandoned by stop(): the daemon's outbox sends those again at its next start.
+   */
+  notify(event: AlertEvent, onSettled?: (allDelivered: boolean) => void): void;
   /** Waits until every queue is empty and nothing is in flight, at most timeoutMs. */
   flush(timeoutMs: number): Promise<void>;
   /** Abandons what is queued, aborts what is in flight, closes connections. Later notify calls are ignored. */
@@ -141,6 +145,18 @@ interface Pending {
   body: string;
   /** "incident 12 opened (shop/web)", for logs. */
   what: string;
+  /** Told how this receiver settled the alert (true: delivered). */
+  settle: (delivered: boolean) => void;
+}
+
+/** One settle function per receiver; `done` runs when the last of them has been called. */
+function countdown(count: number, done: ((allDelivered: boolean) => void) | undefined): (delivered: boolean) => void {
+  let left = count;
+  let all = true;
+  return (delivered) => {
+    all &&= delivered;
+    if (--left === 0) done?.(all);
+  };
 }
 
 /** How one attempt ended. */
@@ -169,14 +185,16 @@ export function createAlerter(config: AlertConfig, deps: AlerterDeps): Alerter {
   const receivers = config.webhooks.map((webhook, i) => new ReceiverQueue(webhook, i, shared));
   const dashboardUrl = deps.dashboardUrl ?? null;
   return {
-    notify(event) {
+    notify(event, onSettled) {
       if (stopping.signal.aborted) return;
       try {
         const bodies = new Map<WebhookConfig['kind'], string>();
+        const settle = countdown(receivers.length, onSettled);
+        if (receivers.length === 0) onSettled?.(true);
         for (const receiver of receivers) {
           const body = bodies.get(receiver.kind) ?? JSON.stringify(renderPayload(receiver.kind, event, dashboardUrl));
           bodies.set(receiver.kind, body);
-          receiver.push({ body, what: `incident ${event.incident.id} ${event.kind} (${event.route.namespace}/${event.route.ingress})` });
+          receiver.push({ body, what: `incident ${event.incident.id} ${event.kind} (${event.route.namespace}/${event.route.ingress})`, settle });
         }
       } catch (error) {
         // A bug in rendering must not break the daemon's incident bookkeeping, which calls us.
@@ -239,7 +257,7 @@ class ReceiverQueue {
   /** Queues an event, dropping the oldest when full; starts the loop when idle. */
   push(item: Pending): void {
     if (this.#queue.length >= this.#shared.limits.queueSize) {
-      this.#queue.shift();
+      this.#queue.shift()?.settle(false);
       this.#counts.dropped++;
       if (!this.#dropping) {
         // One line per burst: the burst ends when the queue next runs empty.
@@ -299,10 +317,12 @@ class ReceiverQueue {
       if (outcome.kind === 'stopped') return;
       if (outcome.kind === 'delivered') {
         this.#counts.delivered++;
+        item.settle(true);
         return;
       }
       if (outcome.kind === 'rejected' || attempt >= limits.maxAttempts) {
         this.#counts.failed++;
+        item.settle(false);
         const why = outcome.kind === 'rejected' ? `rejected, not retried: ${outcome.reason}` : `gave up after ${attempt} attempts: ${outcome.reason}`;
         deps.log('warn', `alerts: ${this.#label}: ${item.what} ${why}`);
         return;

@@ -7,7 +7,8 @@ import type { Schedule } from '../config/types.js';
 import type { ClusterWatch } from '../discovery/informers.js';
 import type { Route, RouteRound } from '../model.js';
 import { probeRoute, type RoundDeps } from '../probe/round.js';
-import { type Incident, insertIncident, listIncidents, updateIncident } from '../store/incidents.js';
+import { getIncident, type Incident, insertIncident, listIncidents, updateIncident } from '../store/incidents.js';
+import { addToOutbox, outboxEntries, removeFromOutbox } from '../store/outbox.js';
 import { getRoute, markRoutePresence } from '../store/queries.js';
 import type { Db } from '../store/sqlite.js';
 import type { StoreWriter } from '../store/write.js';
@@ -31,7 +32,6 @@ export interface LoopMetrics {
   setIncidentsOpen(count: number): void;
 }
 
-/** Where incident alerts go. */
 /** The route an alert names. */
 type AlertRoute = Pick<Route, 'id' | 'namespace' | 'ingress' | 'host' | 'path'>;
 
@@ -47,9 +47,12 @@ export interface LoopAlertEvent {
   reason?: 'recovered' | 'route-removed';
 }
 
+/** Where incident alerts go. */
 export interface LoopAlerter {
-  /** Queues an alert; returns at once. */
-  notify(event: LoopAlertEvent): void;
+  /** Queues an alert; returns at once. onSettled: every receiver accepted or finally refused it. */
+  notify(event: LoopAlertEvent, onSettled?: (allDelivered: boolean) => void): void;
+  /** Its receivers (none: nothing goes to the outbox). */
+  stats(): { receivers: readonly unknown[] };
 }
 
 /** Logger: one line per event. */
@@ -172,6 +175,11 @@ export class RunLoop {
     this.#tracker.restore(open);
     for (const incident of open) this.#openIds.set(incident.routeId, incident.id);
     this.#deps.metrics.setIncidentsOpen(this.#tracker.openCount);
+    try {
+      this.#resendOutbox();
+    } catch (error) {
+      this.#deps.log('error', `alerts: cannot read the outbox: ${error instanceof Error ? error.message : String(error)}`);
+    }
     const { watch } = this.#deps;
     this.#unsubscribe.push(watch.onChange(() => this.#refresh()));
     this.#unsubscribe.push(watch.onState((state) => this.#onState(state)));
@@ -259,14 +267,46 @@ export class RunLoop {
     for (const action of actions) {
       try {
         const incident = this.#write(db, action);
-        if (incident && action.type === 'open') alerter.notify({ kind: 'opened', incident, route });
-        if (incident && action.type === 'update' && action.escalated) alerter.notify({ kind: 'escalated', incident, route });
-        if (incident && action.type === 'close') alerter.notify({ kind: 'closed', incident, route, reason: closeReason });
+        if (incident && action.type === 'open') this.#send({ kind: 'opened', incident, route });
+        if (incident && action.type === 'update' && action.escalated) this.#send({ kind: 'escalated', incident, route });
+        if (incident && action.type === 'close') this.#send({ kind: 'closed', incident, route, reason: closeReason });
       } catch (error) {
         this.#deps.log('error', `incident of route ${action.routeId} not stored: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
     this.#deps.metrics.setIncidentsOpen(this.#tracker.openCount);
+  }
+
+  /** Sends an alert through the outbox: written first, deleted once every receiver has settled it. */
+  #send(event: LoopAlertEvent, outboxId: number | null = null): void {
+    const { db, alerter } = this.#deps;
+    if (alerter.stats().receivers.length === 0) return;
+    const id = outboxId ?? addToOutbox(db, { incidentId: event.incident.id, event: event.kind, reason: event.reason ?? null, createdAt: this.#deps.round.now() });
+    alerter.notify(event, () => {
+      try {
+        removeFromOutbox(db, id);
+      } catch (error) {
+        // The store is closing or failing: at worst the alert is sent once more at the next start.
+        this.#deps.log('warn', `alerts: outbox entry ${id} not cleared: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    });
+  }
+
+  /** Alerts a previous run wrote and did not see settled (a stop or a crash during an outage): sent again. */
+  #resendOutbox(): void {
+    const { db } = this.#deps;
+    const entries = outboxEntries(db);
+    for (const entry of entries) {
+      const incident = getIncident(db, entry.incidentId);
+      if (incident === null) {
+        removeFromOutbox(db, entry.id);
+        continue;
+      }
+      const stored = getRoute(db, incident.routeId);
+      const route: AlertRoute = stored ?? { id: incident.routeId, namespace: '?', ingress: '?', host: null, path: '?' };
+      this.#send({ kind: entry.event, incident, route, ...(entry.reason === null ? {} : { reason: entry.reason }) }, entry.id);
+    }
+    if (entries.length > 0) this.#deps.log('info', `alerts: sending ${entries.length} alert(s) again that the last run did not deliver`);
   }
 
   #write(db: Db, action: IncidentAction): Incident | null {

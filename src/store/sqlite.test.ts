@@ -39,6 +39,7 @@ describe('openStore', () => {
     expect(db.prepare('SELECT version, name, applied_at FROM schema_migrations').all()).toEqual([
       { version: 1, name: 'init', applied_at: 1234 },
       { version: 2, name: 'route_removal', applied_at: 1234 },
+      { version: 3, name: 'alert_outbox', applied_at: 1234 },
     ]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('auto_vacuum', { simple: true })).toBe(2); // INCREMENTAL
@@ -46,7 +47,7 @@ describe('openStore', () => {
     expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
     db.close();
     const again = openStore(path, { now: () => 99 });
-    expect(again.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 2 });
+    expect(again.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 3 });
     again.close();
   });
 

@@ -40,6 +40,7 @@ let lab: Lab;
 let receiver: Server;
 let receiverUrl: string;
 const alerts: AlertBody[] = [];
+let receiverDown = false;
 let configPath: string;
 let dbPath: string;
 let daemon: DaemonProcess;
@@ -71,6 +72,8 @@ beforeAll(async () => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
+      // A receiver outage: the alert is refused (and retried), not recorded.
+      if (receiverDown) return void res.writeHead(503).end();
       alerts.push(JSON.parse(body) as AlertBody);
       res.writeHead(204).end();
     });
@@ -214,6 +217,24 @@ describe('hopwatch run', () => {
     daemon = await startDaemonProcess(configPath);
     const after = await roundTimes(id);
     for (const t of committed) expect(after).toContain(t);
+  }, 60_000);
+
+  it('sends again, after a restart, the alert its receiver refused until the daemon stopped', async () => {
+    const id = await routeId('web');
+    receiverDown = true;
+    try {
+      await lab.setAppFault('shop', 'web', { mode: 'refuse' });
+      const open = await eventually(async () => (await getJson<{ data: IncidentItem[] }>(`${daemon.url}/api/v1/incidents?state=open`, auth)).body.data.find((i) => i.routeId === id), 20_000);
+      expect(await daemon.stop('SIGTERM')).toBe(0);
+      expect(alerts.some((a) => a.incident.id === open.id)).toBe(false);
+      receiverDown = false;
+      daemon = await startDaemonProcess(configPath);
+      const opened = await eventually(async () => alerts.find((a) => a.event === 'incident.opened' && a.incident.id === open.id), 20_000, async () => `alerts ${JSON.stringify(alerts)} log ${daemon.log().slice(-2000)}`);
+      expect(opened).toMatchObject({ route: { namespace: 'shop', ingress: 'web' } });
+    } finally {
+      receiverDown = false;
+      await lab.setAppFault('shop', 'web', { mode: 'healthy' });
+    }
   }, 60_000);
 
   it('closes, as removed, an open incident whose route was deleted while the daemon was down', async () => {
