@@ -226,7 +226,7 @@ export async function startDaemon(config: Readonly<Config>, log: DaemonLog, opti
     let synced = false;
     void watch.synced.then(() => (synced = true)).catch(() => undefined);
     const round = createRoundDeps(config, { diagnosticsWaitMs: 0 });
-    const alerter = createAlerter(config.alerts, { now: Date.now, delay: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined), random: Math.random, log });
+    const alerter = createAlerter(config.alerts, { now: Date.now, delay: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined), random: Math.random, log, dashboardUrl: config.alerts.dashboardUrl });
     cleanup.unshift(() => alerter.stop());
     const routes = () => currentRoutes(config, watch);
     const loop = new RunLoop({ config, watch, routes, db, writer: createWriter(db), round, metrics, alerter, timers: schedulerTimers(), log, ...(options.onRound ? { onRound: options.onRound } : {}) });

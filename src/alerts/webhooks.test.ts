@@ -87,7 +87,7 @@ function testDeps(limits: Partial<AlertLimits> = {}): AlerterDeps & { delays: nu
 }
 
 function start(webhooks: WebhookConfig[], deps: AlerterDeps): Alerter {
-  const config: AlertConfig = { webhooks };
+  const config: AlertConfig = { webhooks, dashboardUrl: null };
   const alerter = createAlerter(config, deps);
   cleanups.push(() => alerter.stop());
   return alerter;

@@ -38,7 +38,7 @@ const DEFAULTS: Config = {
   store: { path: 'hopwatch.db', retention: { rawDays: 7, minuteDays: 30, hourDays: 365, dayDays: null }, maxSizeMb: null },
   incidents: { openAfter: 2, closeAfter: 2 },
   server: { listen: '127.0.0.1:8080', token: null },
-  alerts: { webhooks: [] },
+  alerts: { webhooks: [], dashboardUrl: null },
   discovery: { watchIdleRestartMs: 300_000, maxBackoffMs: 30_000 },
 };
 
@@ -202,6 +202,9 @@ describe('flags, environment and file', () => {
     ]);
     expect(configError('', { env: { HOPWATCH_TOKEN: 'sec ret' } }).problems).toEqual([
       '$HOPWATCH_TOKEN (server.token): expected a bearer token (visible ASCII characters, no spaces or line breaks), got a value with other characters',
+    ]);
+    expect(configError('alerts:\n  dashboardUrl: hopwatch.example.com\n').problems).toEqual([
+      'test.yaml:2: alerts.dashboardUrl: expected an http or https URL like http://host:port, got "hopwatch.example.com"',
     ]);
     expect(configError('server:\n  token: 12345\n').problems).toEqual([
       'test.yaml:2: server.token: expected a bearer token (visible ASCII characters, no spaces or line breaks) as a string, got a number (quote it)',

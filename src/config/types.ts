@@ -105,6 +105,8 @@ export interface WebhookConfig {
 export interface AlertConfig {
   /** Receivers. */
   webhooks: WebhookConfig[];
+  /** The dashboard's address as people reach it (behind an Ingress or a port-forward), linked from every alert; null: no link. */
+  dashboardUrl: string | null;
 }
 
 /** Discovery tuning. */
