@@ -296,9 +296,11 @@ export class RunLoop {
   #resendOutbox(): void {
     const { db } = this.#deps;
     const entries = outboxEntries(db);
+    const noReceivers = this.#deps.alerter.stats().receivers.length === 0;
     for (const entry of entries) {
       const incident = getIncident(db, entry.incidentId);
-      if (incident === null) {
+      // No receiver configured any more, or the incident is gone: nothing to send it to, or about.
+      if (incident === null || noReceivers) {
         removeFromOutbox(db, entry.id);
         continue;
       }
@@ -306,7 +308,7 @@ export class RunLoop {
       const route: AlertRoute = stored ?? { id: incident.routeId, namespace: '?', ingress: '?', host: null, path: '?' };
       this.#send({ kind: entry.event, incident, route, ...(entry.reason === null ? {} : { reason: entry.reason }) }, entry.id);
     }
-    if (entries.length > 0) this.#deps.log('info', `alerts: sending ${entries.length} alert(s) again that the last run did not deliver`);
+    if (entries.length > 0 && !noReceivers) this.#deps.log('info', `alerts: sending ${entries.length} alert(s) again that the last run did not deliver`);
   }
 
   #write(db: Db, action: IncidentAction): Incident | null {
