@@ -14,13 +14,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import cron from 'node-cron';
 import { loadConfig } from '../src/config/load.js';
-import { scheduleIntervalMs } from '../src/config/schedule.js';
 import type { Config } from '../src/config/types.js';
 import type { ClusterWatch } from '../src/discovery/informers.js';
 import { emptySnapshot } from '../src/discovery/snapshot.js';
-import { createRoundDeps, currentRoutes, loadKubeConfig, startDiscovery, waitForSync } from '../src/main.js';
+import { createRoundDeps, currentRoutes, loadKubeConfig, schedulerTimers, startDiscovery, waitForSync } from '../src/main.js';
 import type { Route, RouteRound } from '../src/model.js';
 import { planHops } from '../src/probe/plan.js';
 import { type LoopDeps, type LoopMetrics, RunLoop } from '../src/schedule/daemon.js';
@@ -146,7 +144,7 @@ async function runWindow(req: WindowRequest, marks: { measuring(): void; measure
   const round = createRoundDeps(config, { diagnosticsWaitMs: 0 });
   const deps: LoopDeps = {
     config, watch: staticWatch(), routes: () => req.routes, db, writer: createWriter(db), round,
-    metrics: loopMetrics, alerter: { notify: () => undefined, stats: () => ({ receivers: [] }) }, timers: daemonTimers(), log: () => undefined, onRound,
+    metrics: loopMetrics, alerter: { notify: () => undefined, stats: () => ({ receivers: [] }) }, timers: schedulerTimers(), log: () => undefined, onRound,
   };
   const startRss = watchRss();
   const loop = new RunLoop(deps);
@@ -234,21 +232,12 @@ function runWindowChild(): void {
   });
 }
 
-/** The daemon's timers (src/main.ts builds the same). */
-function daemonTimers(): LoopDeps['timers'] {
-  return {
-    setTimer: (fn, ms) => setTimeout(fn, ms),
-    clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
-    cron: (expression, fn) => cron.schedule(expression, fn),
-    cronPeriodMs: (expression) => scheduleIntervalMs({ kind: 'cron', expression }),
-  };
-}
 
 /** The scheduler alone (same routes, same period, rounds that do nothing): the lateness floor of the timers themselves. */
 async function idleLateness(routes: readonly Route[], everyMs: number, warmMs: number, measureMs: number): Promise<number[]> {
   const out: number[] = [];
   let measuring = false;
-  const t = daemonTimers();
+  const t = schedulerTimers();
   const scheduler = new Scheduler(
     { ...t, now: Date.now, runRound: async () => undefined, onLate: () => undefined, onLateness: (ms) => measuring && out.push(ms) },
     { lateAfterMs: everyMs, firstRoundWithinMs: 1000 },

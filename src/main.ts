@@ -159,7 +159,8 @@ export interface DaemonOptions {
   stopWaitMs?: number;
 }
 
-function schedulerTimers(): LoopDeps['timers'] {
+/** The run loop's timers: real timeouts and node-cron (the daemon's, and the scheduler benchmark's). */
+export function schedulerTimers(): LoopDeps['timers'] {
   return {
     setTimer: (fn, ms) => setTimeout(fn, ms),
     clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),

@@ -1,6 +1,7 @@
 // The run loop of `hopwatch run`: discovery -> schedule -> probe -> classify -> store, incidents,
 // metrics and alerts. I/O objects come in as parameters (built by src/main.ts).
 
+import type { AlertEvent, AlertRoute } from '../alerts/payloads.js';
 import type { Config } from '../config/types.js';
 import { parseSchedule, ScheduleError } from '../config/schedule.js';
 import type { Schedule } from '../config/types.js';
@@ -32,25 +33,10 @@ export interface LoopMetrics {
   setIncidentsOpen(count: number): void;
 }
 
-/** The route an alert names. */
-type AlertRoute = Pick<Route, 'id' | 'namespace' | 'ingress' | 'host' | 'path'>;
-
-/** An incident opened or closed (src/alerts/payloads.ts AlertEvent). */
-export interface LoopAlertEvent {
-  /** Which transition (escalated: a degraded incident's route now fails outright). */
-  kind: 'opened' | 'escalated' | 'closed';
-  /** The incident as stored. */
-  incident: Incident;
-  /** Its route. */
-  route: AlertRoute;
-  /** Why a closed incident closed. */
-  reason?: 'recovered' | 'route-removed';
-}
-
 /** Where incident alerts go. */
 export interface LoopAlerter {
   /** Queues an alert; returns at once. onSettled: every receiver accepted or finally refused it. */
-  notify(event: LoopAlertEvent, onSettled?: (allDelivered: boolean) => void): void;
+  notify(event: AlertEvent, onSettled?: (allDelivered: boolean) => void): void;
   /** Its receivers (none: nothing goes to the outbox). */
   stats(): { receivers: readonly unknown[] };
 }
@@ -217,6 +203,11 @@ export class RunLoop {
     this.#deps.metrics.setDiscovery({ routes: current.size, lastSyncMs: this.#lastSyncMs, state: this.#deps.watch.state });
   }
 
+  /** A route no longer discovered, as the store last knew it, for its alerts. */
+  #storedRoute(routeId: string): AlertRoute {
+    return getRoute(this.#deps.db, routeId) ?? { id: routeId, namespace: '?', ingress: '?', host: null, path: '?' };
+  }
+
   /**
    * Once, at the first full sync after a start: an incident restored from the store whose route no
    * longer exists (removed while hopwatch was down) is closed, or it would stay open for ever.
@@ -226,9 +217,7 @@ export class RunLoop {
     this.#restoredChecked = true;
     for (const routeId of [...this.#openIds.keys()]) {
       if (current.has(routeId)) continue;
-      const stored = getRoute(this.#deps.db, routeId);
-      const route: AlertRoute = stored ?? { id: routeId, namespace: '?', ingress: '?', host: null, path: '?' };
-      this.#apply(this.#tracker.forget(routeId, this.#deps.round.now()), route, 'route-removed');
+      this.#apply(this.#tracker.forget(routeId, this.#deps.round.now()), this.#storedRoute(routeId), 'route-removed');
     }
   }
 
@@ -262,7 +251,7 @@ export class RunLoop {
     }
   }
 
-  #apply(actions: IncidentAction[], route: AlertRoute, closeReason: LoopAlertEvent['reason'] = 'recovered'): void {
+  #apply(actions: IncidentAction[], route: AlertRoute, closeReason: AlertEvent['reason'] = 'recovered'): void {
     const { db, alerter } = this.#deps;
     for (const action of actions) {
       try {
@@ -278,7 +267,7 @@ export class RunLoop {
   }
 
   /** Sends an alert through the outbox: written first, deleted once every receiver has settled it. */
-  #send(event: LoopAlertEvent, outboxId: number | null = null): void {
+  #send(event: AlertEvent, outboxId: number | null = null): void {
     const { db, alerter } = this.#deps;
     if (alerter.stats().receivers.length === 0) return;
     const id = outboxId ?? addToOutbox(db, { incidentId: event.incident.id, event: event.kind, reason: event.reason ?? null, createdAt: this.#deps.round.now() });
@@ -304,8 +293,7 @@ export class RunLoop {
         removeFromOutbox(db, entry.id);
         continue;
       }
-      const stored = getRoute(db, incident.routeId);
-      const route: AlertRoute = stored ?? { id: incident.routeId, namespace: '?', ingress: '?', host: null, path: '?' };
+      const route = this.#storedRoute(incident.routeId);
       this.#send({ kind: entry.event, incident, route, ...(entry.reason === null ? {} : { reason: entry.reason }) }, entry.id);
     }
     if (entries.length > 0 && !noReceivers) this.#deps.log('info', `alerts: sending ${entries.length} alert(s) again that the last run did not deliver`);

@@ -68,16 +68,21 @@ async function fileInside(root: string, path: string, dirIndex = true): Promise<
   }
 }
 
-/** Finds what a request path names under root: the file, a directory's index.html, or index.html for an extension-less path. */
-export async function resolveStatic(root: string, rawPath: string): Promise<Found | null> {
-  const segments = safeSegments(rawPath);
-  if (segments === null) return null;
-  let realRoot: string;
+/** The real path of a directory, null when it does not exist. */
+async function realDir(dir: string): Promise<string | null> {
   try {
-    realRoot = await realpath(root);
+    return await realpath(dir);
   } catch {
     return null;
   }
+}
+
+/** Finds what a request path names under root: the file, a directory's index.html, or index.html for a one-segment extension-less path. */
+export async function resolveStatic(root: string, rawPath: string): Promise<Found | null> {
+  const segments = safeSegments(rawPath);
+  if (segments === null) return null;
+  const realRoot = await realDir(root);
+  if (realRoot === null) return null;
   const found = await fileInside(realRoot, join(realRoot, ...segments));
   if (found !== null) return found;
   const last = segments[segments.length - 1] ?? '';
@@ -110,13 +115,8 @@ export async function resolveVendor(rawPath: string, fromUrl: string = import.me
   // ['vendor', package, file...]: a file of the package is needed, not its directory.
   if (segments === null || segments.length < 3) return null;
   const dir = vendorDir(segments[1]!, fromUrl);
-  if (dir === null) return null;
-  let realRoot: string;
-  try {
-    realRoot = await realpath(dir);
-  } catch {
-    return null;
-  }
+  const realRoot = dir === null ? null : await realDir(dir);
+  if (realRoot === null) return null;
   return fileInside(realRoot, join(realRoot, ...segments.slice(2)), false);
 }
 

@@ -3,12 +3,11 @@
 // the demo stage's command as the image's non-root user with the image's environment in a
 // read-only root, here against a lab cluster (so /readyz must turn 200).
 
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from '../lab/lab.js';
 import { webApp } from '../lab/scenarios.js';
-import { ROOT } from '../e2e/cli.js';
+import { ROOT, runProcess } from '../e2e/cli.js';
 
 let lab: Lab;
 
@@ -22,19 +21,8 @@ afterAll(async () => {
 
 /** Runs the script to completion (bounded), collecting its output. */
 function recipe(args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [join(ROOT, 'scripts', 'image-recipe.sh'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    // SIGTERM lets the script's trap stop what it started and remove its temp dir.
-    const timer = setTimeout(() => child.kill('SIGTERM'), 240_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
+  // SIGTERM lets the script's trap stop what it started and remove its temp dir.
+  return runProcess('bash', [join(ROOT, 'scripts', 'image-recipe.sh'), ...args], { timeoutMs: 240_000, killSignal: 'SIGTERM' });
 }
 
 describe('the image recipe (scripts/image-recipe.sh)', () => {

@@ -19,24 +19,41 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `hopwatch ...args` to completion (bounded by timeoutMs). */
-export function runHopwatch(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+/** How to run a process. */
+export interface ProcessOptions {
+  /** Working directory; default the repository root. */
+  cwd?: string;
+  /** The whole environment; default this process's. */
+  env?: NodeJS.ProcessEnv;
+  /** Bound of the run; default 60 s. */
+  timeoutMs?: number;
+  /** Sent at the bound; default SIGKILL (SIGTERM lets a script's trap clean up). */
+  killSignal?: NodeJS.Signals;
+}
+
+/** Runs a process to completion (bounded), collecting stdout, stderr and both interleaved as they came. */
+export function runProcess(command: string, args: string[], options: ProcessOptions = {}): Promise<CliResult & { output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/hopwatch.js'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => ((stdout += chunk.toString()), (output += chunk.toString())));
+    child.stderr.on('data', (chunk: Buffer) => ((stderr += chunk.toString()), (output += chunk.toString())));
+    const timer = setTimeout(() => child.kill(options.killSignal ?? 'SIGKILL'), options.timeoutMs ?? 60_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, stdout, stderr, output });
     });
+  });
+}
+
+/** Runs `hopwatch ...args` to completion (bounded by timeoutMs). */
+export function runHopwatch(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  return runProcess(process.execPath, [join(ROOT, 'bin/hopwatch.js'), ...args], {
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
 }
 

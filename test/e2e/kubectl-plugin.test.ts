@@ -3,14 +3,14 @@
 // kubectl is not installed, the plugin is run directly with the same arguments (kubectl passes
 // every argument after the plugin name unchanged), and the test says so.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { LAB_CONTEXT, startLab, type Lab } from '../lab/lab.js';
 import { merge, webApp } from '../lab/scenarios.js';
-import { type CliResult, ROOT } from './cli.js';
+import { type CliResult, ROOT, runProcess } from './cli.js';
 
 const HAVE_KUBECTL = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
 
@@ -20,24 +20,11 @@ let paymentsKubeconfig: string;
 
 /** Runs `kubectl hopwatch ...args` (or the plugin directly without kubectl) with only the given kubeconfig sources. */
 function kubectlHopwatch(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  const [command, argv] = HAVE_KUBECTL ? ['kubectl', ['hopwatch', ...args]] : [join(ROOT, 'bin', 'kubectl-hopwatch'), args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, {
-      cwd: lab.dir,
-      // HOME in the lab: no ~/.kube/config of the machine can stand in for the flags under test.
-      env: { ...process.env, PATH: `${join(ROOT, 'bin')}${delimiter}${process.env['PATH'] ?? ''}`, HOME: lab.dir, KUBECONFIG: '', HOPWATCH_CONFIG: configPath, NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+  const [command, argv]: [string, string[]] = HAVE_KUBECTL ? ['kubectl', ['hopwatch', ...args]] : [join(ROOT, 'bin', 'kubectl-hopwatch'), args];
+  return runProcess(command, argv, {
+    cwd: lab.dir,
+    // HOME in the lab: no ~/.kube/config of the machine can stand in for the flags under test.
+    env: { ...process.env, PATH: `${join(ROOT, 'bin')}${delimiter}${process.env['PATH'] ?? ''}`, HOME: lab.dir, KUBECONFIG: '', HOPWATCH_CONFIG: configPath, NO_COLOR: '1', ...env },
   });
 }
 
