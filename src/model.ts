@@ -175,14 +175,80 @@ export interface RouteProbeSettings {
   schedule: string | null;
 }
 
+/** The kind of routing object a route comes from (its front door). */
+export type RouteKind = 'Ingress' | 'HTTPRoute';
+
+/** What a route hangs off: the IngressClass (and its controller) of an Ingress, or a Gateway listener of an HTTPRoute. */
+export interface RouteParent {
+  /** IngressClass for Ingress routes, Gateway for HTTPRoute routes. */
+  kind: 'IngressClass' | 'Gateway';
+  /** Namespace of the Gateway; null for an IngressClass (cluster-scoped). */
+  namespace: string | null;
+  /** Name of the IngressClass or Gateway (null-free: "" when an Ingress has no class). */
+  name: string;
+  /** The Gateway listener's name (parentRef sectionName, or the listener that accepted the route); null for Ingress. */
+  sectionName: string | null;
+  /** The Gateway listener's port; null for Ingress. */
+  port: number | null;
+}
+
+/** A request that selects a backend regardless of weight (ingress-nginx canary-by-header / canary-by-cookie). */
+export interface BackendSelector {
+  /** A request header and the value that selects the backend ("always" when no value is configured). */
+  header: { name: string; value: string } | null;
+  /** A cookie and the value that selects the backend ("always"). */
+  cookie: { name: string; value: string } | null;
+}
+
+/**
+ * One weighted backend of a route: a Service port, how much of the route's traffic it gets,
+ * and everything discovery knows behind it.
+ */
+export interface Backend {
+  /** Stable key within the route: "namespace/service:port". */
+  key: string;
+  /** The backend as written in the routing object: the Service's namespace and name, the port by number or name. */
+  ref: { namespace: string; service: string; port: number | string };
+  /** The relative weight as the controller applies it (an Ingress without canaries: 100; a backendRef: its weight, default 1). */
+  weight: number;
+  /** This backend's share of the route's traffic by weight, 0..1 (0 for a header/cookie-only canary). */
+  share: number;
+  /** primary: the route's own (first) backend; canary: a canary Ingress's, or another backendRef. */
+  role: 'primary' | 'canary';
+  /** The routing object that contributes this backend (a canary Ingress names itself here). */
+  source: { kind: RouteKind; namespace: string; name: string };
+  /** A request that selects this backend regardless of weight, null when none. */
+  selector: BackendSelector | null;
+  /** Why the backend cannot be used as written (a resource backend, a ref not permitted), null when it can. */
+  problem: string | null;
+  /** The backend Service, null when it does not exist. */
+  service: ServiceFacts | null;
+  /** The Service port the backend names, null when the Service has no such port. */
+  servicePort: ServicePortFacts | null;
+  /** Endpoints of the Service port (ready and not ready). */
+  endpoints: EndpointFacts[];
+  /** Pods the Service selector matches. */
+  pods: PodFacts[];
+  /** NetworkPolicies that select the backend pods. */
+  policies: PolicyFacts[];
+}
+
 /** One host+path of one Ingress, with everything discovery knows about its backend. */
 export interface Route {
   /** Stable id: derived from namespace, ingress, host and path. */
   id: string;
-  /** Namespace of the Ingress. */
+  /** The kind of routing object that defines the route. */
+  kind: RouteKind;
+  /** Namespace of the routing object. */
   namespace: string;
-  /** Name of the Ingress. */
+  /** Name of the routing object (the Ingress or the HTTPRoute). */
+  name: string;
+  /** Name of the Ingress (kept for scripts that read it; equals name for Ingress routes). */
   ingress: string;
+  /** The IngressClass or Gateway listener the route hangs off, null when an Ingress has no class. */
+  parent: RouteParent | null;
+  /** Every backend of the route with its weight, primary first. */
+  backends: Backend[];
   /** Resolved IngressClass (spec.ingressClassName, the annotation, or the default class), null when none. */
   ingressClass: string | null;
   /** The rule's host, null for a rule without host; may be a wildcard (*.example.com). */

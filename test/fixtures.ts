@@ -1,6 +1,6 @@
 // Builders of model values for unit tests: a healthy route and hop results, overridden per scenario.
 
-import type { ControllerFacts, EndpointFacts, HopResult, PodFacts, Route } from '../src/model.js';
+import type { Backend, ControllerFacts, EndpointFacts, HopResult, PodFacts, Route } from '../src/model.js';
 
 /** A ready pod of the route's backend. */
 export function podFacts(name: string, ip: string, overrides: Partial<PodFacts> = {}): PodFacts {
@@ -56,10 +56,14 @@ export function controllerFacts(overrides: Partial<ControllerFacts> = {}): Contr
 /** A healthy route shop/web shop.example.test/ with three pods. */
 export function routeFixture(overrides: Partial<Route> = {}): Route {
   const pods = [podFacts('web-1', '10.2.0.1'), podFacts('web-2', '10.2.0.2'), podFacts('web-3', '10.2.0.3')];
-  return {
+  const route: Route = {
     id: 'r1',
+    kind: 'Ingress',
     namespace: 'shop',
+    name: overrides.ingress ?? 'web',
     ingress: 'web',
+    parent: { kind: 'IngressClass', namespace: null, name: 'nginx', sectionName: null, port: null },
+    backends: [],
     ingressClass: 'nginx',
     host: 'shop.example.test',
     path: '/',
@@ -86,6 +90,18 @@ export function routeFixture(overrides: Partial<Route> = {}): Route {
     loadBalancer: ['192.0.2.10'],
     annotations: {},
     ...overrides,
+  };
+  return { ...route, backends: overrides.backends ?? [primaryBackend(route)] };
+}
+
+/** The single backend of an Ingress route, from its backend facts. */
+function primaryBackend(route: Route): Backend {
+  const { namespace, backend, service, servicePort, endpoints, pods, policies } = route;
+  return {
+    key: `${namespace}/${backend.service}:${backend.port}`,
+    ref: { namespace, service: backend.service, port: backend.port },
+    weight: 100, share: 1, role: 'primary', source: { kind: 'Ingress', namespace, name: route.name },
+    selector: null, problem: null, service, servicePort, endpoints, pods, policies,
   };
 }
 

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { V1EndpointSlice, V1Ingress, V1NetworkPolicy, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { ControllerConfig } from '../config/types.js';
-import type { EndpointFacts, PodFacts, PolicyFacts, Route, ServiceFacts, ServicePortFacts } from '../model.js';
+import type { Backend, EndpointFacts, PodFacts, PolicyFacts, Route, ServiceFacts, ServicePortFacts } from '../model.js';
 import { ANNOTATIONS, type AnnotationSettings, readAnnotations } from './annotations.js';
 import {
   type ResolvedController,
@@ -181,8 +181,23 @@ function buildRoute(entry: IngressEntry, context: IngressContext, index: Snapsho
     ...pathProblems(entry, context.settings),
     ...context.settings.problems,
   ];
+  const primary: Backend = {
+    key: `${context.namespace}/${backend.service}:${backend.port ?? 0}`,
+    ref: { namespace: context.namespace, service: backend.service, port: backend.port ?? 0 },
+    weight: 100,
+    share: 1,
+    role: 'primary',
+    source: { kind: 'Ingress', namespace: context.namespace, name: context.name },
+    selector: null,
+    problem: backend.problem,
+    ...facts,
+  };
   return {
     id: routeId(identity),
+    kind: 'Ingress',
+    name: context.name,
+    parent: context.ingressClass === null ? null : { kind: 'IngressClass', namespace: null, name: context.ingressClass, sectionName: null, port: null },
+    backends: [primary],
     ...identity,
     ingressClass: context.ingressClass,
     tls: tlsCovers(context.ingress, entry.host),

@@ -6,7 +6,9 @@ import type { HopResult, Route, RouteRound, Verdict, VerdictStatus } from '../mo
 export function fixtureRoute(namespace: string, ingress: string, overrides: Partial<Route> = {}): Route {
   const host = `${ingress}.example.test`;
   return {
-    id: `${namespace}/${ingress}/${host}/`, namespace, ingress, ingressClass: 'nginx', host, path: '/', pathType: 'Prefix',
+    id: `${namespace}/${ingress}/${host}/`, kind: 'Ingress', namespace, name: ingress, ingress,
+    parent: { kind: 'IngressClass', namespace: null, name: 'nginx', sectionName: null, port: null },
+    backends: [], ingressClass: 'nginx', host, path: '/', pathType: 'Prefix',
     tls: false, defaultBackend: false, backend: { service: ingress, port: 'http' },
     probe: { path: '/', hostHeader: host, expectStatus: null, ignore: false, schedule: null }, notProbeable: null,
     service: null, servicePort: null, endpoints: [], pods: [], policies: [], controller: null, loadBalancer: [], annotations: {},

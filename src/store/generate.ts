@@ -93,7 +93,9 @@ function syntheticRoute(i: number, namespaces: number): Route {
   const ingress = `app-${i}`;
   const host = `app-${i}.example.com`;
   return {
-    id: `${namespace}/${ingress}/${host}/`, namespace, ingress, ingressClass: 'nginx', host, path: '/',
+    id: `${namespace}/${ingress}/${host}/`, kind: 'Ingress', namespace, name: ingress, ingress,
+    parent: { kind: 'IngressClass', namespace: null, name: 'nginx', sectionName: null, port: null },
+    backends: [], ingressClass: 'nginx', host, path: '/',
     pathType: 'Prefix', tls: i % 3 === 0, defaultBackend: false, backend: { service: `svc-${i}`, port: 80 },
     probe: { path: '/', hostHeader: host, expectStatus: null, ignore: false, schedule: null },
     notProbeable: null, service: null, servicePort: null, endpoints: [], pods: [], policies: [], controller: null,
