@@ -37,6 +37,7 @@ fi
 
 # npm ci when node_modules is missing or older than the lock file.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: npm ci" >&2
+  # Say how long up front: the first run sits silent while npm fetches and builds better-sqlite3.
+  echo "setup: npm ci (the first run takes about a minute; later runs skip it)" >&2
   npm ci --no-audit --no-fund >&2
 fi
