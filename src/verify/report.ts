@@ -135,6 +135,11 @@ export function buildReport(input: ReportInput): VerifyReport {
   };
 }
 
+/** Text about a single ReplicaSet's pods: "pods" and "the only ReplicaSet", not "canary pods" and "newest ReplicaSet". */
+function withoutCanary(text: string): string {
+  return text.replace(/\bcanary pods\b/g, 'pods').replace(/\bnewest ReplicaSet\b/g, 'the only ReplicaSet');
+}
+
 function routeReport(target: RouteTarget, groups: GroupStats[]): RouteReport {
   const { route, selection } = target;
   const podsOf = (group: string): string[] => groups.filter((g) => g.group === group).flatMap((g) => g.targets.map((t) => t.pod ?? t.target));
@@ -189,13 +194,19 @@ function pad(text: string, width: number): string {
 
 /** The report as text for the terminal: the answer first, the figures per group under it. */
 export function renderReport(report: VerifyReport, options: { colour: boolean }): string {
+  // A Deployment with one ReplicaSet has no canary beside a stable version: its pods are the backend.
+  // The terminal says so; the JSON keeps its group ids and summary (the contract Argo and Flagger read).
+  const single = report.routes.length > 0 && report.routes.every((r) => r.canary.replicaSet !== null && r.stable.replicaSets.length === 0);
+  const text = single ? withoutCanary : (t: string): string => t;
   const verdict = report.ok ? paint('PASS', GREEN, options.colour) : paint('FAIL', RED, options.colour);
-  const lines = [`${verdict}  ${report.ingress}  ${report.summary}`];
-  for (const f of report.failures.slice(1)) lines.push(`  ${paint('·', GREY, options.colour)} also: hop ${f.hop} (${f.cause}): ${f.summary}`);
-  for (const note of report.notes) lines.push(`  ${paint('·', GREY, options.colour)} note: ${note}`);
+  const dot = paint('·', GREY, options.colour);
+  const lines = [`${verdict}  ${report.ingress}  ${text(report.summary)}`];
+  lines.push(...alsoLines(report.failures).map((l) => `  ${dot} ${text(l)}`));
+  for (const note of report.notes) lines.push(`  ${dot} note: ${text(note)}`);
   for (const route of report.routes) {
-    lines.push('', `route ${route.host ?? '*'}${route.path} -> ${route.service}; canary: ${route.canary.description}`);
-    lines.push(...groupTable(route.groups));
+    const pods = single ? `pods of ${withoutCanary(route.canary.description)} (no older version to compare with)` : `canary: ${route.canary.description}`;
+    lines.push('', `route ${route.host ?? '*'}${route.path} -> ${route.service}; ${pods}`);
+    lines.push(...groupTable(route.groups, single));
   }
   const early = report.stoppedEarly ? ' (stopped early: the thresholds could no longer be met)' : '';
   const took = report.durationMs < 1000 ? `${report.durationMs} ms` : `${(report.durationMs / 1000).toFixed(1)} s`;
@@ -203,18 +214,44 @@ export function renderReport(report: VerifyReport, options: { colour: boolean })
   return lines.join('\n');
 }
 
-function groupTable(groups: GroupStats[]): string[] {
+/**
+ * The failed checks after the first: those with the first's hop and cause are the same failure seen
+ * from further out (refusing pods make the Service, the controllers and the edge fail too), so they
+ * share one line; any other failure keeps its own.
+ */
+function alsoLines(failures: readonly CheckFailure[]): string[] {
+  const [first, ...rest] = failures;
+  if (!first) return [];
+  const same = rest.filter((f) => f.hop === first.hop && f.cause === first.cause);
+  const other = rest.filter((f) => !same.includes(f));
+  const count = (f: CheckFailure): string => {
+    const { failures: n, samples } = f.figures;
+    return n !== undefined && n !== null && samples !== undefined && samples !== null ? ` ${n} of ${samples} failed` : '';
+  };
+  const seen = same.length > 0 ? [`the same failure further out: ${same.map((f) => `${groupLabel(f.group)}${count(f)}`).join(', ')}`] : [];
+  return [...seen, ...other.map((f) => `also: hop ${f.hop} (${f.cause}): ${f.summary}`)];
+}
+
+/** A group's latency figure: that of the requests that answered; where every request failed there is none, and it says so. */
+function latencyCell(g: GroupStats, value: number | null): string {
+  if (value !== null) return ms(value);
+  return g.samples > 0 && g.failures === g.samples ? 'none answered' : '-';
+}
+
+function groupTable(groups: GroupStats[], single: boolean): string[] {
   const header = ['GROUP', 'TARGETS', 'REQUESTS', 'FAILED', 'P50', 'P95'];
   const rows = groups.map((g) => [
-    groupLabel(g.group),
+    single && g.group === 'canary' ? 'pods' : groupLabel(g.group),
     String(g.targets.length),
     String(g.samples + g.unknown),
     g.failureRatio === null ? '-' : `${g.failures} (${pct(g.failureRatio)})`,
-    ms(g.p50Ms),
-    ms(g.p95Ms),
+    latencyCell(g, g.p50Ms),
+    latencyCell(g, g.p95Ms),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  return [header, ...rows].map((row) => `  ${row.map((cell, i) => pad(cell, widths[i] ?? 0)).join('  ')}`.trimEnd());
+  const table = [header, ...rows].map((row) => `  ${row.map((cell, i) => pad(cell, widths[i] ?? 0)).join('  ')}`.trimEnd());
+  const why = '  (P50 and P95 are the latency of the requests that got an answer: "none answered" means every request failed)';
+  return rows.some((r) => r[4] === 'none answered') ? [...table, why] : table;
 }
 
 /** One line of progress: "tick 3/12  canary 9/9 ok  stable 6/6 ok  ...". */
