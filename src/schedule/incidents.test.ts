@@ -32,11 +32,27 @@ describe('IncidentTracker', () => {
     expect(tracker.openCount).toBe(1);
   });
 
-  it('names the backend pods before the controller pods that passed their failure on', () => {
+  it('names the pods the cause is about: not the controller pods that passed a pod\'s failure on', () => {
     const tracker = new IncidentTracker({ openAfter: 1, closeAfter: 2 });
     const hops = healthyRound(route, (r) => (r.hop === 'controller' ? { status: 502 } : r.pod === 'shop/web-2' ? REFUSED : null));
     const [action] = tracker.observe(round(1000, { status: 'failing', hop: 'pod', cause: 'pod.refused' }, hops));
-    expect(action).toMatchObject({ type: 'open', incident: { pods: ['shop/web-2', 'ingress-nginx/ctrl-a', 'ingress-nginx/ctrl-b'] } });
+    expect(action).toMatchObject({ type: 'open', incident: { pods: ['shop/web-2'] } });
+  });
+
+  it.each([
+    ['dns.failure', 'dns', []],
+    ['config.port-mismatch', 'config', []],
+    ['service.unreachable', 'service', []],
+    ['edge.error', 'edge', []],
+    ['controller.error', 'controller', ['ingress-nginx/ctrl-a', 'ingress-nginx/ctrl-b']],
+    ['network.blocked', 'network', ['shop/web-1', 'shop/web-2', 'shop/web-3']],
+    ['pod.headers-too-large', 'pod', ['shop/web-1', 'shop/web-2', 'shop/web-3']],
+  ] as const)('%s lists %j', (cause, hop, pods) => {
+    const tracker = new IncidentTracker({ openAfter: 1, closeAfter: 2 });
+    // Every controller pod answers 502 (what the edge sees for each of these causes).
+    const hops = healthyRound(route, (r) => (r.hop === 'controller' || r.hop === 'edge' ? { status: 502 } : null));
+    const [action] = tracker.observe(round(1000, { status: 'failing', hop, cause }, hops));
+    expect(action).toMatchObject({ type: 'open', incident: { pods } });
   });
 
   it('marks the round a degraded incident turns failing as an escalation, once', () => {

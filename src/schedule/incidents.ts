@@ -5,7 +5,7 @@
 // raises the severity to 'failing'.
 
 import type { IncidentConfig } from '../config/types.js';
-import type { Cause, Route, RouteRound, VerdictHop } from '../model.js';
+import type { Cause, HopResult, Route, RouteRound, VerdictHop } from '../model.js';
 import type { Incident, IncidentChange, IncidentPatch, IncidentSeverity, NewIncident } from '../store/incidents.js';
 
 /** What the daemon must do after a round: write the incident and send alerts on open and close. */
@@ -39,12 +39,35 @@ export function rolloutUnderWay(route: Route): boolean {
   return hashes.size > 1 || route.endpoints.some((e) => e.terminating);
 }
 
-/** Pods named by the failing hops of a round: backend pods first (a controller pod's 502 usually passes theirs on), then controller pods. */
+/**
+ * The pods a round's cause is about, for an incident's PODS: the failing backend pods for a pod
+ * cause (all the backend pods when none failed outright: a header block too large, a keep-alive
+ * race), the failing controller pods for a controller cause, the backend pods a policy keeps the
+ * controller from for network.blocked, and none for a cause about no pod (dns, config, Service,
+ * edge). Controller pods that passed a pod's failure on are not listed: they are not the fault,
+ * and they made "+N" count pods that have nothing wrong.
+ */
 export function podsInvolved(round: RouteRound): string[] {
-  const failing = round.hops.filter((h) => h.pod !== null && (h.error !== null || (h.status !== null && h.status >= 500)));
-  const backend = failing.filter((h) => h.hop === 'pod');
-  const others = failing.filter((h) => h.hop !== 'pod');
-  return [...backend, ...others].map((h) => h.pod as string);
+  const hop = round.verdict.hop;
+  if (hop === null) return [];
+  const failed = (h: HopResult): boolean => h.error !== null || (h.status !== null && h.status >= 500);
+  const named = (kind: HopResult['hop']): HopResult[] => round.hops.filter((h) => h.hop === kind && h.pod !== null);
+  const names = (hops: HopResult[]): string[] => hops.map((h) => h.pod as string);
+  switch (hop) {
+    case 'pod': {
+      const failing = named('pod').filter(failed);
+      return names(failing.length > 0 ? failing : named('pod'));
+    }
+    case 'controller':
+      return names(named('controller').filter(failed));
+    case 'network':
+      return names(named('pod'));
+    case 'dns':
+    case 'edge':
+    case 'service':
+    case 'config':
+      return [];
+  }
 }
 
 /** Tracks incidents of every route. */

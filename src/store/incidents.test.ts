@@ -56,6 +56,18 @@ describe('incidents', () => {
     expect(ids({ to: T0 + 20 * 60_000 })).toEqual([a.id]);
   });
 
+  it('orders incidents opened in the same second by id, newest first, on every page (not by their milliseconds)', () => {
+    // What the demo does: its routes' first failing rounds land in one second, in any order of milliseconds.
+    const ms = [420, 130, 990, 50, 700, 310];
+    const all = ms.map((m) => insertIncident(db, opened(shop.id, T0 + m)));
+    const older = insertIncident(db, opened(blog.id, T0 - 1000 + 999));
+    const byId = [...all].map((i) => i.id).sort((a, b) => b - a);
+    expect(listIncidents(db, {}).incidents.map((i) => i.id)).toEqual([...byId, older.id]);
+    const first = listIncidents(db, { limit: 4 });
+    const second = listIncidents(db, { limit: 4, cursor: first.nextCursor ?? undefined });
+    expect([...first.incidents, ...second.incidents].map((i) => i.id)).toEqual([...byId, older.id]);
+  });
+
   it('paginates with a cursor, also through incidents opened at the same instant', () => {
     const all = Array.from({ length: 25 }, (_, i) => insertIncident(db, opened(shop.id, T0 + Math.floor(i / 3) * 1000)));
     const seen: number[] = [];

@@ -153,15 +153,19 @@ export function getIncident(db: Db, id: number): Incident | null {
   return r === undefined ? null : fromRow(r);
 }
 
-/** Incidents matching the filters, newest opened first, keyset-paginated. */
+/**
+ * Incidents matching the filters, keyset-paginated: newest opened first by the second (what the
+ * dashboard and the CLI show), then the highest id first, so incidents opened in the same second
+ * come out in one stable order instead of by their milliseconds (2, 4, 5, 3, 1, 6).
+ */
 export function listIncidents(db: Db, q: IncidentQuery = {}): IncidentPage {
   const limit = Math.min(Math.max(1, Math.floor(q.limit ?? 100)), 1000);
   const where: string[] = [];
   const args: unknown[] = [];
   if (q.cursor !== undefined) {
     const [openedAt, id] = decodeCursor(q.cursor, 'i', 2);
-    where.push('(i.opened_at, i.id) < (?, ?)');
-    args.push(openedAt, id);
+    where.push('(i.opened_at / 1000, i.id) < (?, ?)');
+    args.push(Math.floor(Number(openedAt) / 1000), id);
   }
   if (q.to !== undefined) where.push('i.opened_at < ?'), args.push(q.to);
   if (q.from !== undefined) where.push('(i.closed_at IS NULL OR i.closed_at >= ?)'), args.push(q.from);
@@ -173,7 +177,7 @@ export function listIncidents(db: Db, q: IncidentQuery = {}): IncidentPage {
     args.push(q.namespace);
   }
   const sql = `SELECT i.* FROM incidents i ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-    ORDER BY i.opened_at DESC, i.id DESC LIMIT ?`;
+    ORDER BY i.opened_at / 1000 DESC, i.id DESC LIMIT ?`;
   const rows = db.prepare(sql).all(...args, limit + 1) as IncidentRow[];
   const page = rows.slice(0, limit).map(fromRow);
   const last = page[page.length - 1];
