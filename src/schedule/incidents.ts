@@ -163,6 +163,7 @@ export class IncidentTracker {
       hop: open.hop,
       cause: open.cause,
       firstEvidence: first.verdict.evidence,
+      summary: first.verdict.summary,
       changes: open.changes,
       pods: [...open.pods],
       failingRounds: open.failingRounds,

@@ -200,7 +200,7 @@ export function incidentView(i: Incident | IncidentWithRoute, now: number) {
     severity: i.severity, openedAt: iso(i.openedAt), closedAt: i.closedAt === null ? null : iso(i.closedAt),
     durationMs: (i.closedAt ?? Math.max(now, i.openedAt)) - i.openedAt, hop: i.hop, cause: i.cause,
     changes: i.changes.map((c) => ({ at: iso(c.at), hop: c.hop, cause: c.cause })), pods: i.pods,
-    firstEvidence: i.firstEvidence, failingRounds: i.failingRounds, rollout: i.rollout,
+    firstEvidence: i.firstEvidence, failingRounds: i.failingRounds, rollout: i.rollout, summary: i.summary ?? null,
   };
 }
 

@@ -44,6 +44,8 @@ export interface Incident {
   failingRounds: number;
   /** True when it lines up with a rollout of the route's backend. */
   rollout: boolean;
+  /** One line for humans: the summary of the verdict that opened it (absent for incidents stored before migration 004). */
+  summary?: string;
 }
 
 /** What opening an incident records. */
@@ -92,6 +94,7 @@ interface IncidentRow {
   first_evidence: string;
   failing_rounds: number;
   rollout: number;
+  summary: string | null;
 }
 
 function fromRow(r: IncidentRow): Incident {
@@ -99,7 +102,7 @@ function fromRow(r: IncidentRow): Incident {
     id: r.id, routeId: r.route_id, severity: r.severity, openedAt: r.opened_at, closedAt: r.closed_at,
     hop: r.hop, cause: r.cause, changes: JSON.parse(r.changes) as IncidentChange[],
     pods: JSON.parse(r.pods) as string[], firstEvidence: JSON.parse(r.first_evidence) as string[],
-    failingRounds: r.failing_rounds, rollout: r.rollout === 1,
+    failingRounds: r.failing_rounds, rollout: r.rollout === 1, ...(r.summary === null ? {} : { summary: r.summary }),
   };
 }
 
@@ -107,19 +110,19 @@ function fromRow(r: IncidentRow): Incident {
 export function insertIncident(db: Db, inc: NewIncident): Incident {
   const res = db
     .prepare(
-      `INSERT INTO incidents (route_id, severity, opened_at, closed_at, hop, cause, changes, pods, first_evidence, failing_rounds, rollout)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO incidents (route_id, severity, opened_at, closed_at, hop, cause, changes, pods, first_evidence, failing_rounds, rollout, summary)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       inc.routeId, inc.severity, inc.openedAt, inc.closedAt ?? null, inc.hop, inc.cause, JSON.stringify(inc.changes ?? []),
-      JSON.stringify(inc.pods ?? []), JSON.stringify(inc.firstEvidence), inc.failingRounds ?? 0, inc.rollout ? 1 : 0,
+      JSON.stringify(inc.pods ?? []), JSON.stringify(inc.firstEvidence), inc.failingRounds ?? 0, inc.rollout ? 1 : 0, inc.summary ?? null,
     );
   return getIncident(db, Number(res.lastInsertRowid))!;
 }
 
 const PATCH_COLUMNS: Record<keyof IncidentPatch, string> = {
   severity: 'severity', closedAt: 'closed_at', hop: 'hop', cause: 'cause', changes: 'changes', pods: 'pods',
-  firstEvidence: 'first_evidence', failingRounds: 'failing_rounds', rollout: 'rollout',
+  firstEvidence: 'first_evidence', failingRounds: 'failing_rounds', rollout: 'rollout', summary: 'summary',
 };
 
 /** Changes the given fields of an incident and returns it; NOT_FOUND when there is no such incident. */
