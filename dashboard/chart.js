@@ -46,7 +46,10 @@ function incidentSpans(u, incidents, nowSec) {
   });
 }
 
-/** Shades each incident's span behind the bars; over them, its edges and a label in its hop's colour. */
+/** Height of the band above the plot that holds the incident labels, in CSS pixels. */
+const LABEL_BAND = 22;
+
+/** Shades each incident's span behind the bars; over them, its edges and a strip in its hop's colour; its label above the plot. */
 function incidentHooks(incidents) {
   const clip = (u, x) => Math.min(u.bbox.left + u.bbox.width, Math.max(u.bbox.left, x));
   const behind = (u) => {
@@ -65,6 +68,7 @@ function incidentHooks(incidents) {
     ctx.save();
     ctx.font = `600 ${11 * px}px system-ui, sans-serif`;
     ctx.textBaseline = 'top';
+    const labels = [];
     for (const { i, x0, x1 } of incidentSpans(u, incidents, Date.now() / 1000)) {
       const colour = HOP_COLOURS[i.hop] ?? HOP_COLOURS.none;
       const a = clip(u, x0);
@@ -80,14 +84,19 @@ function incidentHooks(incidents) {
         ctx.lineTo(x, bbox.top + bbox.height);
         ctx.stroke();
       }
+      // The label sits in the band above the plot (the chart's top padding), never over the bars.
       const label = `#${i.id} ${i.cause}`;
       const w = ctx.measureText(label).width + 8 * px;
-      const lx = Math.min(a + 3 * px, bbox.left + bbox.width - w);
-      ctx.fillStyle = 'rgba(255, 255, 255, 0.9)';
-      ctx.fillRect(lx, bbox.top + 2 * px, w, 15 * px);
-      ctx.fillStyle = colour;
-      ctx.fillText(label, lx + 4 * px, bbox.top + 4 * px);
+      const lx = Math.max(bbox.left, Math.min(a, bbox.left + bbox.width - w));
+      const top = bbox.top - LABEL_BAND * px;
+      ctx.fillStyle = 'rgba(255, 255, 255, 0.95)';
+      ctx.fillRect(lx, top, w, 14 * px);
+      ctx.fillStyle = '#1f2933';
+      ctx.fillText(label, lx + 4 * px, top + 2 * px);
+      labels.push({ id: i.id, left: lx / px, top: top / px, width: w / px, height: 14 });
     }
+    // Where each label went, in CSS pixels of the canvas (the browser tests read it).
+    u.incidentLabels = labels;
     ctx.restore();
   };
   return { drawClear: [behind], draw: [over] };
@@ -107,31 +116,56 @@ function utcTicks(u, splits, axisIdx, space, incr) {
 /** Tick steps of the failed-rounds axis: whole numbers only. */
 const WHOLE_INCREMENTS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6];
 
+/** Share of the plot's height the bars may take (from the bottom). */
+const BAR_LANE = 0.55;
+/** Share of the plot's height the latency lines take (from the top). */
+const LINE_LANE = 0.4;
+
+const stamp = (sec) => new Date(sec * 1000).toISOString().slice(0, 16).replace('T', ' ');
+
+function latencyText(u, si, idx) {
+  const v = idx === null ? null : u.data[si][idx];
+  return v === null || v === undefined ? '–' : `${v} ms`;
+}
+
+/** The newest bucket that has rounds (latency or failures), null for none: the legend's values off the chart. */
+function latestIndex(buckets) {
+  for (let i = buckets.length - 1; i >= 0; i--) {
+    const b = buckets[i];
+    if (b.latency || Object.keys(b.failuresByHop).length > 0) return i;
+  }
+  return null;
+}
+
 /** Options of the chart. */
-function chartOptions(width, data, stepMs, incidents) {
+function chartOptions(width, data, stepMs, incidents, latest, startSec) {
   const bars = uPlot.paths.bars({ size: [0.92, 64], align: 1 });
   const layers = [...data.hops].reverse();
   const rawOf = Object.fromEntries(data.hops.map((hop, k) => [hop, data.raw[k]]));
   return {
     width,
     height: 280,
-    padding: [14, 8, 0, 0],
+    padding: [LABEL_BAND + 4, 8, 0, 0],
     cursor: { drag: { x: false, y: false }, points: { show: false } },
     legend: { live: true },
     scales: {
       // A bar covers its bucket [start, start + step): the axis ends where the newest bucket ends, or its bar is cut off.
-      x: { time: true, range: (u, min, max) => [min, max + stepMs / 1000] },
-      n: { range: (u, min, max) => [0, Math.max(1, max)] },
-      ms: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] },
+      // History younger than the range: the axis starts a bucket before it, so fresh data fills the chart.
+      x: { time: true, range: (u, min, max) => [startSec === null ? min : Math.max(min, Math.min(max, startSec - stepMs / 1000)), max + stepMs / 1000] },
+      // Two lanes, so the latency lines never cross the bars: the bars keep to the lower 55 % of the
+      // plot, the latency to the upper 40 % (its scale reaches below zero, where nothing is drawn).
+      n: { range: (u, min, max) => [0, Math.max(1, max) / BAR_LANE] },
+      ms: { range: (u, min, max) => { const top = Math.max(1, max * 1.05); return [-top * (1 - LINE_LANE) / LINE_LANE, top]; } },
     },
     axes: [
       { stroke: '#4b5563', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#d7dbe0' }, values: utcTicks, size: 44 },
       // Rounds are whole: no 0.5 ticks.
-      { scale: 'n', label: 'failed rounds', stroke: '#4b5563', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#d7dbe0' }, size: 56, incrs: WHOLE_INCREMENTS },
-      { scale: 'ms', side: 1, label: 'edge latency (ms)', stroke: '#4b5563', grid: { show: false }, size: 64 },
+      { scale: 'n', label: 'failed rounds', stroke: '#4b5563', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#d7dbe0' }, size: 56, incrs: WHOLE_INCREMENTS, filter: (u, splits) => splits.map((v) => (v <= u.scales.n.max * BAR_LANE + 1e-9 ? v : null)) },
+      { scale: 'ms', side: 1, label: 'edge latency (ms)', stroke: '#4b5563', grid: { show: false }, size: 64, filter: (u, splits) => splits.map((v) => (v >= 0 ? v : null)) },
     ],
     series: [
-      { label: 'UTC', value: (u, v) => (v === null ? '–' : new Date(v * 1000).toISOString().slice(0, 16).replace('T', ' ')) },
+      // Off the chart the legend shows the newest bucket (marked "latest"), not dashes until a hover.
+      { label: 'UTC', value: (u, v, si, idx) => (idx === null || idx === undefined ? (latest === null ? '–' : `${stamp(data.columns[0][latest])} (latest)`) : stamp(v)) },
       ...layers.map((hop) => ({
         label: hop,
         scale: 'n',
@@ -141,26 +175,27 @@ function chartOptions(width, data, stepMs, incidents) {
         stroke: HOP_COLOURS[hop],
         width: 0,
         // The legend shows this hop's own count, not the stack's running sum.
-        value: (u, v, si, idx) => (idx === null || idx === undefined ? '–' : String(rawOf[hop][idx])),
+        value: (u, v, si, idx) => { const at = idx ?? latest; return at === null ? '–' : String(rawOf[hop][at]); },
       })),
-      { label: 'p50', scale: 'ms', stroke: '#6b7280', width: 1.25, spanGaps: false, points: { show: false }, value: (u, v) => (v === null ? '–' : `${v} ms`) },
-      { label: 'p95', scale: 'ms', stroke: '#111827', width: 1.5, dash: [4, 3], spanGaps: false, points: { show: false }, value: (u, v) => (v === null ? '–' : `${v} ms`) },
+      { label: 'p50', scale: 'ms', stroke: '#6b7280', width: 1.25, spanGaps: false, points: { show: false }, value: (u, v, si, idx) => latencyText(u, si, idx ?? latest) },
+      { label: 'p95', scale: 'ms', stroke: '#111827', width: 1.5, dash: [4, 3], spanGaps: false, points: { show: false }, value: (u, v, si, idx) => latencyText(u, si, idx ?? latest) },
     ],
     hooks: incidentHooks(incidents),
   };
 }
 
 /**
- * Draws the chart into el (replacing what was there); onBucket(bucket) is called on a click.
+ * Draws the chart into el (replacing what was there); onBucket(bucket) is called on a click;
+ * options.startMs: when the history starts (the axis starts there when that is inside the range).
  * The uPlot instance is kept on el.uplot (the browser tests read positions from it).
  */
-export function drawTimeline(el, timeline, incidents, onBucket) {
+export function drawTimeline(el, timeline, incidents, onBucket, options = {}) {
   // Each refresh redraws: the previous chart and its observer go, or every refresh would leave one behind.
   el.resizeObserver?.disconnect();
   if (el.uplot) el.uplot.destroy();
   el.replaceChildren();
   const data = chartData(timeline.buckets);
-  const u = new uPlot(chartOptions(Math.max(320, el.clientWidth), data, timeline.stepMs, incidents), data.columns, el);
+  const u = new uPlot(chartOptions(Math.max(320, el.clientWidth), data, timeline.stepMs, incidents, latestIndex(timeline.buckets), options.startMs ? options.startMs / 1000 : null), data.columns, el);
   el.uplot = u;
   el.dataset.failingHops = data.hops.join(',');
   u.over.addEventListener('click', () => {

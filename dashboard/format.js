@@ -1,19 +1,10 @@
-// Formatting shared by the pages: hop colours (the CLI's, src/cli/format.ts HOP_COLOUR), times,
+// Formatting shared by the pages: hop colours (palette.js), times,
 // durations, and small DOM builders.
 
 import { ApiError } from './api.js';
+import { HOP_COLOURS } from './palette.js';
 
-/** Hop colours: dns magenta, edge cyan, controller blue, service yellow, pod red, config bright magenta, network bright red. */
-export const HOP_COLOURS = {
-  dns: '#b5179e',
-  edge: '#0e9fb8',
-  controller: '#2f5fd0',
-  service: '#d4a20b',
-  pod: '#d62f2f',
-  config: '#e36bf0',
-  network: '#ff6b5e',
-  none: '#7c8591',
-};
+export { HOP_COLOURS } from './palette.js';
 
 /** Hops in the order a request crosses them (outermost first), then the non-hop places. */
 export const HOPS = ['dns', 'edge', 'controller', 'service', 'pod', 'config', 'network'];
@@ -129,4 +120,9 @@ export function uptimeClass(ratio) {
 /** "shop/web" and "web.example.com/api". */
 export function routeNames(r) {
   return { owner: `${r.namespace}/${r.ingress}`, where: `${r.host ?? '*'}${r.path}` };
+}
+
+/** A summary, cut to the cell's width with an ellipsis (CSS), whole on hover. */
+export function summaryCell(summary) {
+  return h('td', { class: 'summary-cell', title: summary ?? '' }, summary ? h('span', { class: 'clip' }, summary) : h('span', { class: 'muted' }, '–'));
 }

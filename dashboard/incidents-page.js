@@ -2,14 +2,14 @@
 // incident: where and why it failed, its evidence, and its first failing round hop by hop.
 
 import { ApiError, api, seg } from './api.js';
-import { duration, h, hopChip, routeNames, showLoadError, utc } from './format.js';
+import { duration, h, hopChip, routeNames, showLoadError, summaryCell, utc } from './format.js';
 import { roundDetail } from './waterfall.js';
 
 const PAGE = 100;
 
 /** The header row of an incidents table (withRoute: the route column too). */
 export function incidentTableHead(withRoute) {
-  const cols = ['#', 'State', ...(withRoute ? ['Route'] : []), 'Hop', 'Cause', 'Opened (UTC)', 'Duration', 'Pods', 'Rollout'];
+  const cols = ['#', 'State', ...(withRoute ? ['Route'] : []), 'Hop', 'Cause', 'Summary', 'Opened (UTC)', 'Duration', 'Pods', 'Rollout'];
   return h('thead', {}, h('tr', {}, ...cols.map((c) => h('th', {}, c))));
 }
 
@@ -28,6 +28,8 @@ export function incidentRows(incidents, withRoute) {
       withRoute ? h('td', { class: 'route-cell' }, route ? [h('span', { class: 'route-owner' }, route.owner), ' ', h('span', { class: 'route-where' }, route.where)] : h('span', { class: 'muted' }, `${i.routeId} (removed)`)) : null,
       h('td', {}, hopChip(i.hop)),
       h('td', { class: 'cause' }, i.cause),
+      // Incidents stored before the summary was kept show their first evidence line instead.
+      summaryCell(i.summary ?? i.firstEvidence[0] ?? null),
       h('td', { class: 'mono' }, utc(i.openedAt)),
       h('td', { class: 'num' }, `${duration(i.durationMs)}${i.state === 'open' ? '+' : ''}`),
       h('td', { class: 'mono small' }, i.pods.length ? `${i.pods[0].replace(/^[^/]+\//, '')}${i.pods.length > 1 ? ` +${i.pods.length - 1}` : ''}` : '–'),
@@ -65,7 +67,7 @@ export function incidentsPage(view, state, setQuery) {
   const stateSelect = h('select', { 'aria-label': 'state', onchange: (e) => go({ state: e.target.value || undefined }) },
     ...[['', 'open and closed'], ['open', 'open'], ['closed', 'closed']].map(([v, label]) => h('option', { value: v, selected: (state.state ?? '') === v }, label)));
   view.replaceChildren(h('section', { class: 'page' },
-    h('div', { class: 'page-head' }, h('h1', {}, 'Incidents'), h('p', { class: 'muted' }, 'Every incident of every route, newest first: where the failure started, why, for how long, and whether a rollout was going on.')),
+    h('div', { class: 'page-head' }, h('h1', {}, 'Incidents'), h('p', { class: 'muted' }, 'Every incident of every route, newest first (in the same second, the highest number first): where the failure started, why, for how long, and whether a rollout was going on.')),
     h('div', { class: 'filters' }, stateSelect, nsSelect),
     h('div', { class: 'table-wrap' }, h('table', { class: 'grid incidents' }, incidentTableHead(true), body)),
     pager));
@@ -76,7 +78,7 @@ export function incidentsPage(view, state, setQuery) {
       api('namespaces'),
     ]);
     if (nsSelect.childElementCount === 1) nsSelect.append(...namespaces.data.map((n) => h('option', { value: n.name, selected: n.name === state.ns }, n.name)));
-    body.replaceChildren(...(list.data.length ? incidentRows(list.data, true) : [h('tr', {}, h('td', { colspan: 9, class: 'empty' }, 'No incident matches.'))]));
+    body.replaceChildren(...(list.data.length ? incidentRows(list.data, true) : [h('tr', {}, h('td', { colspan: 10, class: 'empty' }, 'No incident matches.'))]));
     cursors[page + 1] = list.nextCursor;
     pager.replaceChildren(
       h('span', { class: 'muted' }, `page ${page + 1}`),

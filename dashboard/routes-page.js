@@ -2,7 +2,7 @@
 // Filtering, sorting and paging are the API's (server-side), so 1,000 routes cost one page.
 
 import { api } from './api.js';
-import { UPTIME_MEANING, ago, h, hopChip, millis, percent, routeNames, showLoadError, statusPill, uptimeClass } from './format.js';
+import { UPTIME_MEANING, ago, h, hopChip, millis, percent, routeNames, showLoadError, statusPill, summaryCell, uptimeClass } from './format.js';
 
 const PAGE = 100;
 const STATUSES = ['failing', 'degraded', 'unknown', 'ok', 'none'];
@@ -11,6 +11,7 @@ const COLUMNS = [
   { key: 'route', label: 'Route', sort: 'name' },
   { key: 'hop', label: 'Hop' },
   { key: 'cause', label: 'Cause' },
+  { key: 'summary', label: 'Summary' },
   { key: 'uptime24h', label: '24 h', sort: 'uptime24h', num: true },
   { key: 'uptime7d', label: '7 d', sort: 'uptime7d', num: true },
   { key: 'uptime30d', label: '30 d', sort: 'uptime30d', num: true },
@@ -64,6 +65,30 @@ function header(state, go) {
   }));
 }
 
+const WINDOW_MS = { '24h': 86_400_000, '7d': 604_800_000, '30d': 2_592_000_000 };
+
+/** "3m", "5h", "2d". */
+function span(ms) {
+  const m = Math.max(1, Math.round(ms / 60_000));
+  if (m < 60) return `${m}m`;
+  if (m < 2880) return `${Math.round(m / 60)}h`;
+  return `${Math.round(m / 1440)}d`;
+}
+
+/**
+ * An uptime figure with how much history it covers when that is less than the window ("100% · 3m"),
+ * amber rather than green while the route is degraded (degraded rounds count as up).
+ */
+function uptimeCell(r, w, now = Date.now()) {
+  const ratio = r.uptime[w];
+  const covered = now - Date.parse(r.firstSeenAt);
+  const partial = ratio !== null && ratio !== undefined && covered < WINDOW_MS[w] * 0.95;
+  let cls = uptimeClass(ratio);
+  if (cls === 'up-good' && r.verdict && r.verdict.status === 'degraded') cls = 'up-warn';
+  const title = `${UPTIME_MEANING}${partial ? `. Covers the ${span(covered)} since the route was first seen, not the whole ${w}` : ''}`;
+  return h('td', { class: `num ${cls}`, 'data-uptime': w, title }, percent(ratio), partial ? h('span', { class: 'covers' }, ` · ${span(covered)}`) : null);
+}
+
 function row(r) {
   const { owner, where } = routeNames(r);
   const v = r.verdict;
@@ -74,7 +99,8 @@ function row(r) {
       r.removedAt ? h('span', { class: 'tag' }, 'removed') : null),
     h('td', {}, hopChip(v ? v.hop : null)),
     h('td', { class: 'cause', title: v ? v.summary : '' }, v && v.cause !== 'ok' ? v.cause : h('span', { class: 'muted' }, v ? 'ok' : '–')),
-    ...['24h', '7d', '30d'].map((w) => h('td', { class: `num ${uptimeClass(r.uptime[w])}` }, percent(r.uptime[w]))),
+    summaryCell(v && v.status !== 'ok' ? v.summary : null),
+    ...['24h', '7d', '30d'].map((w) => uptimeCell(r, w)),
     h('td', { class: 'num' }, millis(r.lastRound ? r.lastRound.latencyMs : null)),
     h('td', { class: 'num muted', title: r.lastRound ? r.lastRound.startedAt : '' }, r.lastRound ? ago(r.lastRound.startedAt) : '–'));
 }

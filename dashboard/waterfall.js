@@ -2,6 +2,7 @@
 // ttfb, then the body), its status, error and which component generated the answer.
 
 import { h, hopChip, millis, statusPill, utc } from './format.js';
+import { PHASE_COLOURS } from './palette.js';
 
 const PHASES = [
   { key: 'dns', label: 'dns' },
@@ -33,7 +34,7 @@ function bar(hop, scaleMs) {
   const pieces = phasesOf(hop.timings, hop.error !== null).filter(([, ms]) => ms > 0);
   const title = pieces.map(([k, ms]) => `${PHASES.find((p) => p.key === k).label} ${millis(ms)}`).join(', ');
   return h('div', { class: 'wf-track', title },
-    ...pieces.map(([k, ms]) => h('span', { class: `wf-seg wf-${k}`, style: { width: `${Math.max(0.4, (ms / scaleMs) * 100)}%` } })),
+    ...pieces.map(([k, ms]) => h('span', { class: `wf-seg wf-${k}`, style: { width: `${Math.max(0.4, (ms / scaleMs) * 100)}%`, background: PHASE_COLOURS[k] } })),
     h('span', { class: 'wf-total' }, millis(hop.timings.totalMs)));
 }
 
@@ -42,6 +43,14 @@ function result(hop) {
   if (hop.hop === 'dns') return h('span', { class: 'hop-ok' }, (hop.addresses ?? []).join(', ') || 'resolved');
   const cls = hop.status >= 500 ? 'hop-error' : hop.status >= 400 ? 'hop-warn' : 'hop-ok';
   return h('span', { class: cls }, String(hop.status));
+}
+
+/**
+ * A name or address that may wrap only after a dot, colon, slash or dash, never inside a word:
+ * "checkout.payments.svc.c luster.local" read as two words.
+ */
+export function breakable(text) {
+  return text.split(/(?<=[.:/-])/).flatMap((part, i) => (i === 0 ? [part] : [h('wbr'), part]));
 }
 
 /** The round detail block. */
@@ -55,14 +64,14 @@ export function roundDetail(round) {
       h('span', { class: 'muted' }, `${millis(round.durationMs)} wall time`)),
     h('p', { class: 'summary' }, v.summary),
     v.evidence.length ? h('ul', { class: 'evidence' }, ...v.evidence.map((e) => h('li', {}, e))) : null,
-    h('div', { class: 'wf-legend' }, ...PHASES.map((p) => h('span', {}, h('i', { class: `wf-seg wf-${p.key}` }), p.label))),
+    h('div', { class: 'wf-legend' }, ...PHASES.map((p) => h('span', {}, h('i', { class: `wf-seg wf-${p.key}`, style: { background: PHASE_COLOURS[p.key] } }), p.label))),
     h('div', { class: 'table-wrap' }, h('table', { class: 'grid waterfall' },
       h('thead', {}, h('tr', {}, ...['Hop', 'Target', 'Result', 'Generator', 'Phases'].map((t) => h('th', {}, t)))),
       h('tbody', {}, ...round.hops.map((hp) => h('tr', { 'data-hop': hp.hop },
         h('td', {}, hopChip(hp.hop)),
         h('td', { class: 'target-cell' },
-          hp.pod ? h('div', { class: 'mono' }, hp.pod, hp.terminating ? h('span', { class: 'tag' }, 'terminating') : null, hp.ready === false ? h('span', { class: 'tag' }, 'not ready') : null) : null,
-          h('div', { class: hp.pod ? 'mono muted small' : 'mono' }, hp.target)),
+          hp.pod ? h('div', { class: 'mono' }, ...breakable(hp.pod), hp.terminating ? h('span', { class: 'tag' }, 'terminating') : null, hp.ready === false ? h('span', { class: 'tag' }, 'not ready') : null) : null,
+          h('div', { class: hp.pod ? 'mono muted small' : 'mono' }, ...breakable(hp.target))),
         h('td', { class: 'result-cell' }, result(hp), hp.error && hp.errorDetail ? h('div', { class: 'muted small' }, hp.errorDetail) : null),
         h('td', {}, hp.generator ?? '–'),
         h('td', { class: 'wf-cell' }, bar(hp, scaleMs))))))));

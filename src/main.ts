@@ -245,7 +245,7 @@ export async function startDaemon(config: Readonly<Config>, log: DaemonLog, opti
       return runVerify(params, signal);
     };
     const dashboardDir = options.dashboardDir === undefined ? defaultDashboardDir() : options.dashboardDir;
-    const server = await startServer({ listen: config.server.listen, token: config.server.token, reader, metrics, health, verify, dashboardDir, log });
+    const server = await startServer({ listen: config.server.listen, token: config.server.token, reader, metrics, health, verify, dashboardDir, log, incidentOpenAfter: config.incidents.openAfter });
     cleanup.unshift(() => server.close());
     loop.start();
     const stopMaintenance = startMaintenance(db, config, log);

@@ -57,6 +57,8 @@ export interface ApiDeps {
   reader: StoreReader;
   /** The clock (relative times, uptime windows, open incidents' durations). */
   now: () => number;
+  /** Consecutive non-ok rounds that open an incident (config incidents.openAfter); absent: not known. */
+  incidentOpenAfter?: number;
 }
 
 /** Handles one API request; `segments` are the decoded path segments after /api/v1. */
@@ -204,7 +206,7 @@ export function incidentView(i: Incident | IncidentWithRoute, now: number) {
   };
 }
 
-function routeDetailView(d: RouteDetail, now: number) {
+function routeDetailView(d: RouteDetail, now: number, incidentOpenAfter: number | null) {
   const { route } = d;
   return {
     ...routeBase(route),
@@ -212,6 +214,8 @@ function routeDetailView(d: RouteDetail, now: number) {
     latestRound: d.latestRound === null ? null : roundView(d.latestRound),
     uptime: { '24h': uptimeView(d.uptime['24h']), '7d': uptimeView(d.uptime['7d']), '30d': uptimeView(d.uptime['30d']) },
     openIncident: d.openIncident === null ? null : incidentView(d.openIncident, now),
+    // How many failing rounds in a row open an incident: the dashboard says "opening (1 of 2)" until then.
+    incidentOpensAfter: incidentOpenAfter,
   };
 }
 
@@ -256,7 +260,7 @@ async function routeEndpoint(deps: ApiDeps, id: string, query: URLSearchParams):
   const now = deps.now();
   const detail = await deps.reader.routeDetail(id, now);
   if (detail === null) throw notFound(`no route ${JSON.stringify(id)}`);
-  return ok({ data: routeDetailView(detail, now) });
+  return ok({ data: routeDetailView(detail, now, deps.incidentOpenAfter ?? null) });
 }
 
 async function roundsEndpoint(deps: ApiDeps, id: string, query: URLSearchParams): Promise<ApiAnswer> {

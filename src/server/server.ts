@@ -46,6 +46,8 @@ export interface ServerDeps {
   log: ServerLog;
   /** Clock (default Date.now). */
   now?: () => number;
+  /** Consecutive non-ok rounds that open an incident (config incidents.openAfter), shown while one is opening. */
+  incidentOpenAfter?: number;
 }
 
 /** A listening server. */
@@ -118,7 +120,7 @@ function authorize(req: IncomingMessage, token: string | null): ApiAnswer | null
 
 /** The request handler: dispatch by path, then one place that turns surprises into a 500 without a stack. */
 function handler(deps: ServerDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const api = createApi({ reader: deps.reader, now: deps.now ?? Date.now });
+  const api = createApi({ reader: deps.reader, now: deps.now ?? Date.now, ...(deps.incidentOpenAfter === undefined ? {} : { incidentOpenAfter: deps.incidentOpenAfter }) });
   const verify = deps.verify ? createVerifyHandler(deps.verify) : null;
   return (req, res) => {
     dispatch(deps, api, verify, req, res).catch((error: unknown) => {

@@ -21,7 +21,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const HOST = '127.210.0.1';
 const TOKEN = 'dashboard-test-token';
 const SHOTS = join(ROOT, 'test-output');
-const CONTROLLER_RGB = [0x2f, 0x5f, 0xd0];
+const CONTROLLER_RGB = [0x00, 0x72, 0xb2];
 
 const dir = mkdtempSync(join(tmpdir(), 'hopwatch-dashboard-'));
 let history: SeededHistory;
@@ -166,6 +166,8 @@ describe('dashboard', () => {
     await page.screenshot({ path: join(SHOTS, 'dashboard-route.png'), fullPage: true });
 
     // Clicking a bar lists that bucket's rounds and opens its first failing round.
+    // The chart sits below the latest failing round: bring it on screen before clicking it.
+    await page.locator('#timeline-chart').scrollIntoViewIfNeeded();
     const box = await page.evaluate((at) => {
       const el = document.getElementById('timeline-chart') as HTMLElement & { uplot: { valToPos(v: number, s: string): number; over: HTMLElement } };
       const r = el.uplot.over.getBoundingClientRect();
@@ -303,6 +305,8 @@ describe('dashboard details', () => {
     expect(axis.max).toBeGreaterThanOrEqual(axis.xs[axis.xs.length - 1]! + 60);
     // Four fifths into a bar: still that bar's minute (uPlot's nearest-point cursor would pick the next one).
     const start = axis.xs[axis.xs.length - 10]!;
+    // The chart sits below the latest failing round: bring it on screen before clicking it.
+    await page.locator('#timeline-chart').scrollIntoViewIfNeeded();
     const box = await page.evaluate((at) => {
       const el = document.getElementById('timeline-chart') as HTMLElement & { uplot: { valToPos(v: number, s: string): number; over: HTMLElement } };
       const r = el.uplot.over.getBoundingClientRect();
@@ -311,7 +315,7 @@ describe('dashboard details', () => {
     await page.mouse.move(box.x, box.y);
     await page.mouse.click(box.x, box.y);
     const label = `Rounds ${new Date(start * 1000).toISOString().slice(0, 16).replace('T', ' ')}, 1 min`;
-    await page.waitForFunction((want) => document.querySelector('.columns h2')?.textContent === want, label);
+    await page.waitForFunction((want) => document.querySelector('#rounds-title')?.textContent === want, label);
     // Refused pods: the time until the error is drawn as such, not as body.
     await page.waitForSelector('.round-detail tr[data-hop=pod] .hop-error');
     expect(await page.locator('.round-detail tr[data-hop=pod] .wf-error').count()).toBe(2);
