@@ -4,7 +4,7 @@
 // to stay apart for protan, deutan and tritan colour vision; seven of them name the seven places a
 // failure can start, grey is "none". Phases: a neutral grey ramp, dark to light in request order
 // (dns, connect, tls, ttfb, body): they differ in lightness only, which every colour vision sees,
-// and being grey they cannot be taken for a hop. src/dashboard-palette.test.ts checks both under
+// and being grey they cannot be taken for a hop. test/dashboard/palette.test.ts checks both under
 // simulated colour-vision deficiencies (Machado et al. 2009).
 
 /** Hop colours (Okabe-Ito). */
@@ -21,9 +21,9 @@ export const HOP_COLOURS = {
 
 /** Phase colours of the round waterfall (a grey ramp in request order); the time until an error is hatched, not coloured. */
 export const PHASE_COLOURS = {
-  dns: '#1f1f1f',
-  connect: '#4d4d4d',
-  tls: '#7a7a7a',
-  wait: '#a6a6a6',
-  body: '#cfcfcf',
+  dns: '#000000',
+  connect: '#333333',
+  tls: '#5e5e5e',
+  wait: '#bdbdbd',
+  body: '#e0e0e0',
 };
