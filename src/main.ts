@@ -221,7 +221,7 @@ export async function startDaemon(config: Readonly<Config>, log: DaemonLog, opti
     // ":memory:" (keeps nothing) cannot be shared with a worker: its queries run on this thread.
     const reader = config.store.path === ':memory:' ? createInProcessReader(db) : await openStoreReader(config.store.path);
     cleanup.unshift(() => reader.close());
-    const metrics = createMetrics();
+    const metrics = createMetrics({ labels: config.metrics.labels });
     const watch = startDiscovery(config, kc, log);
     cleanup.unshift(() => watch.stop());
     let synced = false;
