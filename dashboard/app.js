@@ -6,6 +6,7 @@ import { showLoadError } from './format.js';
 import { incidentPage, incidentsPage } from './incidents-page.js';
 import { routePage } from './route-page.js';
 import { routesPage } from './routes-page.js';
+import { showReplica } from './replica.js';
 
 const REFRESH_MS = { routes: 10_000, route: 30_000, incidents: 30_000, incident: 0 };
 
@@ -99,3 +100,4 @@ document.getElementById('logout').addEventListener('click', () => {
 });
 window.addEventListener('hashchange', route);
 route();
+showReplica(document.getElementById('replica'));

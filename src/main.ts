@@ -15,6 +15,7 @@ import type { Config } from './config/types.js';
 import { resolveKubeconfigSource } from './config/load.js';
 import { type ClusterWatch, type ClusterWatchLogger, startClusterWatch } from './discovery/informers.js';
 import { routesFrom } from './discovery/routes.js';
+import { startReplica } from './ha/replica.js';
 import type { Route, RouteRound } from './model.js';
 import { PodDiagnostics } from './probe/diagnose.js';
 import { HttpClientPool } from './probe/http.js';
@@ -221,22 +222,24 @@ export async function startDaemon(config: Readonly<Config>, log: DaemonLog, opti
     // ":memory:" (keeps nothing) cannot be shared with a worker: its queries run on this thread.
     const reader = config.store.path === ':memory:' ? createInProcessReader(db) : await openStoreReader(config.store.path);
     cleanup.unshift(() => reader.close());
-    const metrics = createMetrics();
+    const metrics = createMetrics({ labels: config.metrics.labels });
     const watch = startDiscovery(config, kc, log);
     cleanup.unshift(() => watch.stop());
     let synced = false;
     void watch.synced.then(() => (synced = true)).catch(() => undefined);
     const round = createRoundDeps(config, { diagnosticsWaitMs: 0 });
-    const alerter = createAlerter(config.alerts, { now: Date.now, delay: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined), random: Math.random, log, dashboardUrl: config.alerts.dashboardUrl });
+    const alerter = createAlerter(config.alerts, { now: Date.now, delay: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined), random: Math.random, log, dashboardUrl: config.alerts.dashboardUrl, cluster: config.metrics.labels['cluster'] ?? null });
     cleanup.unshift(() => alerter.stop());
     const routes = () => currentRoutes(config, watch);
-    const loop = new RunLoop({ config, watch, routes, db, writer: createWriter(db), round, metrics, alerter, timers: schedulerTimers(), log, ...(options.onRound ? { onRound: options.onRound } : {}) });
+    const loop = new RunLoop({ config, watch, routes, db, writer: createWriter(db), round, metrics, alerter, timers: schedulerTimers(), log, standby: config.ha.enabled, ...(options.onRound ? { onRound: options.onRound } : {}) });
     metrics.trackLoad(() => ({ roundsInFlight: loop.inFlight, probesActive: round.limiter.active, probesQueued: round.limiter.queued, writesPending: loop.writesPending }));
     metrics.trackAlerts(() => alerter.stats().receivers);
+    // Which replica answers and whether it leads (set once leader election starts).
+    let replicaDetail = (): Record<string, unknown> => ({ identity: '', leader: !config.ha.enabled, lease: null, holder: null });
     const health = {
       live: () => true,
       ready: () => synced,
-      detail: () => ({ discovery: watch.state, routes: loop.routeCount, ...(synced ? {} : { reason: `waiting for the first full sync of the Kubernetes API at ${apiServerOf(kc)}` }) }),
+      detail: () => ({ discovery: watch.state, routes: loop.routeCount, replica: replicaDetail(), ...(synced ? {} : { reason: `waiting for the first full sync of the Kubernetes API at ${apiServerOf(kc)}` }) }),
     };
     const runVerify = createVerifyRunner({ round, snapshot: () => watch.snapshot(), routes, delay: abortableDelay });
     // Before the first sync the snapshot is empty: every Ingress would look missing. Say so (503: retry).
@@ -248,6 +251,9 @@ export async function startDaemon(config: Readonly<Config>, log: DaemonLog, opti
     const server = await startServer({ listen: config.server.listen, token: config.server.token, reader, metrics, health, verify, dashboardDir, log, incidentOpenAfter: config.incidents.openAfter });
     cleanup.unshift(() => server.close());
     loop.start();
+    const replica = startReplica(config, kc, loop, log);
+    metrics.trackLeader(() => ({ identity: replica.identity, leader: replica.leading() }));
+    replicaDetail = () => ({ identity: replica.identity, leader: replica.leading(), lease: replica.lease, holder: replica.holder() });
     const stopMaintenance = startMaintenance(db, config, log);
     log('info', `hopwatch ${VERSION} serving ${server.url} (store ${config.store.path}, cluster ${apiServerOf(kc)})`);
     return {
@@ -255,6 +261,8 @@ export async function startDaemon(config: Readonly<Config>, log: DaemonLog, opti
       loop,
       ready: () => synced,
       stop: async () => {
+        // First: a leader hands the Lease over at once, so a standby alerts without waiting for expiry.
+        await replica.stop();
         await stopMaintenance();
         await loop.stop(options.stopWaitMs ?? 10_000);
         await alerter.flush(5_000);

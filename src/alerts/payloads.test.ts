@@ -136,7 +136,11 @@ describe('jsonPayload', () => {
       summary: 'hopwatch: shop/web shop.example.test/ resolved after 4m 10s (was failing at pod: pod.refused)',
       reason: 'recovered',
       dashboard: 'http://hopwatch.example.test/',
+      dedupKey: 'shop/web/shop.example.test/',
+      cluster: null,
     });
+    // With a cluster, the key names it: two clusters' alerts about the same-named route stay apart.
+    expect(jsonPayload(e, null, 'eu')).toMatchObject({ dedupKey: 'eu/shop/web/shop.example.test/', cluster: 'eu' });
   });
 
   it('escalated: a degraded incident whose route now fails outright, with its latest hop and cause', () => {

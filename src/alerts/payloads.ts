@@ -51,6 +51,15 @@ export interface JsonAlertPayload {
   reason?: 'recovered' | 'route-removed';
   /** Link to hopwatch's dashboard, null when none is configured. */
   dashboard: string | null;
+  /**
+   * The same for every alert about this route from every replica of hopwatch in this cluster:
+   * "<cluster>/<route id>" (just the route id without metrics.labels.cluster). Receivers drop
+   * duplicates by it: an opened while the key is open, a closed while it is closed (a failover
+   * re-sends what the old leader may not have delivered).
+   */
+  dedupKey: string;
+  /** metrics.labels.cluster of the sending hopwatch, null when not set. */
+  cluster: string | null;
 }
 
 /** A Slack text object. */
@@ -137,8 +146,13 @@ export function isoTime(ms: number | null): string | null {
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
 
+/** The key every replica gives alerts about a route (JsonAlertPayload.dedupKey). */
+export function dedupKeyOf(routeId: string, cluster: string | null): string {
+  return cluster === null ? routeId : `${cluster}/${routeId}`;
+}
+
 /** The generic JSON alert of an event. */
-export function jsonPayload(event: AlertEvent, dashboardUrl: string | null): JsonAlertPayload {
+export function jsonPayload(event: AlertEvent, dashboardUrl: string | null, cluster: string | null = null): JsonAlertPayload {
   const { incident } = event;
   return {
     event: `incident.${event.kind}`,
@@ -152,6 +166,8 @@ export function jsonPayload(event: AlertEvent, dashboardUrl: string | null): Jso
     summary: summarize(event),
     ...(event.kind === 'closed' ? { reason: event.reason ?? 'recovered' } : {}),
     dashboard: dashboardUrl,
+    dedupKey: dedupKeyOf(event.route.id, cluster),
+    cluster,
   };
 }
 
@@ -259,10 +275,10 @@ function slackUrl(url: string): string {
 }
 
 /** The body of an event for a receiver kind. */
-export function renderPayload(kind: 'json' | 'slack', event: AlertEvent, dashboardUrl: string | null): JsonAlertPayload | SlackAlertPayload {
+export function renderPayload(kind: 'json' | 'slack', event: AlertEvent, dashboardUrl: string | null, cluster: string | null = null): JsonAlertPayload | SlackAlertPayload {
   switch (kind) {
     case 'json':
-      return jsonPayload(event, dashboardUrl);
+      return jsonPayload(event, dashboardUrl, cluster);
     case 'slack':
       return slackPayload(event, dashboardUrl);
   }

@@ -80,6 +80,8 @@ export interface AlerterDeps {
   dashboardUrl?: string | null;
   /** Tuning; absent fields keep DEFAULT_ALERT_LIMITS. */
   limits?: Partial<AlertLimits>;
+  /** The cluster named in JSON alerts and their dedupKey (metrics.labels.cluster); null or absent: none. */
+  cluster?: string | null;
 }
 
 /** Counters of one receiver. */
@@ -192,7 +194,7 @@ export function createAlerter(config: AlertConfig, deps: AlerterDeps): Alerter {
         const settle = countdown(receivers.length, onSettled);
         if (receivers.length === 0) onSettled?.(true);
         for (const receiver of receivers) {
-          const body = bodies.get(receiver.kind) ?? JSON.stringify(renderPayload(receiver.kind, event, dashboardUrl));
+          const body = bodies.get(receiver.kind) ?? JSON.stringify(renderPayload(receiver.kind, event, dashboardUrl, deps.cluster ?? null));
           bodies.set(receiver.kind, body);
           receiver.push({ body, what: `incident ${event.incident.id} ${event.kind} (${event.route.namespace}/${event.route.ingress})`, settle });
         }

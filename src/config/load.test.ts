@@ -39,6 +39,8 @@ const DEFAULTS: Config = {
   incidents: { openAfter: 2, closeAfter: 2 },
   server: { listen: '127.0.0.1:8080', token: null },
   alerts: { webhooks: [], dashboardUrl: null },
+  metrics: { labels: {} },
+  ha: { enabled: false, leaseName: 'hopwatch', leaseNamespace: null, identity: null, leaseDurationMs: 15_000, renewEveryMs: 5000 },
   discovery: { watchIdleRestartMs: 300_000, maxBackoffMs: 30_000 },
 };
 
@@ -148,7 +150,7 @@ describe('the example config', () => {
 
   test('names every field of Config', () => {
     const text = readFileSync(examplePath, 'utf8');
-    const fields = ['kubeconfig', 'context', 'clusterDomain', 'dnsServer', 'namespaces', 'ingressClass', 'kind', 'edge', 'edgeHttps', 'namespace', 'selector', 'httpPort', 'httpsPort', 'upstream', 'timeoutMs', 'concurrency', 'default', 'overrides', 'match', 'ingress', 'schedule', 'lateAfterMs', 'path', 'rawDays', 'minuteDays', 'hourDays', 'dayDays', 'maxSizeMb', 'openAfter', 'closeAfter', 'listen', 'token', 'webhooks', 'url', 'headers', 'watchIdleRestartMs', 'maxBackoffMs'];
+    const fields = ['kubeconfig', 'context', 'clusterDomain', 'dnsServer', 'namespaces', 'ingressClass', 'kind', 'edge', 'edgeHttps', 'namespace', 'selector', 'httpPort', 'httpsPort', 'upstream', 'timeoutMs', 'concurrency', 'default', 'overrides', 'match', 'ingress', 'schedule', 'lateAfterMs', 'path', 'rawDays', 'minuteDays', 'hourDays', 'dayDays', 'maxSizeMb', 'openAfter', 'closeAfter', 'listen', 'token', 'webhooks', 'url', 'headers', 'watchIdleRestartMs', 'maxBackoffMs', 'labels', 'enabled', 'leaseName', 'leaseNamespace', 'identity', 'leaseDurationMs', 'renewEveryMs'];
     for (const field of fields) expect(text).toMatch(new RegExp(`^\\s*(- )?${field}:`, 'm'));
   });
 });

@@ -291,6 +291,26 @@ const headers: Check<Record<string, string>> = (value) => {
   return ok(out);
 };
 
+/** Labels hopwatch writes itself (and `le`, and Prometheus's own): a constant label must not shadow them. */
+export const RESERVED_METRIC_LABELS: readonly string[] = ['namespace', 'ingress', 'host', 'path', 'status', 'hop', 'cause', 'result', 'phase', 'le', 'quantile', 'reason', 'state', 'receiver', 'outcome', 'version', 'identity', 'job', 'instance'];
+
+/** Constant metric labels: Prometheus label names (not reserved, not hopwatch's own), non-empty string values. */
+const metricLabels: Check<Record<string, string>> = (value) => {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return bad(`expected a mapping of label names to values such as { cluster: prod-eu }, got ${describeValue(value)}`);
+  const out: Record<string, string> = {};
+  for (const [name, labelValue] of Object.entries(value)) {
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name) || name.startsWith('__')) return bad('not a Prometheus label name (letters, digits and "_", not starting with a digit or "__")', [name]);
+    if (RESERVED_METRIC_LABELS.includes(name)) return bad(`hopwatch's series already carry a "${name}" label (or Prometheus sets it): choose another name, e.g. cluster`, [name]);
+    if (typeof labelValue !== 'string') return bad(`expected a string (quote it), got ${describeValue(labelValue)}`, [name]);
+    if (labelValue.trim() === '' || labelValue.length > 128) return bad(`expected a non-empty value of at most 128 characters, got ${describeValue(labelValue)}`, [name]);
+    out[name] = labelValue;
+  }
+  return ok(out);
+};
+
+/** true or false. */
+const boolean: Check<boolean> = (value) => (typeof value === 'boolean' ? ok(value) : bad(`expected true or false, got ${describeValue(value)}`));
+
 // ---------------------------------------------------------------------------
 // Structure: sections (strict mappings) and lists; null and absence mean "defaults".
 
@@ -403,7 +423,25 @@ function configSchema(now: number) {
     incidents: section({ openAfter: leaf(integer(1, 1000)).default(2), closeAfter: leaf(integer(1, 1000)).default(2) }),
     server: section({ listen: leaf(listenAddress).default('127.0.0.1:8080'), token: leaf(nullable(bearerToken)).default(null) }),
     alerts: section({ webhooks: list(webhookSchema(), [], 'webhooks'), dashboardUrl: leaf(nullable(httpUrl(['http', 'https'], true))).default(null) }),
+    metrics: section({ labels: leaf(metricLabels).default(() => ({})) }),
+    ha: haSchema(),
     discovery: section({ watchIdleRestartMs: leaf(milliseconds(1000)).default(300_000), maxBackoffMs: leaf(milliseconds(1)).default(30_000) }),
+  });
+}
+
+/** Leader election over a Lease: off by default (one replica); renewals well inside the Lease's duration. */
+function haSchema() {
+  return section({
+    enabled: leaf(boolean).default(false),
+    leaseName: leaf(text('a Lease name (lowercase letters, digits, "-" and ".")', DNS_SUBDOMAIN, 253)).default('hopwatch'),
+    leaseNamespace: leaf(nullable(namespaceName)).default(null),
+    identity: leaf(nullable(text('a replica identity such as the pod name', /^[^\s]+$/, 253))).default(null),
+    leaseDurationMs: leaf(milliseconds(1000)).default(15_000),
+    renewEveryMs: leaf(milliseconds(100)).default(5000),
+  }).transform((h, ctx) => {
+    // client-go's rule: a holder renews several times per duration, or a slow API call loses the Lease.
+    if (h.renewEveryMs * 2 > h.leaseDurationMs) ctx.addIssue({ code: 'custom', path: ['renewEveryMs'], message: `must be at most half of leaseDurationMs (${h.leaseDurationMs} ms), got ${h.renewEveryMs} ms` });
+    return h;
   });
 }
 

@@ -109,6 +109,28 @@ export interface AlertConfig {
   dashboardUrl: string | null;
 }
 
+/** hopwatch's own Prometheus series. */
+export interface MetricsConfig {
+  /** Constant labels on every series, e.g. { cluster: "prod-eu" } to tell clusters apart in one Prometheus. */
+  labels: Record<string, string>;
+}
+
+/** Two or more replicas: one leads (sends incident alerts) by holding a coordination.k8s.io/v1 Lease. */
+export interface HaConfig {
+  /** Take part in leader election; false: this replica always leads (the single-replica install). */
+  enabled: boolean;
+  /** Name of the Lease. */
+  leaseName: string;
+  /** Namespace of the Lease; null: the pod's own namespace (service-account file), else "hopwatch". */
+  leaseNamespace: string | null;
+  /** This replica's holder identity; null: $POD_NAME, else the host name. */
+  identity: string | null;
+  /** How long a Lease stays held without a renewal (leaseDurationSeconds). */
+  leaseDurationMs: number;
+  /** How often the leader renews and a standby tries to take the Lease. */
+  renewEveryMs: number;
+}
+
 /** Discovery tuning. */
 export interface DiscoveryConfig {
   /** Restart a watch that has seen no event for this long (client-node sets no watch timeout). */
@@ -135,6 +157,10 @@ export interface Config {
   server: ServerConfig;
   /** Alerts. */
   alerts: AlertConfig;
+  /** Metric labels. */
+  metrics: MetricsConfig;
+  /** Leader election. */
+  ha: HaConfig;
   /** Discovery tuning. */
   discovery: DiscoveryConfig;
 }

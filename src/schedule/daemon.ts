@@ -9,7 +9,7 @@ import type { ClusterWatch } from '../discovery/informers.js';
 import type { Route, RouteRound } from '../model.js';
 import { probeRoute, type RoundDeps } from '../probe/round.js';
 import { getIncident, type Incident, insertIncident, listIncidents, updateIncident } from '../store/incidents.js';
-import { addToOutbox, outboxEntries, removeFromOutbox } from '../store/outbox.js';
+import { addToOutbox, oldestOutboxEntry, outboxEntries, removeFromOutbox, removeOutboxBefore } from '../store/outbox.js';
 import { getRoute, markRoutePresence } from '../store/queries.js';
 import type { Db } from '../store/sqlite.js';
 import type { StoreWriter } from '../store/write.js';
@@ -68,6 +68,8 @@ export interface LoopDeps {
   log: LoopLog;
   /** Called with every finished round (after it is queued for the store). */
   onRound?: (round: RouteRound) => void;
+  /** Start as a standby (leader election decides later, src/ha/lease.ts); default: leading. */
+  standby?: boolean;
 }
 
 /**
@@ -116,9 +118,14 @@ export class RunLoop {
   #lastSyncMs: number | null = null;
   #presenceMarked = false;
   #restoredChecked = false;
+  /** Whether this replica sends alerts (a lone replica always; with ha, while it holds the Lease). */
+  #leading = true;
+  /** Outbox entries handed to the alerter and not settled yet: never handed over twice. */
+  readonly #inFlight = new Set<number>();
 
   constructor(deps: LoopDeps) {
     this.#deps = deps;
+    this.#leading = deps.standby !== true;
     this.#tracker = new IncidentTracker(deps.config.incidents);
     this.#queue = new RoundQueue((rounds) => deps.writer.writeRounds(rounds), { maxBatch: 500, flushMs: 200, log: deps.log });
     this.#scheduler = new Scheduler(
@@ -266,12 +273,56 @@ export class RunLoop {
     this.#deps.metrics.setIncidentsOpen(this.#tracker.openCount);
   }
 
-  /** Sends an alert through the outbox: written first, deleted once every receiver has settled it. */
+  /** Whether this replica sends alerts now. */
+  get leading(): boolean {
+    return this.#leading;
+  }
+
+  /**
+   * Leader election's answer. A standby writes its alerts to the outbox and holds them; when it
+   * starts leading, it sends what it holds (what the old leader may not have delivered).
+   */
+  setLeading(leading: boolean): void {
+    if (leading === this.#leading) return;
+    this.#leading = leading;
+    if (!leading) return;
+    try {
+      this.#resendOutbox();
+    } catch (error) {
+      this.#deps.log('error', `alerts: cannot read the outbox: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** A standby drops the alerts it holds that were written before `beforeMs` (the leader settled their twins); returns how many. */
+  dropHeldBefore(beforeMs: number): number {
+    if (this.#leading || !Number.isFinite(beforeMs)) return 0;
+    try {
+      return removeOutboxBefore(this.#deps.db, beforeMs);
+    } catch (error) {
+      this.#deps.log('warn', `alerts: held alerts not pruned: ${error instanceof Error ? error.message : String(error)}`);
+      return 0;
+    }
+  }
+
+  /** Every alert of this replica written before this time is settled (the watermark a leader publishes in the Lease). */
+  settledBefore(): number {
+    try {
+      return oldestOutboxEntry(this.#deps.db) ?? this.#deps.round.now();
+    } catch {
+      // Unknown: claim nothing, so standbys keep what they hold.
+      return 0;
+    }
+  }
+
+  /** Sends an alert through the outbox: written first, deleted once every receiver has settled it (a standby only writes it). */
   #send(event: AlertEvent, outboxId: number | null = null): void {
     const { db, alerter } = this.#deps;
     if (alerter.stats().receivers.length === 0) return;
     const id = outboxId ?? addToOutbox(db, { incidentId: event.incident.id, event: event.kind, reason: event.reason ?? null, createdAt: this.#deps.round.now() });
+    if (!this.#leading || this.#inFlight.has(id)) return;
+    this.#inFlight.add(id);
     alerter.notify(event, () => {
+      this.#inFlight.delete(id);
       try {
         removeFromOutbox(db, id);
       } catch (error) {
@@ -296,7 +347,7 @@ export class RunLoop {
       const route = this.#storedRoute(incident.routeId);
       this.#send({ kind: entry.event, incident, route, ...(entry.reason === null ? {} : { reason: entry.reason }) }, entry.id);
     }
-    if (entries.length > 0 && !noReceivers) this.#deps.log('info', `alerts: sending ${entries.length} alert(s) again that the last run did not deliver`);
+    if (entries.length > 0 && !noReceivers && this.#leading) this.#deps.log('info', `alerts: sending ${entries.length} alert(s) not known to be delivered (from the last run, or held while standing by)`);
   }
 
   #write(db: Db, action: IncidentAction): Incident | null {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { HopResult, RouteRound, Verdict } from '../model.js';
 import type { LoopMetrics } from '../schedule/daemon.js';
 import { fixtureHop, fixtureRound, fixtureRoute } from '../store/fixtures.js';
-import { createMetrics, hopResultLabel, projectRound, routeLabels, type RoundProjection } from './metrics.js';
+import { createMetrics, edgeStatusOf, hopResultLabel, projectRound, routeLabels, type RoundProjection } from './metrics.js';
 
 const shop = fixtureRoute('shop', 'web');
 const T = Date.UTC(2026, 0, 5);
@@ -209,5 +209,30 @@ describe('createMetrics', () => {
     expect(text).toContain('nodejs_eventloop_lag_p99_seconds');
     expect(a.registry).not.toBe(b.registry);
     expect(a.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+  });
+
+  it('labels every series with metrics.labels (the cluster), exports the edge status and the leader gauge', async () => {
+    const m = createMetrics({ defaultMetrics: false, labels: { cluster: 'eu' } });
+    m.observeRound(round([fixtureHop({ status: 502 }), fixtureHop({ hop: 'pod', status: null, error: 'refused' })], { status: 'failing', hop: 'pod', cause: 'pod.refused' }));
+    let text = await m.render();
+    expect(samples(text, 'hopwatch_route_edge_status_code')).toEqual(['hopwatch_route_edge_status_code{namespace="shop",ingress="web",host="web.example.test",path="/",cluster="eu"} 502']);
+    expect(samples(text, 'hopwatch_build_info')).toEqual([expect.stringContaining('cluster="eu"')]);
+    // A lone replica without a Lease leads; both late reasons exist from the start at 0.
+    expect(samples(text, 'hopwatch_leader')).toEqual(['hopwatch_leader{identity="",cluster="eu"} 1']);
+    expect(samples(text, 'hopwatch_rounds_late_total').sort()).toEqual(['hopwatch_rounds_late_total{reason="behind",cluster="eu"} 0', 'hopwatch_rounds_late_total{reason="overlap",cluster="eu"} 0']);
+    m.trackLeader(() => ({ identity: 'hopwatch-1', leader: false }));
+    m.forgetRoute(shop.id);
+    text = await m.render();
+    expect(samples(text, 'hopwatch_leader')).toEqual(['hopwatch_leader{identity="hopwatch-1",cluster="eu"} 0']);
+    expect(samples(text, 'hopwatch_route_edge_status_code')).toEqual([]);
+  });
+
+  it.each([
+    ['no edge hop', [fixtureHop({ hop: 'pod' })], null],
+    ['an unreachable edge', [fixtureHop({ status: null, error: 'unreachable' })], null],
+    ['an edge that answered nothing', [fixtureHop({ status: null, error: 'refused' })], 0],
+    ['http 200 and https 502: the highest', [fixtureHop({ status: 200 }), fixtureHop({ status: 502 })], 502],
+  ] as const)('edgeStatusOf: %s', (_name, hops, want) => {
+    expect(edgeStatusOf(hops)).toBe(want);
   });
 });

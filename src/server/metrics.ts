@@ -31,6 +31,8 @@ export interface RoundProjection {
   up: 0 | 1 | null;
   /** hopwatch_route_verdict's extra labels (hop "none" when the verdict names none). */
   verdict: { status: string; hop: string; cause: string };
+  /** hopwatch_route_edge_status_code: the highest status the route's edge hops answered, 0 when none answered, null when no edge hop was probed (no series). */
+  edgeStatus: number | null;
   /** hopwatch_hop_requests_total increments, one entry per (hop, result). */
   hopRequests: { hop: HopKind; result: string; count: number }[];
   /** hopwatch_hop_duration_seconds observations (none for hops hopwatch cannot reach from where it runs). */
@@ -90,11 +92,27 @@ export function projectRound(round: RouteRound): RoundProjection {
   }
   return {
     route: routeLabels(round.route),
+    edgeStatus: edgeStatusOf(round.hops),
     up: verdict.status === 'unknown' ? null : verdict.status === 'failing' ? 0 : 1,
     verdict: { status: verdict.status, hop: verdict.hop ?? 'none', cause: verdict.cause },
     hopRequests: [...counts.values()],
     durations,
   };
+}
+
+/** The status the edge answered a round with: the highest of its edge hops (http and https), 0 when none answered, null when no edge hop ran or none could be reached from where hopwatch runs. */
+export function edgeStatusOf(hops: readonly Pick<HopResult, 'hop' | 'status' | 'error'>[]): number | null {
+  const edges = hops.filter((h) => h.hop === 'edge' && h.error !== 'unreachable');
+  if (edges.length === 0) return null;
+  return Math.max(0, ...edges.map((h) => h.status ?? 0));
+}
+
+/** Where this replica stands in leader election (src/ha/lease.ts); a lone replica without a Lease leads. */
+export interface LeaderFigures {
+  /** This replica's identity (the Lease holder name it writes). */
+  identity: string;
+  /** Whether it holds the Lease (sends incident alerts) now. */
+  leader: boolean;
 }
 
 /** One alert receiver's counters, as the alerter keeps them (src/alerts/webhooks.ts ReceiverStats). */
@@ -115,6 +133,8 @@ export interface AlertReceiverFigures {
 export interface MetricsOptions {
   /** Add prom-client's process and Node.js metrics (default true; tests may turn them off). */
   defaultMetrics?: boolean;
+  /** Constant labels on every series (metrics.labels of the config, e.g. { cluster: "prod-eu" }). */
+  labels?: Readonly<Record<string, string>>;
 }
 
 /** The daemon's metrics: the registry and the methods the run loop calls (src/schedule/daemon.ts LoopMetrics). */
@@ -137,6 +157,8 @@ export interface Metrics {
   trackLoad(source: () => Partial<LoadFigures>): void;
   /** Reads the alert receivers' counters at each scrape from this source. */
   trackAlerts(source: () => readonly AlertReceiverFigures[]): void;
+  /** Reads the replica's leader state at each scrape (without a source: identity "", leader). */
+  trackLeader(source: () => LeaderFigures): void;
   /** The exposition text. */
   render(): Promise<string>;
   /** The exposition's content type. */
@@ -146,6 +168,7 @@ export interface Metrics {
 /** Creates the metrics in a registry of their own. */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
+  if (options.labels !== undefined && Object.keys(options.labels).length > 0) registry.setDefaultLabels({ ...options.labels });
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   return new DaemonMetrics(registry);
 }
@@ -156,6 +179,7 @@ const ROUTE_LABELS = ['namespace', 'ingress', 'host', 'path'] as const;
 class DaemonMetrics implements Metrics {
   readonly #routeUp: Gauge<string>;
   readonly #routeVerdict: Gauge<string>;
+  readonly #edgeStatus: Gauge<string>;
   readonly #hopRequests: Counter<string>;
   readonly #hopDuration: Histogram<string>;
   readonly #rounds: Counter<string>;
@@ -172,6 +196,7 @@ class DaemonMetrics implements Metrics {
   readonly #states = new Set<string>();
   #load: (() => Partial<LoadFigures>) | null = null;
   #alerts: (() => readonly AlertReceiverFigures[]) | null = null;
+  #leader: (() => LeaderFigures) | null = null;
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -184,10 +209,13 @@ class DaemonMetrics implements Metrics {
     };
     this.#routeUp = new Gauge({ name: 'hopwatch_route_up', help: 'Whether the route answers users: 1 ok or degraded, 0 failing (absent while unknown).', labelNames: ROUTE_LABELS, registers });
     this.#routeVerdict = new Gauge({ name: 'hopwatch_route_verdict', help: "The route's current verdict: one series per route, value 1.", labelNames: [...ROUTE_LABELS, 'status', 'hop', 'cause'], registers });
+    this.#edgeStatus = new Gauge({ name: 'hopwatch_route_edge_status_code', help: "The HTTP status the edge answered the route's last probe with (the highest of its edge hops; 0: no answer).", labelNames: ROUTE_LABELS, registers });
     this.#hopRequests = new Counter({ name: 'hopwatch_hop_requests_total', help: 'Hop probes by result: ok, an error code, or a status class (4xx, 5xx).', labelNames: ['namespace', 'ingress', 'hop', 'result'], registers });
     this.#hopDuration = new Histogram({ name: 'hopwatch_hop_duration_seconds', help: 'Phase timings of hop probes.', labelNames: ['hop', 'phase'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers });
     this.#rounds = new Counter({ name: 'hopwatch_rounds_total', help: 'Rounds finished, by verdict status.', labelNames: ['status'], registers });
     this.#late = new Counter({ name: 'hopwatch_rounds_late_total', help: 'Scheduled rounds skipped, by reason (overlap: the previous round still runs; behind: too late after its slot).', labelNames: ['reason'], registers });
+    // Both reasons exported from the start at 0: rate() and the dashboard see a series before the first skip.
+    for (const reason of ['overlap', 'behind']) this.#late.inc({ reason }, 0);
     this.#lateness = new Histogram({ name: 'hopwatch_schedule_lateness_seconds', help: 'How late rounds started after their slot.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers });
     this.#discoveryRoutes = new Gauge({ name: 'hopwatch_discovery_routes', help: 'Routes discovered and scheduled.', registers });
     this.#lastSync = new Gauge({ name: 'hopwatch_discovery_last_sync_timestamp_seconds', help: 'When discovery last completed a full sync (Unix seconds).', registers });
@@ -204,6 +232,11 @@ class DaemonMetrics implements Metrics {
       const figures = self.#alerts?.() ?? [];
       this.reset();
       for (const f of figures) for (const outcome of ['delivered', 'failed', 'dropped'] as const) this.inc({ receiver: f.receiver, outcome }, f[outcome]);
+    } });
+    new Gauge({ name: 'hopwatch_leader', help: 'Whether this replica holds the Lease and sends incident alerts: 1 leader, 0 standby (a lone replica without a Lease: 1).', labelNames: ['identity'], registers, collect() {
+      const figures = self.#leader?.() ?? { identity: '', leader: true };
+      this.reset();
+      this.set({ identity: figures.identity }, figures.leader ? 1 : 0);
     } });
     new Gauge({ name: 'hopwatch_alerts_queued', help: 'Incident alerts waiting for their receiver.', labelNames: ['receiver'], registers, collect() {
       this.reset();
@@ -230,6 +263,8 @@ class DaemonMetrics implements Metrics {
     this.#routeVerdict.set(verdict, 1);
     if (p.up === null) this.#routeUp.remove({ ...p.route });
     else this.#routeUp.set({ ...p.route }, p.up);
+    if (p.edgeStatus === null) this.#edgeStatus.remove({ ...p.route });
+    else this.#edgeStatus.set({ ...p.route }, p.edgeStatus);
     const ingress = this.#ingress(p.route);
     ingress.routes.add(id);
     for (const h of p.hopRequests) {
@@ -258,7 +293,10 @@ class DaemonMetrics implements Metrics {
   /** Removes a route's up series (unless another route shares its labels) and its ingress's counters with its last route. */
   #dropRoute(routeId: string, known: { labels: RouteLabels }): void {
     const shared = [...this.#routes].some(([id, r]) => id !== routeId && sameLabels(r.labels, known.labels));
-    if (!shared) this.#routeUp.remove({ ...known.labels });
+    if (!shared) {
+      this.#routeUp.remove({ ...known.labels });
+      this.#edgeStatus.remove({ ...known.labels });
+    }
     const key = `${known.labels.namespace}\0${known.labels.ingress}`;
     const ingress = this.#ingresses.get(key);
     if (ingress === undefined) return;
@@ -296,6 +334,10 @@ class DaemonMetrics implements Metrics {
 
   trackAlerts(source: () => readonly AlertReceiverFigures[]): void {
     this.#alerts = source;
+  }
+
+  trackLeader(source: () => LeaderFigures): void {
+    this.#leader = source;
   }
 }
 

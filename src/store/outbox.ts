@@ -48,3 +48,14 @@ export function outboxEntries(db: Db): OutboxEntry[] {
     return [{ id: r.id, incidentId: r.incident_id, event, reason, createdAt: r.created_at }];
   });
 }
+
+/** Deletes the alerts written before `beforeMs` (a standby's held alerts that the leader has settled); returns how many. */
+export function removeOutboxBefore(db: Db, beforeMs: number): number {
+  return db.prepare('DELETE FROM alert_outbox WHERE created_at < ?').run(beforeMs).changes;
+}
+
+/** When the oldest alert not yet settled was written, null when none waits. */
+export function oldestOutboxEntry(db: Db): number | null {
+  const row = db.prepare('SELECT MIN(created_at) AS at FROM alert_outbox').get() as { at: number | null } | undefined;
+  return row?.at ?? null;
+}

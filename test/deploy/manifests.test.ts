@@ -250,7 +250,10 @@ describe('the PrometheusRule', () => {
     for (const name of ['HopwatchRouteFailing', 'HopwatchRouteDegraded', 'HopwatchProbesLate', 'HopwatchDiscoveryStale']) expect(alerts).toContain(name);
   });
 
-  it.each(rules.map((r) => [String(r['alert']), r] as const))('%s: expr, for, severity, summary and description', (_name, rule) => {
+  const alerts = rules.filter((r) => r['alert'] !== undefined);
+  const records = rules.filter((r) => r['record'] !== undefined);
+
+  it.each(alerts.map((r) => [String(r['alert']), r] as const))('%s: expr, for, severity, summary and description', (_name, rule) => {
     expect(typeof rule['expr']).toBe('string');
     expect(String(rule['for'])).toMatch(/^\d+[smh]$/);
     expect(['critical', 'warning', 'info']).toContain(at(rule, 'labels.severity'));
@@ -259,6 +262,19 @@ describe('the PrometheusRule', () => {
     // Balanced brackets: a cheap guard against a broken edit of the expression.
     const expr = String(rule['expr']).replace(/"(?:[^"\\]|\\.)*"/g, '');
     for (const [open, close] of ['()', '{}', '[]']) expect(expr.split(open as string).length, `${open} in ${expr}`).toBe(expr.split(close as string).length);
+  });
+
+  it.each(records.map((r) => [String(r['record']), r] as const))('recording rule %s: a level:metric:operations name, grouped by cluster', (name, rule) => {
+    expect(name).toMatch(/^cluster[a-z_]*:hopwatch_[a-z0-9_]+:[a-z0-9_]+$/);
+    // Grouped by cluster itself, or built on a recording rule that is.
+    expect(String(rule['expr'])).toMatch(/by \(cluster,|\(cluster[a-z_]*:hopwatch_/);
+  });
+
+  it('keys every route alert and recording rule by cluster, and the summaries name it when there is one', () => {
+    const routeRules = [...alerts.filter((r) => /^HopwatchRoute/.test(String(r['alert']))), ...records];
+    expect(routeRules.length).toBeGreaterThanOrEqual(6);
+    for (const rule of routeRules) expect(String(rule['expr']), String(rule['alert'] ?? rule['record'])).toMatch(/ by \(cluster, |\(cluster[a-z_]*:hopwatch_/);
+    for (const rule of alerts.filter((r) => String(r['alert']) !== 'HopwatchAbsent')) expect(at<string>(rule, 'annotations.summary'), String(rule['alert'])).toContain('{{ with $labels.cluster }}');
   });
 });
 
@@ -288,9 +304,35 @@ describe('the Grafana dashboard', () => {
 
   it('shows routes by verdict, failures by hop and cause over time, and hop latency by phase', () => {
     const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr ?? '');
-    expect(exprs.some((e) => /count by \(status\) \(hopwatch_route_verdict/.test(e))).toBe(true);
-    expect(exprs.some((e) => /by \(hop, cause\) \(hopwatch_route_verdict/.test(e))).toBe(true);
+    expect(exprs.some((e) => /count by \(status\) \(max by \(cluster, namespace, ingress, host, path, status\) \(hopwatch_route_verdict/.test(e))).toBe(true);
+    expect(exprs.some((e) => /by \(cluster, hop, cause\) \(max by \(cluster, namespace, ingress, host, path, hop, cause\) \(hopwatch_route_verdict/.test(e))).toBe(true);
     expect(exprs.some((e) => /histogram_quantile\(.*by \(le, hop, phase\) \(rate\(hopwatch_hop_duration_seconds_bucket/.test(e))).toBe(true);
+  });
+});
+
+describe('the Grafana dashboard in a fleet', () => {
+  const dashboard = JSON.parse(readFileSync(join(KUBERNETES_DIR, 'monitoring', 'grafana-dashboard.json'), 'utf8')) as {
+    templating: { list: { name: string; type: string; includeAll?: boolean; allValue?: string; query?: { query: string } }[] };
+    panels: { title: string; targets?: { expr: string }[] }[];
+  };
+
+  it('has a cluster variable whose "All" also matches series without a cluster label', () => {
+    const cluster = dashboard.templating.list.find((v) => v.name === 'cluster');
+    expect(cluster).toMatchObject({ type: 'query', includeAll: true, allValue: '.*', query: { query: 'label_values(hopwatch_build_info, cluster)' } });
+    // ".*" matches the empty value, which is what a missing label is to a matcher.
+    expect(new RegExp(`^(?:${cluster?.allValue ?? ''})$`).test('')).toBe(true);
+  });
+
+  it('filters every query by the cluster, and counts routes once per cluster whatever the number of replicas', () => {
+    for (const panel of dashboard.panels) {
+      for (const target of panel.targets ?? []) {
+        expect(target.expr, panel.title).toContain('cluster=~"$cluster"');
+        // A count or sum of route series first takes the max over replicas per route.
+        if (/^(count|sum)\b.*hopwatch_route_verdict/.test(target.expr)) expect(target.expr, panel.title).toMatch(/max by \(cluster, namespace, ingress, host, path/);
+      }
+    }
+    const titles = dashboard.panels.map((p) => p.title);
+    expect(titles).toEqual(expect.arrayContaining(['502 at the edge, across clusters', 'Leader (sends incident alerts)']));
   });
 });
 

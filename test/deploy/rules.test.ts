@@ -41,7 +41,7 @@ describe('the PrometheusRule under promtool', () => {
     expect(result.ok).toBe(true);
   });
 
-  it('fires as the unit tests say: one alert through a change of cause, flapping routes caught', async () => {
+  it('fires as the unit tests say: one alert through a change of cause, flapping routes caught, a route failing in one cluster of two alerts once and names it, the fleet rules count replicas once', async () => {
     const result = await promtool('test', 'rules', 'tests.yaml');
     expect(result.output).toContain('SUCCESS');
     expect(result.ok).toBe(true);

@@ -407,7 +407,7 @@ describe('HTTP surface', () => {
   it('serves discovery documents', async () => {
     expect((await getJson('/api')).json).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
     const groups = (await getJson('/apis')).json as { groups: { name: string }[] };
-    expect(groups.groups.map((g) => g.name).sort()).toEqual(['apps', 'discovery.k8s.io', 'networking.k8s.io']);
+    expect(groups.groups.map((g) => g.name).sort()).toEqual(['apps', 'coordination.k8s.io', 'discovery.k8s.io', 'networking.k8s.io']);
     const core = (await getJson('/api/v1')).json as { resources: { name: string; namespaced: boolean }[] };
     expect(core.resources).toContainEqual(expect.objectContaining({ name: 'pods', namespaced: true, kind: 'Pod' }));
     expect(core.resources).toContainEqual(expect.objectContaining({ name: 'namespaces', namespaced: false }));

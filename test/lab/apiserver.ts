@@ -15,7 +15,9 @@
 //   seen as ADDED or DELETED by that watch (as the real watch cache does);
 // - every JSON answer has `Content-Type: application/json` (client-node 1.4
 //   parses list bodies by content type), errors are `Status` objects.
-// Writes come only through the in-process API (apply, patchStatus, delete).
+// Writes come through the in-process API (apply, patchStatus, delete); over HTTP only the
+// writable kinds (coordination.k8s.io/v1 Lease, for leader election) take POST (create: 409
+// AlreadyExists), PUT (replace: 409 Conflict when metadata.resourceVersion is stale) and DELETE.
 
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -118,10 +120,18 @@ interface ResourceType {
   singular: string;
   namespaced: boolean;
   shortNames: string[];
+  /** Verbs over HTTP beyond get, list and watch (writable kinds only). */
+  writeVerbs?: readonly ('create' | 'update' | 'delete')[];
 }
+
+/** Kinds clients write over HTTP: Leases, with the real optimistic-concurrency semantics. */
+const WRITABLE_RESOURCE_TYPES: readonly ResourceType[] = [
+  { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', singular: 'lease', namespaced: true, shortNames: [], writeVerbs: ['create', 'update', 'delete'] },
+];
 
 const RESOURCE_TYPES: readonly ResourceType[] = [
   { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', singular: 'namespace', namespaced: false, shortNames: ['ns'] },
+  ...WRITABLE_RESOURCE_TYPES,
   { group: '', version: 'v1', kind: 'Pod', plural: 'pods', singular: 'pod', namespaced: true, shortNames: ['po'] },
   { group: '', version: 'v1', kind: 'Service', plural: 'services', singular: 'service', namespaced: true, shortNames: ['svc'] },
   { group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', plural: 'endpointslices', singular: 'endpointslice', namespaced: true, shortNames: [] },
@@ -406,7 +416,7 @@ function resourceListDocument(group: string, version: string): Record<string, un
     singularName: t.singular,
     namespaced: t.namespaced,
     kind: t.kind,
-    verbs: ['get', 'list', 'watch'],
+    verbs: ['get', 'list', 'watch', ...(t.writeVerbs ?? [])],
     ...(t.shortNames.length > 0 ? { shortNames: t.shortNames } : {}),
   }));
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf(first), resources };
@@ -490,6 +500,29 @@ function eventFor(watcher: Selection, entry: HistoryEntry): { type: LabEventType
 
 function writeEvent(res: http.ServerResponse, type: string, object: unknown): void {
   res.write(`${JSON.stringify({ type, object })}\n`);
+}
+
+/** A write the server refuses, answered as a Status. */
+class WriteRefused extends Error {
+  constructor(readonly status: number, readonly reason: string, message: string, readonly details?: Record<string, unknown>) {
+    super(message);
+  }
+}
+
+/** The request body parsed as JSON (at most 1 MiB); null when it is not JSON. */
+async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > 1 << 20) return null;
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    return null;
+  }
 }
 
 /** Requests served, by verb (discovery counts discovery documents). */
@@ -851,8 +884,14 @@ export class LabApiServer {
     if (this.token !== null && req.headers.authorization !== `Bearer ${this.token}`) {
       return sendStatus(res, 401, 'Unauthorized', 'Unauthorized');
     }
-    if (req.method !== 'GET') return sendStatus(res, 405, 'MethodNotAllowed', `the lab API server is read-only over HTTP (${req.method})`);
     const segments = url.pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    if (req.method !== 'GET') {
+      // An exception in the async write is a lab bug: answer 500 as handle() does for sync ones.
+      return void this.serveWrite(req, res, segments).catch((err: unknown) => {
+        if (!res.headersSent) sendStatus(res, 500, 'InternalError', `lab API server bug: ${String(err)}`);
+        else res.destroy();
+      });
+    }
     if (['healthz', 'readyz', 'livez'].includes(url.pathname.slice(1))) {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       return void res.end('ok');
@@ -944,6 +983,84 @@ export class LabApiServer {
     }
     // Only the request's socket going away ends a watch early; a client never sends a body.
     req.resume();
+  }
+
+  /** POST, PUT and DELETE of a writable kind (Leases); 405 for every other kind, as before. */
+  private async serveWrite(req: http.IncomingMessage, res: http.ServerResponse, segments: readonly string[]): Promise<void> {
+    const target = parseResourcePath(segments);
+    const verb = req.method === 'POST' ? 'create' : req.method === 'PUT' ? 'update' : req.method === 'DELETE' ? 'delete' : null;
+    if (target === null || verb === null || !(target.resource.writeVerbs ?? []).includes(verb) || target.watch) {
+      req.resume();
+      return sendStatus(res, 405, 'MethodNotAllowed', `the lab API server is read-only over HTTP for this path (${req.method ?? ''})`);
+    }
+    if ((verb === 'create') !== (target.name === null)) {
+      req.resume();
+      return sendStatus(res, 405, 'MethodNotAllowed', `${req.method ?? ''} is not allowed on this path`);
+    }
+    const body = verb === 'delete' ? null : await readJsonBody(req);
+    if (verb !== 'delete' && (body === null || !isPlainObject(body))) return sendStatus(res, 400, 'BadRequest', 'the request body is not a JSON object');
+    try {
+      if (verb === 'delete') return this.httpDelete(res, target);
+      const answer = verb === 'create' ? this.httpCreate(target, body as LabObject) : this.httpReplace(target, body as LabObject);
+      sendJson(res, answer.code, answer.body);
+    } catch (err) {
+      if (!(err instanceof WriteRefused)) throw err;
+      sendStatus(res, err.status, err.reason, err.message, err.details);
+    }
+  }
+
+  /** What a write names, checked against the path: 400 BadRequest for a wrong kind, namespace or name. */
+  private writtenObject(target: ResourceTarget, input: LabObject): LabObject {
+    const { resource } = target;
+    if (input.apiVersion !== apiVersionOf(resource) || input.kind !== resource.kind) throw new WriteRefused(400, 'BadRequest', `the body is not a ${apiVersionOf(resource)} ${resource.kind}`);
+    if (!isPlainObject(input.metadata) || typeof input.metadata.name !== 'string' || input.metadata.name === '') {
+      throw new WriteRefused(422, 'Invalid', `${resource.kind}.${resource.group} "" is invalid: metadata.name: Required value: name is required`);
+    }
+    const namespace = input.metadata.namespace ?? target.namespace ?? undefined;
+    if (namespace !== (target.namespace ?? undefined)) throw new WriteRefused(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
+    if (target.name !== null && input.metadata.name !== target.name) throw new WriteRefused(400, 'BadRequest', 'the name of the object does not match the name on the URL');
+    return this.prepare(resource, { ...input, metadata: { ...input.metadata, namespace } });
+  }
+
+  /** POST: creates, or 409 AlreadyExists. */
+  private httpCreate(target: ResourceTarget, input: LabObject): { code: number; body: LabObject } {
+    const object = this.writtenObject(target, input);
+    const { resource } = target;
+    const key = objectKey(object.metadata.namespace, object.metadata.name);
+    if (this.objectsOf(resource).has(key)) {
+      throw new WriteRefused(409, 'AlreadyExists', `${resource.plural}.${resource.group} "${object.metadata.name}" already exists`, { name: object.metadata.name, group: resource.group, kind: resource.plural });
+    }
+    object.metadata.uid = randomUUID();
+    object.metadata.creationTimestamp = timestamp(this.now());
+    return { code: 201, body: this.commit(resource, 'ADDED', object, null) };
+  }
+
+  /** PUT: replaces; 404 when absent, 409 Conflict when the body's resourceVersion is not the stored one. */
+  private httpReplace(target: ResourceTarget, input: LabObject): { code: number; body: LabObject } {
+    const object = this.writtenObject(target, input);
+    const { resource } = target;
+    const previous = this.objectsOf(resource).get(objectKey(object.metadata.namespace, object.metadata.name)) ?? null;
+    const details = { name: object.metadata.name, group: resource.group, kind: resource.plural };
+    if (previous === null) throw new WriteRefused(404, 'NotFound', `${resource.plural}.${resource.group} "${object.metadata.name}" not found`, details);
+    const sent = object.metadata.resourceVersion;
+    // Optimistic concurrency: an update based on an older read loses (an absent rv is unconditional, as for Leases upstream).
+    if (sent !== undefined && sent !== '' && sent !== previous.metadata.resourceVersion) {
+      throw new WriteRefused(409, 'Conflict', `Operation cannot be fulfilled on ${resource.plural}.${resource.group} "${object.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`, details);
+    }
+    object.metadata.uid = previous.metadata.uid;
+    object.metadata.creationTimestamp = previous.metadata.creationTimestamp;
+    object.metadata.resourceVersion = previous.metadata.resourceVersion;
+    // A no-op update keeps the resourceVersion, as the real server does.
+    if (contentOf(object) === contentOf(previous)) return { code: 200, body: clone(previous) };
+    return { code: 200, body: this.commit(resource, 'MODIFIED', object, previous) };
+  }
+
+  /** DELETE: the object's final state, or 404. */
+  private httpDelete(res: http.ServerResponse, target: ResourceTarget): void {
+    const { resource } = target;
+    const previous = this.objectsOf(resource).get(objectKey(target.namespace ?? undefined, target.name ?? '')) ?? null;
+    if (previous === null) return sendStatus(res, 404, 'NotFound', `${resource.plural}.${resource.group} "${target.name ?? ''}" not found`, { name: target.name, group: resource.group, kind: resource.plural });
+    sendJson(res, 200, this.commit(resource, 'DELETED', clone(previous), previous));
   }
 
   private writeWatchHeaders(res: http.ServerResponse): void {
