@@ -16,8 +16,8 @@ import { loadConfig } from '../src/config/load.js';
 import { scheduleIntervalMs } from '../src/config/schedule.js';
 import type { Config } from '../src/config/types.js';
 import type { ClusterWatch } from '../src/discovery/informers.js';
-import { createRoundDeps, currentRoutes, loadKubeConfig, startDiscovery } from '../src/main.js';
-import type { PlannedHop } from '../src/model.js';
+import { createRoundDeps, currentRoutes, loadKubeConfig, routesFollowing, startDiscovery } from '../src/main.js';
+import type { PlannedHop, Route } from '../src/model.js';
 import { resultFor } from '../src/probe/result.js';
 import { RunLoop } from '../src/schedule/daemon.js';
 import { createMetrics } from '../src/server/metrics.js';
@@ -27,10 +27,10 @@ import type { LabObject } from '../test/lab/apiserver.js';
 import { ingressClassObject, ingressObject, namespaceObject, serviceObject } from '../test/lab/objects.js';
 import { type BenchContext, type Benchmark, type Figure, figure, median } from './harness.js';
 import { type LabInfo, LabHost } from './lab-host.js';
-import { heapUsedAfterGc, mb } from './load.js';
+import { heapUsedAfterGc, mb, watchLoopDelay } from './load.js';
 
 /** Services (one Ingress of two hosts and two EndpointSlices each), sync runs, changes of each kind. */
-const SCALE = { full: { services: 5000, syncRuns: 3, changes: 5 }, quick: { services: 5000, syncRuns: 1, changes: 3 }, tiny: { services: 100, syncRuns: 1, changes: 1 } };
+const SCALE = { full: { services: 5000, syncRuns: 3, changes: 5, burst: 500 }, quick: { services: 5000, syncRuns: 1, changes: 3, burst: 500 }, tiny: { services: 100, syncRuns: 1, changes: 1, burst: 50 } };
 const NAMESPACES = 50;
 /** Addresses in the test block of this benchmark: never dialled (probes are stubbed), loopback anyway. */
 const BLOCK = 212;
@@ -118,24 +118,26 @@ async function syncOnce(config: Readonly<Config>, info: LabInfo): Promise<SyncRu
     const syncMs = performance.now() - t0;
     const watchHeap = (await heapUsedAfterGc()) - heap1;
     const t1 = performance.now();
-    const routes = currentRoutes(config, watch);
+    // What the daemon holds: the routes and the incremental engine's indices.
+    const follow = routesFollowing(config, watch);
+    const first = follow();
     const routesMs = performance.now() - t1;
     const routesHeap = (await heapUsedAfterGc()) - heap1;
-    return { syncMs, routesMs, watchHeap, routesHeap, routes: routes.length, plainMs: plain.ms, plainHeap };
+    return { syncMs, routesMs, watchHeap, routesHeap, routes: follow() === first ? first.length : Number.NaN, plainMs: plain.ms, plainHeap };
   } finally {
     await watch.stop();
   }
 }
 
 /** The run loop over the real watch, with probes stubbed; `seen` is told about every probe dispatched. */
-function startLoop(config: Readonly<Config>, watch: ClusterWatch, seen: (hop: PlannedHop) => void): { loop: RunLoop; close: () => void } {
+function startLoop(config: Readonly<Config>, watch: ClusterWatch, routes: () => Route[], seen: (hop: PlannedHop) => void): { loop: RunLoop; close: () => void } {
   const db = openStore(':memory:');
   const round = createRoundDeps(config, { diagnosticsWaitMs: 0 });
   const stub = { status: null, error: 'refused' as const, errorDetail: 'stubbed', timings: { totalMs: 0.1 }, bytes: 0, headerBytes: 0, headers: {}, generator: null, addresses: [] };
   const probe = async (hop: PlannedHop) => (seen(hop), resultFor(hop, stub));
   const metrics = createMetrics({ defaultMetrics: false });
   const loop = new RunLoop({
-    config, watch, routes: () => currentRoutes(config, watch), db, writer: createWriter(db), round: { ...round, probe, diagnose: undefined }, metrics, alerter: { notify: () => undefined, stats: () => ({ receivers: [] }) },
+    config, watch, routes, db, writer: createWriter(db), round: { ...round, probe, diagnose: undefined }, metrics, alerter: { notify: () => undefined, stats: () => ({ receivers: [] }) },
     timers: { setTimer: (fn, ms) => setTimeout(fn, ms), clearTimer: (h) => clearTimeout(h as NodeJS.Timeout), cron: (e, fn) => cron.schedule(e, fn), cronPeriodMs: (e) => scheduleIntervalMs({ kind: 'cron', expression: e }) },
     log: () => undefined,
   });
@@ -143,13 +145,34 @@ function startLoop(config: Readonly<Config>, watch: ClusterWatch, seen: (hop: Pl
   return { loop, close: () => db.close() };
 }
 
+/** The watch as the run loop sees it, timing every change listener it registers (its time on the event loop per change). */
+function timedWatch(watch: ClusterWatch, times: number[]): ClusterWatch {
+  return {
+    snapshot: () => watch.snapshot(),
+    takeChanges: () => watch.takeChanges!(),
+    onChange: (listener) => watch.onChange(() => {
+      const t = performance.now();
+      listener();
+      times.push(performance.now() - t);
+    }),
+    onState: (listener) => watch.onState(listener),
+    get synced() {
+      return watch.synced;
+    },
+    get state() {
+      return watch.state;
+    },
+    stop: () => watch.stop(),
+  };
+}
+
 /** When the watch first told of a change since the last reset (its listener is registered before the run loop's). */
 interface Notice {
   at: number;
 }
 
-/** Applies a change and waits for the watch to see it and for the first probe matching `match`. */
-async function timeChange(host: LabHost, notice: Notice, waiter: { match: ((hop: PlannedHop) => boolean) | null; hit: () => void }, object: LabObject, match: (hop: PlannedHop) => boolean): Promise<{ probeMs: number; watchMs: number }> {
+/** Applies objects and waits for the watch to see it and for the first probe matching `match`. */
+async function timeChange(host: LabHost, notice: Notice, waiter: { match: ((hop: PlannedHop) => boolean) | null; hit: () => void }, objects: LabObject[], match: (hop: PlannedHop) => boolean): Promise<{ probeMs: number; watchMs: number }> {
   let t0 = 0;
   notice.at = Number.NaN;
   const probed = new Promise<number>((resolve) => {
@@ -157,7 +180,7 @@ async function timeChange(host: LabHost, notice: Notice, waiter: { match: ((hop:
     waiter.hit = () => resolve(performance.now());
   });
   t0 = performance.now();
-  await host.apply([object]);
+  await host.apply(objects);
   let timer: NodeJS.Timeout | undefined;
   const at = await Promise.race([probed, new Promise<number>((resolve) => (timer = setTimeout(resolve, 40_000, Number.NaN)))]);
   clearTimeout(timer);
@@ -165,33 +188,80 @@ async function timeChange(host: LabHost, notice: Notice, waiter: { match: ((hop:
   return { probeMs: at - t0, watchMs: notice.at - t0 };
 }
 
-async function changes(ctx: BenchContext, host: LabHost, config: Readonly<Config>, count: number): Promise<Figure[]> {
+/** What one run loop measured: change to probe, its event-loop time per single change, and the delay during a burst. */
+interface Phase {
+  ingress: { probeMs: number; watchMs: number }[];
+  slice: { probeMs: number; watchMs: number }[];
+  /** Listener time per single-object change (ms). */
+  perChange: number[];
+  /** Event-loop delay p99 / max during the burst (ms), and how long the burst took to be probed. */
+  burst: { p99: number; max: number; ms: number; refreshes: number };
+}
+
+/** Discovery as the daemon runs it (incremental), or the full recompute of every route on every change (the baseline). */
+async function phase(ctx: BenchContext, host: LabHost, config: Readonly<Config>, count: number, burst: number, kind: 'incremental' | 'full', round: number): Promise<Phase> {
   const watch = startDiscovery(config, loadKubeConfig(config), () => undefined);
+  const times: number[] = [];
+  const timed = timedWatch(watch, times);
+  const routes = kind === 'incremental' ? routesFollowing(config, timed) : () => currentRoutes(config, watch);
   const waiter: { match: ((hop: PlannedHop) => boolean) | null; hit: () => void } = { match: null, hit: () => undefined };
   const notice: Notice = { at: Number.NaN };
   watch.onChange(() => (Number.isNaN(notice.at) ? (notice.at = performance.now()) : undefined));
-  const { loop, close } = startLoop(config, watch, (hop) => waiter.match?.(hop) && waiter.hit());
+  const { loop, close } = startLoop(config, timed, routes, (hop) => waiter.match?.(hop) && waiter.hit());
   try {
     await watch.synced;
     // Let the first rounds of every route (spread over a second) pass: a change comes to a running daemon.
     await sleep(3000);
-    const ingress: { probeMs: number; watchMs: number }[] = [];
-    const slice: { probeMs: number; watchMs: number }[] = [];
+    const out: Phase = { ingress: [], slice: [], perChange: [], burst: { p99: Number.NaN, max: Number.NaN, ms: Number.NaN, refreshes: 0 } };
     for (let k = 0; k < count; k++) {
-      const host1 = `new-${k}.bench.test`;
-      ingress.push(await timeChange(host, notice, waiter, ingressFor('team-0', `new-${k}`, 'svc-0', [host1]), (hop) => hop.request.host === host1));
-      const ip = ipOf(60_000 + k);
-      slice.push(await timeChange(host, notice, waiter, sliceObject(`team-${(k + 1) % NAMESPACES}`, `svc-${k + 1}`, 'a', [ipOf(4 * (k + 1)), ipOf(4 * (k + 1) + 1), ip]), (hop) => hop.address === ip));
-      ctx.log(`change ${k + 1}/${count}: new Ingress probed after ${ingress.at(-1)!.probeMs.toFixed(0)} ms, new endpoint after ${slice.at(-1)!.probeMs.toFixed(0)} ms`);
+      const host1 = `new-${kind}-${round}-${k}.bench.test`;
+      times.length = 0;
+      out.ingress.push(await timeChange(host, notice, waiter, [ingressFor('team-0', `new-${kind}-${round}-${k}`, 'svc-0', [host1])], (hop) => hop.request.host === host1));
+      out.perChange.push(...times);
+      const ip = ipOf(60_000 + round * 1000 + (kind === 'full' ? 500 : 0) + k);
+      times.length = 0;
+      out.slice.push(await timeChange(host, notice, waiter, [sliceObject(`team-${(k + 1) % NAMESPACES}`, `svc-${k + 1}`, 'a', [ipOf(4 * (k + 1)), ipOf(4 * (k + 1) + 1), ip])], (hop) => hop.address === ip));
+      out.perChange.push(...times);
+      ctx.log(`${kind}: change ${k + 1}/${count}: new Ingress probed after ${out.ingress.at(-1)!.probeMs.toFixed(0)} ms, new endpoint after ${out.slice.at(-1)!.probeMs.toFixed(0)} ms; ${times.map((t) => t.toFixed(1)).join(', ')} ms on the event loop`);
     }
-    const fig = (name: string, xs: { probeMs: number; watchMs: number }[]) =>
-      figure({ bench: 'discovery', name, value: median(xs.map((x) => x.probeMs)), unit: 'ms', baseline: { name: 'the watch saw the change', value: median(xs.map((x) => x.watchMs)) }, aim: { of: 'value', max: 1000 }, runs: xs.length });
-    return [fig('change to first probe: new Ingress', ingress), fig('change to first probe: new endpoint in an EndpointSlice', slice)];
+    // A burst: `burst` EndpointSlices of as many Services changed at once (a node drained, a rollout of many apps).
+    const last = ipOf(62_000 + round * 1000 + (kind === 'full' ? 500 : 0));
+    const slices = Array.from({ length: burst }, (_, j) => {
+      const svc = 10 + j;
+      return sliceObject(`team-${svc % NAMESPACES}`, `svc-${svc}`, 'b', [ipOf(4 * svc + 2), j === burst - 1 ? last : ipOf(4 * svc + 3)]);
+    });
+    times.length = 0;
+    const monitor = watchLoopDelay(1);
+    const b = await timeChange(host, notice, waiter, slices, (hop) => hop.address === last);
+    const d = monitor.stop();
+    out.burst = { p99: d.p99, max: d.max, ms: b.probeMs, refreshes: times.length };
+    ctx.log(`${kind}: burst of ${burst} slices probed after ${b.probeMs.toFixed(0)} ms; ${times.length} refreshes, event-loop delay p99 ${d.p99.toFixed(1)} ms, max ${d.max.toFixed(1)} ms`);
+    return out;
   } finally {
     await loop.stop(1000);
     close();
     await watch.stop();
   }
+}
+
+async function changes(ctx: BenchContext, host: LabHost, config: Readonly<Config>, count: number, burst: number, routes: number): Promise<Figure[]> {
+  const inc = await phase(ctx, host, config, count, burst, 'incremental', 0);
+  const full = await phase(ctx, host, config, count, burst, 'full', 0);
+  const fig = (name: string, xs: { probeMs: number; watchMs: number }[]) =>
+    figure({ bench: 'discovery', name, value: median(xs.map((x) => x.probeMs)), unit: 'ms', baseline: { name: 'the watch saw the change', value: median(xs.map((x) => x.watchMs)) }, aim: { of: 'value', max: 1000 }, runs: xs.length });
+  const base = { bench: 'discovery', runs: inc.perChange.length };
+  return [
+    fig('change to first probe: new Ingress', inc.ingress),
+    fig('change to first probe: new endpoint in an EndpointSlice', inc.slice),
+    figure({
+      ...base, name: `event-loop time per single-object change (${routes} routes: routes + schedule)`, value: median(inc.perChange), unit: 'ms', baseline: { name: 'every route recomputed on every change, same run', value: median(full.perChange) }, aim: { of: 'value', max: 5 },
+      note: `the run loop's change listener timed (IncrementalRoutes, then the scheduler); max ${Math.max(...inc.perChange).toFixed(1)} ms incremental, ${Math.max(...full.perChange).toFixed(1)} ms full; the informer's parsing of the event is apart`,
+    }),
+    figure({
+      bench: 'discovery', name: `event-loop delay p99 during a burst of ${burst} EndpointSlice changes`, value: inc.burst.p99, unit: 'ms', baseline: { name: 'every route recomputed on every change, same run', value: full.burst.p99 }, runs: 1,
+      note: `incremental: max ${inc.burst.max.toFixed(1)} ms, ${inc.burst.refreshes} refreshes, last change probed after ${inc.burst.ms.toFixed(0)} ms; full: max ${full.burst.max.toFixed(1)} ms, ${full.burst.refreshes} refreshes, ${full.burst.ms.toFixed(0)} ms`,
+    }),
+  ];
 }
 
 async function measure(ctx: BenchContext): Promise<Figure[]> {
@@ -216,7 +286,7 @@ async function measure(ctx: BenchContext): Promise<Figure[]> {
     figure({ ...base, name: 'heap held by the watch', value: mb(col('watchHeap')), unit: 'MB', baseline: { name: 'the same lists as parsed JSON', value: mb(col('plainHeap')) } }),
     figure({ ...base, name: `heap held by the watch + ${last.routes} routes`, value: mb(col('routesHeap')), unit: 'MB', baseline: { name: 'the same lists as parsed JSON', value: mb(col('plainHeap')) }, aim: { of: 'value', max: 50 } }),
   ];
-  figures.push(...(await changes(ctx, host, config, scale.changes)));
+  figures.push(...(await changes(ctx, host, config, scale.changes, scale.burst, last.routes)));
   return figures;
 }
 

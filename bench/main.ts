@@ -13,13 +13,15 @@ import { dashboardBench } from './dashboard.js';
 import { discoveryBench } from './discovery.js';
 import { type BenchMode, type BenchReport, type Benchmark, formatTable, runBenchmarks } from './harness.js';
 import { ingestBench } from './ingest.js';
+import { peersHistoryBench } from './peers-history.js';
+import { peersProbeBench } from './peers.js';
 import { probeBench } from './probe.js';
 import { queriesBench } from './queries.js';
 import { schedulerBench } from './scheduler.js';
 import { sizeBench } from './size.js';
 
 /** Every benchmark, in the order of the issue (the dashboard last: it needs the others' nothing, and is the slowest to set up). */
-export const BENCHMARKS: readonly Benchmark[] = [probeBench, schedulerBench, ingestBench, queriesBench, dashboardBench, discoveryBench, sizeBench];
+export const BENCHMARKS: readonly Benchmark[] = [probeBench, schedulerBench, ingestBench, queriesBench, dashboardBench, discoveryBench, sizeBench, peersProbeBench, peersHistoryBench];
 
 /** Parsed command line. */
 export interface BenchArgs {

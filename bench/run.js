@@ -9,6 +9,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// The peers the bench measures hopwatch beside (blackbox_exporter, Prometheus): installed like the
+// lab's packages when missing (as root); otherwise their figures say "not measured" and why.
+const setup = spawnSync('bash', [join(root, 'scripts/setup.sh'), '--bench'], { cwd: root, stdio: 'inherit' });
+if (setup.status !== 0) console.error('bench: the peers are not installed (see above); their figures will say "not measured"');
 const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'bench/tsconfig.json')], { cwd: root, stdio: 'inherit' });
 if (tsc.status !== 0) {
   console.error('bench: the TypeScript build failed (see above)');

@@ -9,8 +9,12 @@ cd "$(dirname "$0")/.."
 # (the binary only, no system service); haproxy: the lab's second controller.
 # With --tests also chromium (the dashboard's browser tests) and prometheus (its
 # promtool checks and unit-tests the alert rules; the service is not started).
+# With --bench only the peers `npm run bench` measures hopwatch beside (bench/peers.ts,
+# bench/peers-history.ts): prometheus-blackbox-exporter and prometheus, no npm ci
+# (bench/run.js calls it; the services are not started, the bench runs its own on loopback).
 APT_PACKAGES=(nginx-light dnsmasq-base haproxy)
 if [ "${1:-}" = "--tests" ]; then APT_PACKAGES+=(chromium prometheus); fi
+if [ "${1:-}" = "--bench" ]; then APT_PACKAGES=(prometheus prometheus-blackbox-exporter); fi
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -34,6 +38,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+if [ "${1:-}" = "--bench" ]; then exit 0; fi
 
 # npm ci when node_modules is missing or older than the lock file.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -14,6 +14,7 @@ import { scheduleIntervalMs } from './config/schedule.js';
 import type { Config } from './config/types.js';
 import { resolveKubeconfigSource } from './config/load.js';
 import { type ClusterWatch, type ClusterWatchLogger, startClusterWatch } from './discovery/informers.js';
+import { IncrementalRoutes } from './discovery/incremental.js';
 import { routesFrom } from './discovery/routes.js';
 import { startReplica } from './ha/replica.js';
 import type { Route, RouteRound } from './model.js';
@@ -110,6 +111,18 @@ export async function waitForSync(watch: ClusterWatch, kc: KubeConfig, timeoutMs
 /** The routes of the current snapshot. */
 export function currentRoutes(config: Readonly<Config>, watch: ClusterWatch): Route[] {
   return routesFrom(watch.snapshot(), config.controllers, { clusterDomain: config.cluster.clusterDomain, namespaces: config.cluster.namespaces });
+}
+
+/**
+ * The routes of the watch, kept up to date by recomputing only what each change affects
+ * (src/discovery/incremental.ts; the same answer as currentRoutes). A watch without a change feed
+ * (tests' fakes) gets currentRoutes on every call.
+ */
+export function routesFollowing(config: Readonly<Config>, watch: ClusterWatch): () => Route[] {
+  if (watch.takeChanges === undefined) return () => currentRoutes(config, watch);
+  const engine = new IncrementalRoutes(config.controllers, { clusterDomain: config.cluster.clusterDomain, namespaces: config.cluster.namespaces });
+  const source = { snapshot: () => watch.snapshot(), takeChanges: () => watch.takeChanges!() };
+  return () => engine.update(source);
 }
 
 /** Round deps plus the limiter's counts, for metrics. */
@@ -230,7 +243,7 @@ export async function startDaemon(config: Readonly<Config>, log: DaemonLog, opti
     const round = createRoundDeps(config, { diagnosticsWaitMs: 0 });
     const alerter = createAlerter(config.alerts, { now: Date.now, delay: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined), random: Math.random, log, dashboardUrl: config.alerts.dashboardUrl, cluster: config.metrics.labels['cluster'] ?? null });
     cleanup.unshift(() => alerter.stop());
-    const routes = () => currentRoutes(config, watch);
+    const routes = routesFollowing(config, watch);
     const loop = new RunLoop({ config, watch, routes, db, writer: createWriter(db), round, metrics, alerter, timers: schedulerTimers(), log, standby: config.ha.enabled, ...(options.onRound ? { onRound: options.onRound } : {}) });
     metrics.trackLoad(() => ({ roundsInFlight: loop.inFlight, probesActive: round.limiter.active, probesQueued: round.limiter.queued, writesPending: loop.writesPending }));
     metrics.trackAlerts(() => alerter.stats().receivers);

@@ -118,6 +118,24 @@ function expectTyped(p: V1Pod | undefined, np: V1NetworkPolicy | undefined): voi
 }
 
 describe('startClusterWatch', () => {
+  it('tells which objects changed since the last take: everything at first, then each object with its new form or null', async () => {
+    seed('shop');
+    const watch = start();
+    await watch.synced;
+    expect(watch.takeChanges!()).toEqual({ all: true });
+    expect(watch.takeChanges!()).toEqual({ all: false, changes: [] });
+    server.apply(pod('shop', 'new', { app: 'web' }));
+    await waitFor(() => podNames(watch).includes('shop/new'), 'the new pod');
+    server.delete({ apiVersion: 'v1', kind: 'Pod', namespace: 'shop', name: 'web-1' });
+    await waitFor(() => !podNames(watch).includes('shop/web-1'), 'the deletion');
+    const taken = watch.takeChanges!();
+    expect(taken.all).toBe(false);
+    const changes = taken.all ? [] : taken.changes;
+    expect(changes.map((c) => [c.kind, c.key, c.object === null ? null : c.object.metadata?.name])).toEqual([['pods', 'shop/new', 'new'], ['pods', 'shop/web-1', null]]);
+    // The object handed over is the watch's own typed form.
+    expect(changes[0]!.object).toBe(watch.snapshot().pods.find((p) => p.metadata?.name === 'new'));
+  });
+
   it('syncs every kind and gives listed and watched objects one typed form', async () => {
     seed('shop');
     seed('other');

@@ -41,6 +41,7 @@ import {
 // client-node 1.4 does not re-export its ObjectSerializer from the package index.
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ObjectChange, ObjectChanges } from './incremental.js';
 import { emptySnapshot, type ClusterSnapshot } from './snapshot.js';
 
 /** Overall state: before the first full list of every kind, all watches healthy, or some failing. */
@@ -85,6 +86,8 @@ export interface ClusterWatch {
   snapshot(): ClusterSnapshot;
   /** Calls the listener (debounced) after objects changed; returns the unsubscribe function. */
   onChange(listener: () => void): () => void;
+  /** The objects changed since the last call (the first call, and after a relist: everything); for one consumer (IncrementalRoutes). */
+  takeChanges?(): ObjectChanges;
   /** Resolves after the first full list of every kind; rejects with ClusterWatchError('stopped') if stopped before. */
   readonly synced: Promise<void>;
   /** The current state. */
@@ -238,8 +241,8 @@ interface UnitContext {
   now: () => number;
   random: () => number;
   log: ClusterWatchLogger;
-  /** Objects of a unit changed. */
-  changed: () => void;
+  /** Objects of a unit changed: one object (null: deleted), or every object of the kind (a relist). */
+  changed: (change: ObjectChange | 'all') => void;
   /** A unit's `listed` or `health` changed. */
   statusChanged: () => void;
 }
@@ -356,7 +359,7 @@ class WatchUnit {
       this.listed = true;
       this.ctx.statusChanged();
     }
-    if (changed) this.ctx.changed();
+    if (changed) this.ctx.changed('all');
   }
 
   private upsert(raw: KubernetesObject): void {
@@ -365,18 +368,20 @@ class WatchUnit {
     const version = raw.metadata?.resourceVersion;
     // The informer replays every listed item as an add: those are already here.
     if (version !== undefined && this.objects.get(key)?.metadata?.resourceVersion === version) return;
-    this.objects.set(key, this.normalise(raw));
+    const object = this.normalise(raw);
+    this.objects.set(key, object);
     // `raw` is the very object the informer caches: reduce it to what the informer reads (see list()).
     slim(raw);
     this.idleRestarts = 0;
-    this.ctx.changed();
+    this.ctx.changed({ kind: this.spec.key, key, object });
   }
 
   private remove(raw: KubernetesObject): void {
     this.touch();
-    if (!this.objects.delete(objectKey(raw))) return;
+    const key = objectKey(raw);
+    if (!this.objects.delete(key)) return;
     this.idleRestarts = 0;
-    this.ctx.changed();
+    this.ctx.changed({ kind: this.spec.key, key, object: null });
   }
 
   private touch(): void {
@@ -441,6 +446,9 @@ function makeApis(kubeConfig: KubeConfig): Apis {
   };
 }
 
+/** Changes kept for takeChanges() before they are summed up as "everything" (nobody taking them must not grow memory). */
+const MAX_PENDING_CHANGES = 10_000;
+
 const defaultDelay: DelayFn = (ms, signal) => sleep(ms, undefined, { signal });
 
 class ClusterWatchImpl implements ClusterWatch {
@@ -454,6 +462,8 @@ class ClusterWatchImpl implements ClusterWatch {
   private readonly debounceMs: number;
   private settleSynced: { resolve: () => void; reject: (err: Error) => void } | null = null;
   private changeTimer: NodeJS.Timeout | null = null;
+  /** Changes since the last takeChanges(); 'all' at first, after a relist, or past MAX_PENDING_CHANGES. */
+  private pending: ObjectChange[] | 'all' = 'all';
   private readonly idleTimer: NodeJS.Timeout;
 
   constructor(options: ClusterWatchOptions) {
@@ -486,7 +496,11 @@ class ClusterWatchImpl implements ClusterWatch {
       now: options.now ?? Date.now,
       random: options.random ?? Math.random,
       log: options.log,
-      changed: () => this.scheduleChange(),
+      changed: (change) => {
+        if (change === 'all' || this.pending === 'all' || this.pending.length >= MAX_PENDING_CHANGES) this.pending = 'all';
+        else this.pending.push(change);
+        this.scheduleChange();
+      },
       statusChanged: () => this.updateState(),
     };
   }
@@ -499,6 +513,12 @@ class ClusterWatchImpl implements ClusterWatch {
     }
     for (const list of Object.values(snapshot) as KubernetesObject[][]) list.sort(compareObjects);
     return snapshot;
+  }
+
+  takeChanges(): ObjectChanges {
+    const taken = this.pending;
+    this.pending = [];
+    return taken === 'all' ? { all: true } : { all: false, changes: taken };
   }
 
   onChange(listener: () => void): () => void {

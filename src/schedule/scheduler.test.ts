@@ -87,6 +87,21 @@ describe('Scheduler', () => {
     expect(new Set(h.rounds.map((r) => r.id)).size).toBe(2001);
   });
 
+  it('updateRoutes schedules what setRoutes would: added, changed and removed routes, the unchanged ones left on their slots', async () => {
+    const a = harness();
+    const b = harness();
+    const start = [every('keep', 30_000), every('change', 30_000), every('gone', 30_000)];
+    a.scheduler.setRoutes(start);
+    b.scheduler.setRoutes(start);
+    await Promise.all([a.time.advance(10_000), b.time.advance(10_000)]);
+    a.scheduler.setRoutes([every('keep', 30_000), every('change', 30_000, 'v2'), every('new', 30_000)]);
+    b.scheduler.updateRoutes([every('change', 30_000, 'v2'), every('new', 30_000)], ['gone']);
+    await Promise.all([a.time.advance(100_000), b.time.advance(100_000)]);
+    expect(b.rounds).toEqual(a.rounds);
+    expect(b.rounds.filter((r) => r.id === 'gone')).toHaveLength(1);
+    expect(b.rounds.filter((r) => r.id === 'new').length).toBeGreaterThan(2);
+  });
+
   it('spreads many routes over the period instead of firing them together', async () => {
     const h = harness();
     h.scheduler.setRoutes(Array.from({ length: 300 }, (_, i) => every(`r${i}`, 30_000)));

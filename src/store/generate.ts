@@ -153,6 +153,12 @@ function outcomeOf(w: World, r: number, s: number): Outcome {
   return { startedAt, kind, edgeUnits };
 }
 
+/** What a round of route r at slot s comes to, without building its hops: for exporting the same history to other stores (bench/peers.ts). */
+export function roundOutcome(w: World, r: number, s: number): { startedAt: number; status: VerdictStatus; edgeMs: number } {
+  const o = outcomeOf(w, r, s);
+  return { startedAt: o.startedAt, status: VERDICT_OF[o.kind ?? 'ok'].status, edgeMs: o.edgeUnits / 10 };
+}
+
 const VERDICT_OF: Record<EpisodeKind | 'ok', { status: VerdictStatus; hop: VerdictHop | null; cause: Cause }> = {
   ok: { status: 'ok', hop: null, cause: 'ok' },
   'pod.refused': { status: 'failing', hop: 'pod', cause: 'pod.refused' },
