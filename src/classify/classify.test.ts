@@ -554,6 +554,68 @@ const rows: Row[] = [
     hops: healthyRound(rolloutRoute({ restarts: 4, stateReason: 'Error' }), oldRefuses),
     want: { status: 'degraded', hop: 'pod', cause: 'pod.crashloop' },
   },
+  // ---- measured outranks declared (src/classify/measured.ts)
+  {
+    name: 'a read timeout nobody declared: nginx 504s after ~3 s on both replicas (config says 60 s), pods answer after 4.1 s: pod.timeout',
+    route: base,
+    hops: healthyRound(base, (r) =>
+      r.hop === 'pod' || r.hop === 'service'
+        ? { timings: { connectMs: 0.2, ttfbMs: 4100, totalMs: 4101 } }
+        : r.hop === 'controller'
+          ? { status: 504, generator: 'nginx', timings: { connectMs: 0.2, ttfbMs: r.pod === 'ingress-nginx/ctrl-a' ? 3020 : 3010, totalMs: 3022 } }
+          : r.hop === 'edge'
+            ? { status: 504, generator: 'nginx', timings: { connectMs: 0.2, ttfbMs: 3030, totalMs: 3031 } }
+            : null,
+    ),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.timeout' },
+    summary: ['effective read timeout (≈ 3 s'],
+    evidence: ['504 from nginx after 3.02 s on both replicas: effective read timeout ≈ 3 s; pods answer after 4.10 s', 'declared: ingress-nginx proxy-read-timeout: 60000 ms (ingress-nginx default)'],
+  },
+  {
+    name: 'the 504 came after two pods were tried in turn (ingress-nginx retries a timeout): the timeout is half the time to the 504',
+    route: base,
+    hops: healthyRound(base, (r) =>
+      r.hop === 'pod' || r.hop === 'service'
+        ? { timings: { ttfbMs: 2500, totalMs: 2501 } }
+        : isFront(r)
+          ? { status: 504, generator: 'nginx', timings: { ttfbMs: 3000, totalMs: 3001 } }
+          : null,
+    ),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.timeout' },
+    evidence: ['after trying 2 pods in turn', 'effective read timeout ≈ 1.5 s'],
+  },
+  {
+    name: 'a proxy of unknown kind (generic) 504s after 1.5 s: its read timeout is measured, pods answering after 2.2 s are the cause',
+    route: routeFixture({ controller: controllerFacts({ kind: 'generic' }) }),
+    hops: healthyRound(routeFixture({ controller: controllerFacts({ kind: 'generic' }) }), (r) =>
+      r.hop === 'pod' || r.hop === 'service'
+        ? { timings: { ttfbMs: 2200, totalMs: 2201 } }
+        : isFront(r)
+          ? { status: 504, generator: 'envoy', timings: { ttfbMs: 1504, totalMs: 1505 } }
+          : null,
+    ),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.timeout' },
+    evidence: ['504 from envoy after 1.50 s on both replicas: effective read timeout ≈ 1.5 s; pods answer after 2.20 s', 'read timeout: none (the ingress controller default)'],
+  },
+  {
+    name: 'no false blame: the controller 504s after 3 s but the pods answer in 5 ms: not the pods\' timing',
+    route: base,
+    hops: healthyRound(base, (r) => (isFront(r) ? { status: 504, generator: 'nginx', timings: { ttfbMs: 3000, totalMs: 3001 } } : null)),
+    want: { status: 'failing', hop: 'controller', cause: 'controller.error' },
+  },
+  {
+    name: 'a proxy of unknown kind answers its own 502 while every pod answers 200 with a 12 KiB header block: the block overflows its buffer',
+    route: routeFixture({ controller: controllerFacts({ kind: 'generic' }) }),
+    hops: healthyRound(routeFixture({ controller: controllerFacts({ kind: 'generic' }) }), (r) => (r.hop === 'pod' || r.hop === 'service' ? { headerBytes: 12_300 } : isFront(r) ? HAPROXY_502 : null)),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.headers-too-large' },
+    evidence: ['502 from haproxy on both replicas while every pod answers 200 with a 12300 bytes (12.0 KiB)+ header block: effective header buffer < 12300 bytes (12.0 KiB) (its header buffer is not known)'],
+  },
+  {
+    name: 'no false blame: small headers behind a generic proxy\'s 502 are not an overflow',
+    route: routeFixture({ controller: controllerFacts({ kind: 'generic' }) }),
+    hops: healthyRound(routeFixture({ controller: controllerFacts({ kind: 'generic' }) }), (r) => (isFront(r) ? HAPROXY_502 : null)),
+    want: { status: 'failing', hop: 'controller', cause: 'controller.error' },
+  },
   {
     name: 'regex path without probe-path cannot be probed',
     route: routeFixture({ notProbeable: 'regex path /api/(.*) needs the hopwatch.io/probe-path annotation' }),
