@@ -76,7 +76,7 @@ const rows: Row[] = [
     name: 'one pod answers 500, another refuses: the share and the cause are one group\'s, the other is named apart',
     route: base,
     hops: healthyRound(base, (r) => (r.pod === 'shop/web-1' ? { status: 500, generator: null } : r.pod === 'shop/web-2' ? REFUSED : front502(r))),
-    want: { status: 'failing', hop: 'pod', cause: 'pod.refused' },
+    want: { status: 'degraded', hop: 'pod', cause: 'pod.refused' },
     summary: ['1 of 3 pods refuse connections on their target port: shop/web-2'],
     evidence: ['also failing otherwise: shop/web-1 (500)'],
   },
@@ -84,7 +84,7 @@ const rows: Row[] = [
     name: 'the same mix, with the front passing the app\'s 500 on: the app error comes first',
     route: base,
     hops: healthyRound(base, (r) => (r.pod === 'shop/web-1' ? { status: 500, generator: null } : r.pod === 'shop/web-2' ? REFUSED : isFront(r) ? { status: 500, generator: 'upstream' } : null)),
-    want: { status: 'failing', hop: 'pod', cause: 'pod.app-error' },
+    want: { status: 'degraded', hop: 'pod', cause: 'pod.app-error' },
     summary: ['1 of 3 pods answer 500 themselves'],
     evidence: ['also failing otherwise: shop/web-2 (refused)'],
   },
@@ -92,7 +92,7 @@ const rows: Row[] = [
     name: 'some pods refuse and the controller runs out of retries: the failure starts at the pods',
     route: base,
     hops: healthyRound(base, (r) => (r.pod === 'shop/web-2' || r.pod === 'shop/web-3' ? REFUSED : front502(r))),
-    want: { status: 'failing', hop: 'pod', cause: 'pod.refused' },
+    want: { status: 'degraded', hop: 'pod', cause: 'pod.refused' },
     evidence: ['shop/web-2', 'shop/web-3'],
   },
   {
@@ -162,7 +162,7 @@ const rows: Row[] = [
     name: 'one controller replica fails and the edge hit it',
     route: base,
     hops: healthyRound(base, (r) => (r.pod === 'ingress-nginx/ctrl-b' || r.hop === 'edge' ? NGINX_502 : null)),
-    want: { status: 'failing', hop: 'controller', cause: 'controller.replica-divergence' },
+    want: { status: 'degraded', hop: 'controller', cause: 'controller.replica-divergence' },
   },
   {
     name: 'the edge fails while every controller pod answers',
@@ -462,7 +462,7 @@ const rows: Row[] = [
     hops: healthyRound(haproxy, (r) =>
       r.pod === 'shop/web-2' ? { status: null, error: 'reset', errorDetail: 'closed before headers (other side closed)', generator: null } : r.pod === 'ingress-nginx/ctrl-b' || r.hop === 'edge' ? HAPROXY_502 : null,
     ),
-    want: { status: 'failing', hop: 'pod', cause: 'pod.reset' },
+    want: { status: 'degraded', hop: 'pod', cause: 'pod.reset' },
     evidence: ['shop/web-2'],
   },
   {
@@ -533,7 +533,7 @@ const rows: Row[] = [
     name: 'rollout on HAProxy, which retries the same dead server: a 503 burst',
     route: routeFixture({ ...rolloutRoute({ terminating: true }, true), controller: controllerFacts({ kind: 'haproxy' }) }),
     hops: healthyRound(rolloutRoute(), (r) => oldRefuses(r) ?? (r.pod === 'ingress-nginx/ctrl-a' || r.hop === 'edge' ? { status: 503, generator: 'haproxy' } : null)),
-    want: { status: 'failing', hop: 'pod', cause: 'rollout.drain' },
+    want: { status: 'degraded', hop: 'pod', cause: 'rollout.drain' },
   },
   {
     name: 'no false alarm: a canary whose new pods refuse is a broken version, not a drain',
@@ -615,6 +615,27 @@ const rows: Row[] = [
     route: routeFixture({ controller: controllerFacts({ kind: 'generic' }) }),
     hops: healthyRound(routeFixture({ controller: controllerFacts({ kind: 'generic' }) }), (r) => (isFront(r) ? HAPROXY_502 : null)),
     want: { status: 'failing', hop: 'controller', cause: 'controller.error' },
+  },
+  // ---- the status is the share measured, not where the one edge request landed (src/classify/share.ts)
+  {
+    name: 'one pod of three answers 500 and the edge request hit it: degraded, as when it did not',
+    route: base,
+    hops: healthyRound(base, (r) => (r.pod === 'shop/web-2' ? { status: 500, generator: null } : r.hop === 'edge' ? { status: 500, generator: 'upstream' } : null)),
+    want: { status: 'degraded', hop: 'pod', cause: 'pod.app-error' },
+    summary: ['1 of 3 pods answer 500'],
+  },
+  {
+    name: 'one pod of three answers 500 and the edge request missed it: degraded',
+    route: base,
+    hops: healthyRound(base, (r) => (r.pod === 'shop/web-2' ? { status: 500, generator: null } : null)),
+    want: { status: 'degraded', hop: 'pod', cause: 'pod.app-error' },
+    summary: ['1 of 3 pods answer 500'],
+  },
+  {
+    name: 'every pod answers 500: failing',
+    route: base,
+    hops: healthyRound(base, (r) => (r.hop === 'pod' || r.hop === 'service' ? { status: 500, generator: null } : isFront(r) ? { status: 500, generator: 'upstream' } : null)),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.app-error' },
   },
   {
     name: 'regex path without probe-path cannot be probed',
