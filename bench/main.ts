@@ -15,11 +15,12 @@ import { type BenchMode, type BenchReport, type Benchmark, formatTable, runBench
 import { ingestBench } from './ingest.js';
 import { probeBench } from './probe.js';
 import { queriesBench } from './queries.js';
+import { roundBench } from './round.js';
 import { schedulerBench } from './scheduler.js';
 import { sizeBench } from './size.js';
 
 /** Every benchmark, in the order of the issue (the dashboard last: it needs the others' nothing, and is the slowest to set up). */
-export const BENCHMARKS: readonly Benchmark[] = [probeBench, schedulerBench, ingestBench, queriesBench, dashboardBench, discoveryBench, sizeBench];
+export const BENCHMARKS: readonly Benchmark[] = [probeBench, schedulerBench, ingestBench, queriesBench, dashboardBench, discoveryBench, sizeBench, roundBench];
 
 /** Parsed command line. */
 export interface BenchArgs {
