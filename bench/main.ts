@@ -17,11 +17,12 @@ import { peersHistoryBench } from './peers-history.js';
 import { peersProbeBench } from './peers.js';
 import { probeBench } from './probe.js';
 import { queriesBench } from './queries.js';
+import { roundBench } from './round.js';
 import { schedulerBench } from './scheduler.js';
 import { sizeBench } from './size.js';
 
 /** Every benchmark, in the order of the issue (the dashboard last: it needs the others' nothing, and is the slowest to set up). */
-export const BENCHMARKS: readonly Benchmark[] = [probeBench, schedulerBench, ingestBench, queriesBench, dashboardBench, discoveryBench, sizeBench, peersProbeBench, peersHistoryBench];
+export const BENCHMARKS: readonly Benchmark[] = [probeBench, schedulerBench, ingestBench, queriesBench, dashboardBench, discoveryBench, sizeBench, roundBench, peersProbeBench, peersHistoryBench];
 
 /** Parsed command line. */
 export interface BenchArgs {

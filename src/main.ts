@@ -131,16 +131,17 @@ export type RoundRuntime = RoundDeps & { limiter: Limiter };
 /**
  * Everything a round needs: the prober with its shared client pool, the shared limit, clocks, the
  * pod diagnostics. `diagnosticsWaitMs`: how long a round waits for a pod's idle-timeout measurement
- * (a one-shot command waits up to the probe timeout; the daemon does not wait: the measurement
- * finishes in the background and later rounds use it).
+ * (the daemon does not wait: the measurement finishes in the background and later rounds use it);
+ * a round never waits past its own deadline + 10 % whatever this says. `idle: 'announced-only'`
+ * (one-shot `probe` unless --measure-keepalive): no idle connection is held at all.
  */
-export function createRoundDeps(config: Readonly<Config>, options: { diagnosticsWaitMs?: number; outsideCluster?: boolean } = {}): RoundRuntime {
+export function createRoundDeps(config: Readonly<Config>, options: { diagnosticsWaitMs?: number; outsideCluster?: boolean; idle?: 'measure' | 'announced-only' } = {}): RoundRuntime {
   const clients = new HttpClientPool();
-  const diagnostics = new PodDiagnostics({ timeoutMs: config.probe.timeoutMs, waitMs: options.diagnosticsWaitMs ?? config.probe.timeoutMs });
+  const diagnostics = new PodDiagnostics({ timeoutMs: config.probe.timeoutMs, waitMs: options.diagnosticsWaitMs ?? config.probe.timeoutMs, idle: options.idle ?? 'measure' });
   const outside = options.outsideCluster ?? !runsInCluster(process.env, existsSync);
   return {
     probe: outside ? (hop) => probeHop(hop, { clients }).then(seenFromOutside) : (hop) => probeHop(hop, { clients }),
-    diagnose: (route, hops) => diagnostics.diagnose(route, hops),
+    diagnose: (route, hops, budgetMs) => diagnostics.diagnose(route, hops, budgetMs),
     limiter: createLimiter(config.probe.concurrency),
     plan: { timeoutMs: config.probe.timeoutMs, dnsServer: config.cluster.dnsServer, clusterDomain: config.cluster.clusterDomain },
     now: Date.now,

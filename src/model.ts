@@ -468,7 +468,9 @@ export type IdleTimeoutMeasure =
   /** The pod does not keep connections alive (Connection: close, HTTP/1.0, or a body delimited by close). */
   | { kind: 'no-keepalive' }
   /** The pod announced its idle timeout in a `Keep-Alive: timeout=N` response header (no measurement needed). */
-  | { kind: 'announced'; afterMs: number };
+  | { kind: 'announced'; afterMs: number }
+  /** Not measured: the pod announces nothing and this caller does not hold idle connections (a one-shot `probe`). */
+  | { kind: 'not-measured' };
 
 /** The protocol a backend pod was found to speak on its target port. */
 export type PeerProtocol = 'http1' | 'tls' | 'h2c';

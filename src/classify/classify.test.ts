@@ -76,7 +76,7 @@ const rows: Row[] = [
     name: 'one pod answers 500, another refuses: the share and the cause are one group\'s, the other is named apart',
     route: base,
     hops: healthyRound(base, (r) => (r.pod === 'shop/web-1' ? { status: 500, generator: null } : r.pod === 'shop/web-2' ? REFUSED : front502(r))),
-    want: { status: 'failing', hop: 'pod', cause: 'pod.refused' },
+    want: { status: 'degraded', hop: 'pod', cause: 'pod.refused' },
     summary: ['1 of 3 pods refuse connections on their target port: shop/web-2'],
     evidence: ['also failing otherwise: shop/web-1 (500)'],
   },
@@ -84,7 +84,7 @@ const rows: Row[] = [
     name: 'the same mix, with the front passing the app\'s 500 on: the app error comes first',
     route: base,
     hops: healthyRound(base, (r) => (r.pod === 'shop/web-1' ? { status: 500, generator: null } : r.pod === 'shop/web-2' ? REFUSED : isFront(r) ? { status: 500, generator: 'upstream' } : null)),
-    want: { status: 'failing', hop: 'pod', cause: 'pod.app-error' },
+    want: { status: 'degraded', hop: 'pod', cause: 'pod.app-error' },
     summary: ['1 of 3 pods answer 500 themselves'],
     evidence: ['also failing otherwise: shop/web-2 (refused)'],
   },
@@ -92,7 +92,7 @@ const rows: Row[] = [
     name: 'some pods refuse and the controller runs out of retries: the failure starts at the pods',
     route: base,
     hops: healthyRound(base, (r) => (r.pod === 'shop/web-2' || r.pod === 'shop/web-3' ? REFUSED : front502(r))),
-    want: { status: 'failing', hop: 'pod', cause: 'pod.refused' },
+    want: { status: 'degraded', hop: 'pod', cause: 'pod.refused' },
     evidence: ['shop/web-2', 'shop/web-3'],
   },
   {
@@ -162,7 +162,7 @@ const rows: Row[] = [
     name: 'one controller replica fails and the edge hit it',
     route: base,
     hops: healthyRound(base, (r) => (r.pod === 'ingress-nginx/ctrl-b' || r.hop === 'edge' ? NGINX_502 : null)),
-    want: { status: 'failing', hop: 'controller', cause: 'controller.replica-divergence' },
+    want: { status: 'degraded', hop: 'controller', cause: 'controller.replica-divergence' },
   },
   {
     name: 'the edge fails while every controller pod answers',
@@ -462,7 +462,7 @@ const rows: Row[] = [
     hops: healthyRound(haproxy, (r) =>
       r.pod === 'shop/web-2' ? { status: null, error: 'reset', errorDetail: 'closed before headers (other side closed)', generator: null } : r.pod === 'ingress-nginx/ctrl-b' || r.hop === 'edge' ? HAPROXY_502 : null,
     ),
-    want: { status: 'failing', hop: 'pod', cause: 'pod.reset' },
+    want: { status: 'degraded', hop: 'pod', cause: 'pod.reset' },
     evidence: ['shop/web-2'],
   },
   {
@@ -533,7 +533,7 @@ const rows: Row[] = [
     name: 'rollout on HAProxy, which retries the same dead server: a 503 burst',
     route: routeFixture({ ...rolloutRoute({ terminating: true }, true), controller: controllerFacts({ kind: 'haproxy' }) }),
     hops: healthyRound(rolloutRoute(), (r) => oldRefuses(r) ?? (r.pod === 'ingress-nginx/ctrl-a' || r.hop === 'edge' ? { status: 503, generator: 'haproxy' } : null)),
-    want: { status: 'failing', hop: 'pod', cause: 'rollout.drain' },
+    want: { status: 'degraded', hop: 'pod', cause: 'rollout.drain' },
   },
   {
     name: 'no false alarm: a canary whose new pods refuse is a broken version, not a drain',
@@ -553,6 +553,89 @@ const rows: Row[] = [
     route: rolloutRoute({ restarts: 4, stateReason: 'Error' }),
     hops: healthyRound(rolloutRoute({ restarts: 4, stateReason: 'Error' }), oldRefuses),
     want: { status: 'degraded', hop: 'pod', cause: 'pod.crashloop' },
+  },
+  // ---- measured outranks declared (src/classify/measured.ts)
+  {
+    name: 'a read timeout nobody declared: nginx 504s after ~3 s on both replicas (config says 60 s), pods answer after 4.1 s: pod.timeout',
+    route: base,
+    hops: healthyRound(base, (r) =>
+      r.hop === 'pod' || r.hop === 'service'
+        ? { timings: { connectMs: 0.2, ttfbMs: 4100, totalMs: 4101 } }
+        : r.hop === 'controller'
+          ? { status: 504, generator: 'nginx', timings: { connectMs: 0.2, ttfbMs: r.pod === 'ingress-nginx/ctrl-a' ? 3020 : 3010, totalMs: 3022 } }
+          : r.hop === 'edge'
+            ? { status: 504, generator: 'nginx', timings: { connectMs: 0.2, ttfbMs: 3030, totalMs: 3031 } }
+            : null,
+    ),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.timeout' },
+    summary: ['effective read timeout (≈ 3 s'],
+    evidence: ['504 from nginx after 3.02 s on both replicas: effective read timeout ≈ 3 s; pods answer after 4.10 s', 'declared: ingress-nginx proxy-read-timeout: 60000 ms (ingress-nginx default)'],
+  },
+  {
+    name: 'the 504 came after two pods were tried in turn (ingress-nginx retries a timeout): the timeout is half the time to the 504',
+    route: base,
+    hops: healthyRound(base, (r) =>
+      r.hop === 'pod' || r.hop === 'service'
+        ? { timings: { ttfbMs: 2500, totalMs: 2501 } }
+        : isFront(r)
+          ? { status: 504, generator: 'nginx', timings: { ttfbMs: 3000, totalMs: 3001 } }
+          : null,
+    ),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.timeout' },
+    evidence: ['after trying 2 pods in turn', 'effective read timeout ≈ 1.5 s'],
+  },
+  {
+    name: 'a proxy of unknown kind (generic) 504s after 1.5 s: its read timeout is measured, pods answering after 2.2 s are the cause',
+    route: routeFixture({ controller: controllerFacts({ kind: 'generic' }) }),
+    hops: healthyRound(routeFixture({ controller: controllerFacts({ kind: 'generic' }) }), (r) =>
+      r.hop === 'pod' || r.hop === 'service'
+        ? { timings: { ttfbMs: 2200, totalMs: 2201 } }
+        : isFront(r)
+          ? { status: 504, generator: 'envoy', timings: { ttfbMs: 1504, totalMs: 1505 } }
+          : null,
+    ),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.timeout' },
+    evidence: ['504 from envoy after 1.50 s on both replicas: effective read timeout ≈ 1.5 s; pods answer after 2.20 s', 'read timeout: none (the ingress controller default)'],
+  },
+  {
+    name: 'no false blame: the controller 504s after 3 s but the pods answer in 5 ms: not the pods\' timing',
+    route: base,
+    hops: healthyRound(base, (r) => (isFront(r) ? { status: 504, generator: 'nginx', timings: { ttfbMs: 3000, totalMs: 3001 } } : null)),
+    want: { status: 'failing', hop: 'controller', cause: 'controller.error' },
+  },
+  {
+    name: 'a proxy of unknown kind answers its own 502 while every pod answers 200 with a 12 KiB header block: the block overflows its buffer',
+    route: routeFixture({ controller: controllerFacts({ kind: 'generic' }) }),
+    hops: healthyRound(routeFixture({ controller: controllerFacts({ kind: 'generic' }) }), (r) => (r.hop === 'pod' || r.hop === 'service' ? { headerBytes: 12_300 } : isFront(r) ? HAPROXY_502 : null)),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.headers-too-large' },
+    evidence: ['502 from haproxy on both replicas while every pod answers 200 with a 12300 bytes (12.0 KiB)+ header block: effective header buffer < 12300 bytes (12.0 KiB) (its header buffer is not known)'],
+  },
+  {
+    name: 'no false blame: small headers behind a generic proxy\'s 502 are not an overflow',
+    route: routeFixture({ controller: controllerFacts({ kind: 'generic' }) }),
+    hops: healthyRound(routeFixture({ controller: controllerFacts({ kind: 'generic' }) }), (r) => (isFront(r) ? HAPROXY_502 : null)),
+    want: { status: 'failing', hop: 'controller', cause: 'controller.error' },
+  },
+  // ---- the status is the share measured, not where the one edge request landed (src/classify/share.ts)
+  {
+    name: 'one pod of three answers 500 and the edge request hit it: degraded, as when it did not',
+    route: base,
+    hops: healthyRound(base, (r) => (r.pod === 'shop/web-2' ? { status: 500, generator: null } : r.hop === 'edge' ? { status: 500, generator: 'upstream' } : null)),
+    want: { status: 'degraded', hop: 'pod', cause: 'pod.app-error' },
+    summary: ['1 of 3 pods answer 500'],
+  },
+  {
+    name: 'one pod of three answers 500 and the edge request missed it: degraded',
+    route: base,
+    hops: healthyRound(base, (r) => (r.pod === 'shop/web-2' ? { status: 500, generator: null } : null)),
+    want: { status: 'degraded', hop: 'pod', cause: 'pod.app-error' },
+    summary: ['1 of 3 pods answer 500'],
+  },
+  {
+    name: 'every pod answers 500: failing',
+    route: base,
+    hops: healthyRound(base, (r) => (r.hop === 'pod' || r.hop === 'service' ? { status: 500, generator: null } : isFront(r) ? { status: 500, generator: 'upstream' } : null)),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.app-error' },
   },
   {
     name: 'regex path without probe-path cannot be probed',

@@ -17,6 +17,7 @@ import { type Context, type Finding, podNames } from './context.js';
 import { describePod, describeResult, describeServicePort } from './evidence.js';
 import { controllerSettings } from './knowledge.js';
 import { hasFailures, type Layer, layersOf } from './layers.js';
+import { statusOfFailure } from './share.js';
 import { failingPodsCause, hiddenPodCause, hopwatchSpokeOtherProtocol, keepaliveRace, rolloutDrain, slowPodsRetried, targetPortMismatch } from './pod-causes.js';
 
 export type { Context, Finding } from './context.js';
@@ -289,7 +290,7 @@ export function classify(route: Route, results: HopResult[], facts: RoundFacts =
   if (config && front.state !== 'ok') return verdictOf('failing', config, front, []);
   if (front.state === 'failed' || front.state === 'partial') {
     const finding = explainFrontFailure(ctx);
-    return verdictOf('failing', finding, front, alsoFindings(ctx, finding));
+    return verdictOf(statusOfFailure(ctx, finding), finding, front, alsoFindings(ctx, finding));
   }
   if (front.state !== 'ok') {
     return {

@@ -69,6 +69,8 @@ export interface RetryBehaviour {
   retriesReusedIdempotent: boolean;
   /** True when non-idempotent requests (POST) are retried too. */
   retriesNonIdempotent: boolean;
+  /** Pods tried one after the other when each times out before its 504 (1: no retry on a timeout); null when unknown. */
+  timeoutTries: number | null;
 }
 
 /** Everything hopwatch knows about one kind of controller. */
@@ -112,6 +114,8 @@ export const KNOWLEDGE: Readonly<Record<ControllerKind, ControllerKnowledge>> = 
       summary: 'retries errors and timeouts on the next pod (3 tries), never a non-idempotent request such as POST',
       retriesReusedIdempotent: true,
       retriesNonIdempotent: false,
+      // proxy_next_upstream "error timeout", proxy_next_upstream_tries 3 (config.go NewDefault).
+      timeoutTries: 3,
     },
     names: { connectTimeout: 'proxy-connect-timeout', readTimeout: 'proxy-read-timeout', proxyBuffer: 'proxy-buffer-size', keepalive: 'upstream-keepalive-timeout' },
     annotations: {
@@ -135,6 +139,7 @@ export const KNOWLEDGE: Readonly<Record<ControllerKind, ControllerKnowledge>> = 
       summary: 'retries only connection failures (retry-on conn-failure); a session\'s first request never reuses an idle connection (http-reuse safe)',
       retriesReusedIdempotent: false,
       retriesNonIdempotent: false,
+      timeoutTries: 1,
     },
     names: { connectTimeout: 'timeout connect', readTimeout: 'timeout server', proxyBuffer: 'tune.bufsize - tune.maxrewrite', keepalive: 'pool-purge-delay' },
     annotations: {
@@ -158,6 +163,7 @@ export const KNOWLEDGE: Readonly<Record<ControllerKind, ControllerKnowledge>> = 
       summary: 'retries an idempotent request that failed on a reused connection (Go transport); nothing else without the Retry middleware',
       retriesReusedIdempotent: true,
       retriesNonIdempotent: false,
+      timeoutTries: 1,
     },
     names: { connectTimeout: 'forwardingTimeouts.dialTimeout', readTimeout: 'forwardingTimeouts.responseHeaderTimeout', proxyBuffer: 'MaxResponseHeaderBytes', keepalive: 'forwardingTimeouts.idleConnTimeout' },
     annotations: {
@@ -173,7 +179,7 @@ export const KNOWLEDGE: Readonly<Record<ControllerKind, ControllerKnowledge>> = 
     upstreamKeepaliveTimeoutMs: 3_600_000,
     backendProtocol: 'http',
     readsAppProtocol: true,
-    retries: { summary: 'no retries unless a retry policy is set', retriesReusedIdempotent: false, retriesNonIdempotent: false },
+    retries: { summary: 'no retries unless a retry policy is set', retriesReusedIdempotent: false, retriesNonIdempotent: false, timeoutTries: 1 },
     names: { connectTimeout: 'timeouts.connect-timeout', readTimeout: 'response timeout', proxyBuffer: 'max_response_headers_kb', keepalive: 'upstream idle_timeout' },
     annotations: {
       readTimeout: { key: 'projectcontour.io/response-timeout', parse: goDuration },
@@ -193,7 +199,7 @@ export const KNOWLEDGE: Readonly<Record<ControllerKind, ControllerKnowledge>> = 
     upstreamKeepaliveTimeoutMs: 60_000,
     backendProtocol: 'http',
     readsAppProtocol: false,
-    retries: { summary: 'retries failed connections and timeouts up to 5 times (Service retries)', retriesReusedIdempotent: true, retriesNonIdempotent: false },
+    retries: { summary: 'retries failed connections and timeouts up to 5 times (Service retries)', retriesReusedIdempotent: true, retriesNonIdempotent: false, timeoutTries: 6 },
     names: { connectTimeout: 'connect_timeout', readTimeout: 'read_timeout', proxyBuffer: 'proxy_buffer_size', keepalive: 'upstream_keepalive_idle_timeout' },
     annotations: {
       connectTimeout: { key: 'konghq.com/connect-timeout', parse: wholeMilliseconds },
@@ -211,7 +217,7 @@ export const KNOWLEDGE: Readonly<Record<ControllerKind, ControllerKnowledge>> = 
     upstreamKeepaliveTimeoutMs: null,
     backendProtocol: 'http',
     readsAppProtocol: false,
-    retries: { summary: 'retry behaviour unknown', retriesReusedIdempotent: false, retriesNonIdempotent: false },
+    retries: { summary: 'retry behaviour unknown', retriesReusedIdempotent: false, retriesNonIdempotent: false, timeoutTries: null },
     names: { connectTimeout: 'connect timeout', readTimeout: 'read timeout', proxyBuffer: 'header buffer', keepalive: 'upstream keep-alive timeout' },
     annotations: {},
   },

@@ -8,6 +8,7 @@ import type { HopResult, PeerProtocol, PodFacts, Route } from '../model.js';
 import { type Context, controllerName, diagnosisOf, type Finding, mostCommon, podNames } from './context.js';
 import { describePod, describeResult, describeServicePort, describeSetting, describeTarget, formatBytes } from './evidence.js';
 import { type BackendProtocol, protocolName, wireOf } from './knowledge.js';
+import { inferredHeadersTooLarge, measuredSlowPods } from './measured.js';
 
 /** The Service's targetPort is a name no pod declares, or a number the pods' declared ports do not include. */
 export function targetPortMismatch(route: Route): string | null {
@@ -196,9 +197,12 @@ export function hopwatchSpokeOtherProtocol(ctx: Context): boolean {
 
 // ---------------------------------------------------------------- pods that answer hopwatch, not the controller
 
-/** Pods answer hopwatch, but in a way the controller cannot pass on; null when nothing measured explains the front. */
+/**
+ * Pods answer hopwatch, but in a way the controller cannot pass on; null when nothing measured explains
+ * the front. A setting inferred from the controller's own answers (measured.ts) outranks the declared one.
+ */
 export function hiddenPodCause(ctx: Context): Finding | null {
-  return headersTooLarge(ctx) ?? slowPods(ctx) ?? protocolBehindFront(ctx);
+  return headersTooLarge(ctx) ?? measuredSlowPods(ctx) ?? slowPods(ctx) ?? protocolBehindFront(ctx) ?? inferredHeadersTooLarge(ctx);
 }
 
 function bufferLine(ctx: Context): string[] {

@@ -46,6 +46,9 @@ export function routeJson(round: RouteRound) {
     verdict: round.verdict,
     durationMs: round.durationMs,
     hops: round.hops.map(hopJson),
+    // What the diagnostics learned of each pod: its keep-alive idle timeout ('not-measured' in a
+    // one-shot probe when the pod does not announce it) and the protocol it speaks.
+    diagnoses: (round.diagnoses ?? []).map((d) => ({ target: d.target, pod: d.pod, idleTimeout: d.idleTimeout, protocol: d.protocol })),
   };
 }
 

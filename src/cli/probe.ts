@@ -66,10 +66,14 @@ export async function openCluster(config: Readonly<Config>, syncTimeoutMs: numbe
   return { watch, stop: () => watch.stop() };
 }
 
-/** Probes the selected routes once. */
-export async function probeOnce(config: Readonly<Config>, watch: ClusterWatch, filter: RouteFilter): Promise<RouteRound[]> {
+/**
+ * Probes the selected routes once. A one-shot round holds no idle connection to time a pod's
+ * keep-alive (that takes the controller's whole keep-alive window): a pod that does not announce it
+ * is reported 'not-measured', unless measureKeepalive asks to measure it within the round's deadline.
+ */
+export async function probeOnce(config: Readonly<Config>, watch: ClusterWatch, filter: RouteFilter, options: { measureKeepalive?: boolean } = {}): Promise<RouteRound[]> {
   const routes = selectRoutes(currentRoutes(config, watch), filter);
-  return probeRoutes(routes, createRoundDeps(config));
+  return probeRoutes(routes, createRoundDeps(config, { idle: options.measureKeepalive === true ? 'measure' : 'announced-only' }));
 }
 
 interface ProbeCliOptions extends CommonOptions {
@@ -77,6 +81,7 @@ interface ProbeCliOptions extends CommonOptions {
   ingress?: string;
   output: 'table' | 'json';
   syncTimeout: number;
+  measureKeepalive?: boolean;
 }
 
 /** A filter that matches no route is a mistake to report (exit 2), not a pass. */
@@ -89,7 +94,7 @@ async function run(options: ProbeCliOptions): Promise<number> {
   try {
     const startedAt = Date.now();
     const start = performance.now();
-    const rounds = await probeOnce(config, session.watch, filter);
+    const rounds = await probeOnce(config, session.watch, filter, { measureKeepalive: options.measureKeepalive === true });
     if (rounds.length === 0 && (filter.namespace !== undefined || filter.ingress !== undefined)) {
       const what = [filter.namespace ? `namespace ${filter.namespace}` : null, filter.ingress ? `Ingress ${filter.ingress}` : null].filter(Boolean).join(', ');
       throw new NoRouteMatched('NO_CLUSTER', `no route of ${what} was found (check the name and the namespace)`);
@@ -111,6 +116,7 @@ export function probeCommand(): Command {
     .option('--ingress <name>', 'only this Ingress (NAME or NS/NAME)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--sync-timeout <seconds>', 'how long to wait for the cluster', seconds, 15)
+    .option('--measure-keepalive', "also time the idle timeout of pods that do not announce it (holds idle connections, up to the probe deadline)")
     .action(async (options: ProbeCliOptions) => {
       process.exitCode = await run(options).catch(reportError);
     });

@@ -202,13 +202,14 @@ export function answersH2c(target: DiagnosticTarget, timeoutMs: number): Promise
 
 /**
  * Which protocol the pod speaks, trying the alternatives to what failed: after a plain request,
- * TLS then h2c; after a TLS request, plain HTTP/1.1 then h2c. null when none answers.
+ * TLS then h2c; after a TLS request, plain HTTP/1.1 then h2c. null when none answers. Both
+ * alternatives are tried at once (the first in that order wins), so detection takes one
+ * timeoutMs at most, not one per alternative: it never stretches a round past its deadline.
  */
 export async function detectProtocol(target: DiagnosticTarget, timeoutMs: number): Promise<PeerProtocol | null> {
-  if (!target.tls && (await answersHttp1(target, true, timeoutMs))) return 'tls';
-  if (target.tls && (await answersHttp1(target, false, timeoutMs))) return 'http1';
-  if (await answersH2c(target, timeoutMs)) return 'h2c';
-  return null;
+  const [http1, h2c] = await Promise.all([answersHttp1(target, !target.tls, timeoutMs), answersH2c(target, timeoutMs)]);
+  if (http1) return target.tls ? 'http1' : 'tls';
+  return h2c ? 'h2c' : null;
 }
 
 /** Tuning of PodDiagnostics; every field but timeoutMs has a default. */
@@ -231,6 +232,12 @@ export interface PodDiagnosticsOptions {
   detect?: typeof detectProtocol;
   /** Checks h2c prior knowledge (tests replace it); default answersH2c. */
   checkH2c?: typeof answersH2c;
+  /**
+   * 'measure' (default): hold an idle connection to time a pod that does not announce its idle
+   * timeout (the daemon, in the background across rounds). 'announced-only': take what the pod
+   * announces and say 'not-measured' otherwise, so a one-shot round never holds idle connections.
+   */
+  idle?: 'measure' | 'announced-only';
 }
 
 /** A finished idle measurement. */
@@ -264,23 +271,28 @@ export class PodDiagnostics {
       measureIdle: measureIdleTimeout,
       detect: detectProtocol,
       checkH2c: answersH2c,
+      idle: 'measure',
       ...options,
     };
   }
 
-  /** Diagnoses the route's pods from their hop results: one entry per pod something was learned about. */
-  async diagnose(route: Route, hops: readonly HopResult[]): Promise<PodDiagnosis[]> {
+  /**
+   * Diagnoses the route's pods from their hop results: one entry per pod something was learned about.
+   * budgetMs: what is left of the round's own deadline; no diagnostic runs or is waited for longer.
+   */
+  async diagnose(route: Route, hops: readonly HopResult[], budgetMs = Number.POSITIVE_INFINITY): Promise<PodDiagnosis[]> {
     const settings = controllerSettings(route);
     if (settings === null) return [];
     const keepalive = settings.upstreamKeepaliveTimeoutMs.value;
     const controllerH2 = wireOf(settings.backendProtocol.value).h2 && !wireOf(settings.backendProtocol.value).tls;
     for (const hop of hops) if (hop.hop === 'pod' && hop.error !== null) this.#noteFailure(hop);
     const pods = hops.filter((h) => h.hop === 'pod' && h.ready !== false && h.terminating !== true && h.error !== 'unreachable');
-    const results = await Promise.all(pods.map((hop) => this.#diagnosePod(route, hop, keepalive, controllerH2)));
+    const budget = Math.max(0, Math.floor(budgetMs));
+    const results = await Promise.all(pods.map((hop) => this.#diagnosePod(route, hop, keepalive, controllerH2, budget)));
     return results.filter((d): d is PodDiagnosis => d !== null);
   }
 
-  async #diagnosePod(route: Route, hop: HopResult, keepalive: number | null, controllerH2: boolean): Promise<PodDiagnosis | null> {
+  async #diagnosePod(route: Route, hop: HopResult, keepalive: number | null, controllerH2: boolean, budgetMs: number): Promise<PodDiagnosis | null> {
     const target: DiagnosticTarget = {
       address: hop.address,
       port: hop.port,
@@ -292,25 +304,34 @@ export class PodDiagnostics {
     const announced = announcedIdleMs(hop.headers['keep-alive']);
     const measureIdle = answered && keepalive !== null && keepalive > 0;
     const [idleTimeout, protocol] = await Promise.all([
-      // A pod that announces its idle timeout (Node, nginx, Apache do) needs no measurement.
-      measureIdle && announced !== null ? Promise.resolve<IdleTimeoutMeasure>({ kind: 'announced', afterMs: announced }) : measureIdle ? this.#idle(hop, target, keepalive) : Promise.resolve(null),
-      this.#protocol(hop, target, answered, controllerH2),
+      measureIdle ? this.#idleOf(hop, target, keepalive, announced, budgetMs) : Promise.resolve(null),
+      this.#protocol(hop, target, answered, controllerH2, budgetMs),
     ]);
     if (idleTimeout === null && protocol === null) return null;
     return { target: hop.target, pod: hop.pod, idleTimeout, protocol };
   }
 
+  /** The pod's idle timeout: announced (Node, Apache and nginx with a second keepalive_timeout argument announce it), measured, or not measured. */
+  #idleOf(hop: HopResult, target: DiagnosticTarget, keepaliveMs: number, announced: number | null, budgetMs: number): Promise<IdleTimeoutMeasure | null> {
+    if (announced !== null) return Promise.resolve({ kind: 'announced', afterMs: announced });
+    if (this.#options.idle === 'announced-only') return Promise.resolve({ kind: 'not-measured' });
+    return this.#idle(hop, target, keepaliveMs, budgetMs);
+  }
+
   /** The other protocol the pod speaks: after a TLS or protocol failure, or h2c when the controller speaks it. */
-  async #protocol(hop: HopResult, target: DiagnosticTarget, answered: boolean, controllerH2: boolean): Promise<PeerProtocol | null> {
-    const { timeoutMs, detect, checkH2c } = this.#options;
+  async #protocol(hop: HopResult, target: DiagnosticTarget, answered: boolean, controllerH2: boolean, budgetMs: number): Promise<PeerProtocol | null> {
+    const { detect, checkH2c } = this.#options;
+    const timeoutMs = Math.min(this.#options.timeoutMs, budgetMs);
+    if (timeoutMs <= 0) return null;
     if (hop.error === 'tls' || hop.error === 'protocol') return detect(target, timeoutMs);
     if (answered && controllerH2 && !target.tls) return (await checkH2c(target, timeoutMs)) ? 'h2c' : null;
     return null;
   }
 
   /** The pod's idle timeout from the cache, a measurement shared with other rounds, or null while it runs on. */
-  async #idle(hop: HopResult, target: DiagnosticTarget, keepaliveMs: number): Promise<IdleTimeoutMeasure | null> {
-    const { now, idleTtlMs, waitMs } = this.#options;
+  async #idle(hop: HopResult, target: DiagnosticTarget, keepaliveMs: number, budgetMs: number): Promise<IdleTimeoutMeasure | null> {
+    const { now, idleTtlMs } = this.#options;
+    const waitMs = Math.min(this.#options.waitMs, budgetMs);
     // A pod that keeps an idle connection longer than the controller's window cannot race it: stop a little after.
     const boundMs = Math.min(this.#options.maxIdleBoundMs, Math.max(MIN_IDLE_BOUND_MS, Math.round(keepaliveMs * 1.1)));
     const key = `${hop.target}|${hop.pod ?? ''}|${target.tls ? 's' : ''}|${boundMs}`;

@@ -23,8 +23,22 @@ export interface RoundDeps {
   now: () => number;
   /** Monotonic clock for durations (ms). */
   monotonic: () => number;
-  /** Extra requests about the route's pods after its hops were probed (src/probe/diagnose.ts); none when absent. */
-  diagnose?: (route: Route, hops: readonly HopResult[]) => Promise<PodDiagnosis[]>;
+  /**
+   * Extra requests about the route's pods after its hops were probed (src/probe/diagnose.ts); none
+   * when absent. budgetMs is what is left of the route's deadline: diagnostics never extend it.
+   */
+  diagnose?: (route: Route, hops: readonly HopResult[], budgetMs: number) => Promise<PodDiagnosis[]>;
+}
+
+/**
+ * How long a route's round may last, as a share of the per-hop deadline: its hops run at once, each
+ * bounded by the deadline, and what follows them (diagnostics) gets only this margin past it.
+ */
+export const ROUND_DEADLINE_FACTOR = 1.1;
+
+/** What is left of the route's round budget (the slowest hop's deadline + 10 %) at `elapsedMs`. */
+export function roundBudgetLeft(timeoutMs: number, elapsedMs: number): number {
+  return Math.max(0, timeoutMs * ROUND_DEADLINE_FACTOR - elapsedMs);
 }
 
 /** Probes one route's hops (all at once, under the shared limit) and classifies the results. */
@@ -33,7 +47,8 @@ export async function probeRoute(route: Route, deps: RoundDeps): Promise<RouteRo
   const start = deps.monotonic();
   const planned = planHops(route, deps.plan);
   const hops = await Promise.all(planned.map((hop) => deps.limiter.run(() => deps.probe(hop))));
-  const diagnoses = deps.diagnose && hops.length > 0 ? await deps.diagnose(route, hops) : [];
+  const budgetMs = roundBudgetLeft(deps.plan.timeoutMs, deps.monotonic() - start);
+  const diagnoses = deps.diagnose && hops.length > 0 ? await deps.diagnose(route, hops, budgetMs) : [];
   return { route, startedAt, durationMs: deps.monotonic() - start, hops, verdict: classify(route, hops, { diagnoses, at: startedAt }), diagnoses };
 }
 

@@ -306,7 +306,7 @@ export class LabCluster {
       portName: spec.portName ?? 'http', labels, fault, templateHash: hash, readinessProbe: spec.readinessProbe ?? false,
       restarts: fault.mode === 'crashloop' ? 5 : 0, terminating: false,
     };
-    const server = await startPod({ name: state.name, ip, port: state.port, fault, admit: (source, port) => this.#admit(state, source, port) });
+    const server = await startPod({ name: state.name, ip, port: state.port, fault, server: spec.server ?? 'node', admit: (source, port) => this.#admit(state, source, port) });
     this.#pods.set(key(state.namespace, state.name), { state, server });
     this.#apply(podObject(state));
   }

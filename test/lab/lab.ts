@@ -31,6 +31,14 @@ export const HAPROXY_EDGE_PORT = EDGE_HTTP_PORT + 1;
 /** The kubeconfig context of every lab. */
 export const LAB_CONTEXT = 'hopwatch-lab';
 
+/** What the generated hopwatch configuration tells hopwatch about the lab's controllers. */
+export interface HopwatchConfigOptions {
+  /** Declare the controllers' timeouts and keep-alive windows (default true); false: hopwatch assumes each kind's defaults, as with a ConfigMap nobody told it about. */
+  declareSettings?: boolean;
+  /** The kind each IngressClass's controller is declared as (default ingress-nginx for nginx, haproxy for haproxy); 'generic' is a proxy hopwatch knows nothing of. */
+  kinds?: Record<string, string>;
+}
+
 /** Options of startLab. */
 export interface LabOptions {
   /** Proxy timeouts of the controller; default LAB_TIMEOUTS. */
@@ -91,8 +99,8 @@ export interface Lab {
   finishRollout(namespace: string, app: string, options?: FinishRolloutOptions): Promise<string[]>;
   /** Resolves once nginx and DNS reflect every change made so far. */
   settle(): Promise<void>;
-  /** hopwatch's configuration for this lab, as YAML. */
-  hopwatchConfig(): string;
+  /** hopwatch's configuration for this lab, as YAML (by default it declares the controllers' real settings). */
+  hopwatchConfig(options?: HopwatchConfigOptions): string;
   /** A human description of the lab: addresses and timeouts. */
   describe(): string;
   /** Stops every process and server; removes the scratch directory. */
@@ -187,7 +195,12 @@ class RunningLab implements Lab {
     await this.haproxy?.settle();
   }
 
-  hopwatchConfig(): string {
+  hopwatchConfig(options: HopwatchConfigOptions = {}): string {
+    const declared = (controller: Record<string, unknown>): Record<string, unknown> => {
+      const { settings, ...rest } = controller;
+      const kind = options.kinds?.[String(rest['ingressClass'])];
+      return { ...rest, ...(kind === undefined ? {} : { kind }), ...(options.declareSettings === false ? {} : { settings }) };
+    };
     return stringify({
       cluster: { kubeconfig: this.kubeconfigPath, context: LAB_CONTEXT, clusterDomain: 'cluster.local', dnsServer: this.dnsServer },
       controllers: [
@@ -205,7 +218,7 @@ class RunningLab implements Lab {
           settings: { connectTimeoutMs: this.timeouts.connectMs, readTimeoutMs: this.timeouts.readMs, upstreamKeepaliveTimeoutMs: LAB_UPSTREAM_KEEPALIVE_MS },
         },
         ...(this.haproxy ? [this.haproxy.hopwatchController()] : []),
-      ],
+      ].map(declared),
       probe: { timeoutMs: this.probeTimeoutMs, concurrency: 64 },
     });
   }

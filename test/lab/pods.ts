@@ -18,7 +18,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isLoopback } from './addresses.js';
-import type { PodFault } from './spec.js';
+import type { AppServer, PodFault } from './spec.js';
 
 /** An IP address and TCP port. */
 export interface SocketAddress {
@@ -66,6 +66,8 @@ export interface PodOptions {
    * (the controller then times out: 504). Default: admit everything.
    */
   admit?: (sourceIp: string, port: number) => boolean;
+  /** Which server the answers look like (headers, keep-alive announcement); default 'node'. */
+  server?: AppServer;
 }
 
 /** A running lab pod. */
@@ -122,7 +124,7 @@ export async function startPod(options: PodOptions): Promise<LabPod> {
   validateFault(fault);
   // The pod keeps one port across fault switches, so a requested 0 is resolved once, here.
   const port = options.port !== 0 ? options.port : await reservePort(options.ip);
-  const pod = new Pod(options.name, options.ip, port, options.tlsMaterial ?? selfSignedTls, options.admit ?? (() => true));
+  const pod = new Pod(options.name, options.ip, port, options.tlsMaterial ?? selfSignedTls, options.admit ?? (() => true), options.server ?? 'node');
   await pod.setFault(fault);
   return pod;
 }
@@ -174,6 +176,24 @@ function appAnswer(fault: PodFault, pod: string, ip: string, path: string, host:
     case 'close':
     case 'reset':
       return healthy;
+  }
+}
+
+/**
+ * The answer's headers as the pod's server writes them. A Go-style server sends no Keep-Alive
+ * announcement: Node adds `Keep-Alive: timeout=N` only when the app sets no Connection header, so
+ * an explicit `Connection: keep-alive` (close when the client asked for it) keeps the connection
+ * reusable without announcing how long it stays open, as Go's net/http, Python and nginx do.
+ */
+function serverHeaders(server: AppServer, headers: Record<string, string>, req: http.IncomingMessage): Record<string, string> {
+  switch (server) {
+    case 'node':
+      return headers;
+    case 'go': {
+      const { ['content-type']: _type, ...rest } = headers;
+      const close = /\bclose\b/i.test(req.headers.connection ?? '');
+      return { ...rest, 'content-type': 'text/plain; charset=utf-8', connection: close ? 'close' : 'keep-alive' };
+    }
   }
 }
 
@@ -231,8 +251,10 @@ class Pod implements LabPod {
   readonly #tlsMaterial: () => Promise<TlsMaterial>;
   readonly #admit: (sourceIp: string, port: number) => boolean;
   #defaultKeepAliveMs: number | null = null;
+  readonly #server: AppServer;
 
-  constructor(name: string, ip: string, port: number, tlsMaterial: () => Promise<TlsMaterial>, admit: (sourceIp: string, port: number) => boolean) {
+  constructor(name: string, ip: string, port: number, tlsMaterial: () => Promise<TlsMaterial>, admit: (sourceIp: string, port: number) => boolean, server: AppServer) {
+    this.#server = server;
     this.name = name;
     this.ip = ip;
     this.port = port;
@@ -339,7 +361,7 @@ class Pod implements LabPod {
     this.#requests++;
     const answer = appAnswer(this.#fault, this.name, this.ip, req.url ?? '/', req.headers.host ?? null);
     this.#after(answer.delayMs, res, () => {
-      res.writeHead(answer.status, answer.headers);
+      res.writeHead(answer.status, serverHeaders(this.#server, answer.headers, req));
       res.end(answer.body);
     });
   }

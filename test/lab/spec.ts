@@ -46,7 +46,16 @@ export interface AppSpec {
   podFaults?: Record<number, PodFault>;
   /** Declare an HTTP readiness probe on the container port (pods that fail it are not ready). */
   readinessProbe?: boolean;
+  /** Which server the app's answers look like; default 'node'. See AppServer. */
+  server?: AppServer;
 }
+
+/**
+ * The server an app's answers look like. 'node': Node's http module (announces `Keep-Alive: timeout=5`).
+ * 'go': the header set of Go's net/http (text/plain; charset=utf-8, no Server header, keeps the
+ * connection alive without announcing an idle timeout, as Go, Python, Java and nginx apps do).
+ */
+export type AppServer = 'node' | 'go';
 
 /** One port of a lab Service. */
 export interface ServicePortSpec {

@@ -1,0 +1,53 @@
+// A second lab scenario set, written apart from scenarios.ts to catch tuning to the first one: other
+// namespaces, names, ports and timings; apps whose answers look like Go's net/http (no Keep-Alive
+// announcement, text/plain); controllers tuned where hopwatch is not told (read timeout 3 s and
+// connect 1.5 s in the controllers' own configuration, while the generated hopwatch config declares
+// no setting at all, so hopwatch assumes ingress-nginx's 60 s), and HAProxy declared as a proxy of
+// unknown kind ('generic'). Each app is routed by both controllers: Ingress <name> (class nginx) and
+// <name>-hx (class haproxy), hosts under b-lab.example.
+
+import type { HopwatchConfigOptions, LabOptions } from './lab.js';
+import { merge } from './scenarios.js';
+import type { AppSpec, IngressSpec, LabSpec, ServiceSpec } from './spec.js';
+
+/** The controllers' real proxy timeouts in lab B (hopwatch is not told them). */
+export const B_TIMEOUTS = { connectMs: 1500, readMs: 3000, sendMs: 3000 } as const;
+/** hopwatch's per-hop deadline in lab B. */
+export const B_DEADLINE_MS = 6000;
+/** How lab B starts. */
+export const B_LAB_OPTIONS: LabOptions = { haproxy: true, timeouts: B_TIMEOUTS, probeTimeoutMs: B_DEADLINE_MS };
+/** What lab B's generated hopwatch config declares: no controller setting, HAProxy as a proxy of unknown kind. */
+export const B_CONFIG: HopwatchConfigOptions = { declareSettings: false, kinds: { haproxy: 'generic' } };
+/** The namespace-qualified Ingress names of one app: [nginx, haproxy]. */
+export type Flavour = 'nginx' | 'haproxy';
+
+/** A Go-style app on port 9091 named "web", its Service on 7000, routed by both controllers. */
+export function goApp(namespace: string, name: string, app: Partial<AppSpec> = {}): LabSpec {
+  const service: ServiceSpec = { namespace, name, ports: [{ name: 'api', port: 7000, targetPort: 'web' }] };
+  const ingress = (flavour: Flavour): IngressSpec => ({
+    namespace,
+    name: flavour === 'nginx' ? name : `${name}-hx`,
+    className: flavour === 'nginx' ? 'nginx' : 'haproxy',
+    rules: [{ host: `${name}.${flavour === 'nginx' ? 'ngx' : 'hx'}.b-lab.example`, paths: [{ path: '/', service: name, port: 'api' }] }],
+  });
+  return { apps: [{ namespace, name, replicas: 2, containerPort: 9091, portName: 'web', server: 'go', ...app }], services: [service], ingresses: [ingress('nginx'), ingress('haproxy')] };
+}
+
+/** The Ingress of an app for a controller. */
+export function ingressOf(name: string, flavour: Flavour): string {
+  return flavour === 'nginx' ? name : `${name}-hx`;
+}
+
+/** Lab B's scenario. */
+export function scenarioB(): LabSpec {
+  return merge(
+    // Healthy, answers like Go: no keep-alive announcement, so nothing to wait for.
+    goApp('ledger', 'books'),
+    // One pod slower (4.1 s) than the controllers' real read timeout (3 s) that hopwatch was not told.
+    goApp('media', 'transcode', { replicas: 1, fault: { mode: 'slow', delayMs: 4100 } }),
+    // Pods answer 200 with a 20 KB header block: over nginx's 4k default and HAProxy's 15 KiB, whose buffer hopwatch does not know (generic).
+    goApp('media', 'thumbs', { fault: { mode: 'large-headers', bytes: 20_000 } }),
+    // One pod of three answers 500: the same state every round.
+    goApp('telemetry', 'ingest', { replicas: 3, podFaults: { 1: { mode: 'status', status: 500 } } }),
+  );
+}
