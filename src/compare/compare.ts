@@ -60,7 +60,8 @@ export function maskTokens(pair: Pair): string[] {
 
 /** The answer most of a hop's answers agree on (controller pods may differ; the edge has one). */
 export function representative(answers: readonly Answer[], hop: Answer['hop']): Answer | undefined {
-  const ofHop = answers.filter((a) => a.hop === hop);
+  // An unreachable hop (a pod IP not routable from a laptop) says nothing about the front door.
+  const ofHop = answers.filter((a) => a.hop === hop && a.error !== 'unreachable');
   const counts = new Map<string, { answer: Answer; n: number }>();
   for (const answer of ofHop) {
     const key = `${answer.status ?? answer.error}`;
