@@ -35,6 +35,19 @@
 //   connect_timeout / read_timeout 60000 ms and retries 5; nginx_kong.lua leaves proxy_buffer_size at
 //   nginx's default of one memory page (4 KiB on x86-64). Annotations konghq.com/connect-timeout,
 //   konghq.com/read-timeout (ms), konghq.com/protocol; ingress.kubernetes.io/service-upstream.
+//
+// What each does with the client's request (`request`, read by `hopwatch compare`; absent: unknown):
+// - ingress-nginx: config.go NewDefault EnableUnderscoresInHeaders false with IgnoreInvalidHeaders
+//   true (nginx drops a header whose name has an underscore), LargeClientHeaderBuffers "4 8k" (one
+//   line at most 8 KiB, 400 "Request Header Or Cookie Too Large" beyond), ProxyBodySize "1m" (413
+//   above; annotation proxy-body-size); annotation rewrite-target rewrites the path sent to the pods
+//   (template.go buildProxyPass: `rewrite "(?i)<path>" <target> break;`).
+// - HAProxy: header names are HTTP tokens, underscores pass; the whole request head must fit
+//   tune.bufsize - tune.maxrewrite (15 KiB), else 400; no body limit by default; annotation
+//   haproxy.org/path-rewrite rewrites the path.
+// - Traefik: Go's net/http passes underscores, DefaultMaxHeaderBytes 1 MiB, no body limit.
+// - Contour (Envoy): headers_with_underscores_action ALLOW (Envoy's default), max_request_headers_kb
+//   60, no body limit.
 
 import type { ControllerKind, Route } from '../model.js';
 
@@ -59,6 +72,24 @@ interface AnnotationKeys {
   backendProtocol?: { key: string; parse: (value: string, route: Route) => BackendProtocol | null }[];
   /** The annotation that, "true", makes the controller proxy to the Service's ClusterIP instead of the endpoints. */
   serviceUpstream?: string;
+  /** Request body limit annotation. */
+  bodyLimit?: NumberAnnotation;
+  /** Annotations that rewrite the path the pods see (rewrite-target, path-rewrite). */
+  rewrite?: string[];
+}
+
+/** What a controller does with the client's request before it reaches the pods. */
+export interface RequestHandling {
+  /** A request header whose name has an underscore: passed to the pods, dropped silently, or the request rejected (400). */
+  underscores: 'passed' | 'dropped' | 'rejected';
+  /** Largest single request header line accepted, null when only the block is limited. */
+  headerLineBytes: number | null;
+  /** Largest request header block accepted, null when no limit is known. */
+  headerBlockBytes: number | null;
+  /** Largest request body accepted (413 above), null for no limit. */
+  bodyBytes: number | null;
+  /** The kind's own names of these settings, for evidence. */
+  names: { underscores: string; headers: string; body: string };
 }
 
 /** How a controller retries a failed upstream request. */
@@ -97,6 +128,8 @@ export interface ControllerKnowledge {
   names: { connectTimeout: string; readTimeout: string; proxyBuffer: string; keepalive: string };
   /** Per-route annotations. */
   annotations: AnnotationKeys;
+  /** What it does with the client's request (underscores, header and body limits); absent: unknown. */
+  request?: RequestHandling;
 }
 
 /** The controller knowledge table. */
@@ -124,6 +157,15 @@ export const KNOWLEDGE: Readonly<Record<ControllerKind, ControllerKnowledge>> = 
       proxyBuffer: { key: 'nginx.ingress.kubernetes.io/proxy-buffer-size', parse: nginxSize },
       backendProtocol: [{ key: 'nginx.ingress.kubernetes.io/backend-protocol', parse: nginxProtocol }],
       serviceUpstream: 'nginx.ingress.kubernetes.io/service-upstream',
+      bodyLimit: { key: 'nginx.ingress.kubernetes.io/proxy-body-size', parse: nginxBodySize },
+      rewrite: ['nginx.ingress.kubernetes.io/rewrite-target'],
+    },
+    request: {
+      underscores: 'dropped',
+      headerLineBytes: 8192,
+      headerBlockBytes: 4 * 8192,
+      bodyBytes: 1024 * 1024,
+      names: { underscores: 'enable-underscores-in-headers: false', headers: 'large-client-header-buffers 4 8k', body: 'proxy-body-size' },
     },
   },
   haproxy: {
@@ -148,6 +190,14 @@ export const KNOWLEDGE: Readonly<Record<ControllerKind, ControllerKnowledge>> = 
         { key: 'haproxy.org/server-ssl', parse: (v) => (v.trim() === 'true' ? 'https' : null) },
         { key: 'haproxy.org/server-proto', parse: (v, route) => (v.trim() === 'h2' ? (route.annotations['haproxy.org/server-ssl'] === 'true' ? 'h2' : 'h2c') : null) },
       ],
+      rewrite: ['haproxy.org/path-rewrite'],
+    },
+    request: {
+      underscores: 'passed',
+      headerLineBytes: null,
+      headerBlockBytes: 16_384 - 1024,
+      bodyBytes: null,
+      names: { underscores: 'HTTP header names', headers: 'tune.bufsize - tune.maxrewrite', body: 'no body limit' },
     },
   },
   traefik: {
@@ -169,6 +219,13 @@ export const KNOWLEDGE: Readonly<Record<ControllerKind, ControllerKnowledge>> = 
     annotations: {
       backendProtocol: [{ key: 'traefik.ingress.kubernetes.io/service.serversscheme', parse: traefikScheme }],
     },
+    request: {
+      underscores: 'passed',
+      headerLineBytes: null,
+      headerBlockBytes: 1024 * 1024,
+      bodyBytes: null,
+      names: { underscores: 'Go net/http', headers: 'MaxHeaderBytes', body: 'no body limit' },
+    },
   },
   contour: {
     name: 'Contour (Envoy)',
@@ -188,6 +245,13 @@ export const KNOWLEDGE: Readonly<Record<ControllerKind, ControllerKnowledge>> = 
         { key: 'projectcontour.io/upstream-protocol.h2', parse: (v, route) => (namesServicePort(v, route) ? 'h2' : null) },
         { key: 'projectcontour.io/upstream-protocol.tls', parse: (v, route) => (namesServicePort(v, route) ? 'https' : null) },
       ],
+    },
+    request: {
+      underscores: 'passed',
+      headerLineBytes: null,
+      headerBlockBytes: 60 * 1024,
+      bodyBytes: null,
+      names: { underscores: 'headers_with_underscores_action ALLOW', headers: 'max_request_headers_kb', body: 'no body limit' },
     },
   },
   kong: {
@@ -255,6 +319,12 @@ export interface ControllerSettings {
   names: ControllerKnowledge['names'];
   /** Protocol hints of the Service the controller does not act on (appProtocol, port name). */
   protocolHints: string[];
+  /** What it does with the client's request, null when unknown. */
+  request: RequestHandling | null;
+  /** The request body limit in effect (null value: no limit), null when unknown. */
+  requestBodyBytes: Setting<number | null> | null;
+  /** An annotation rewriting the path the pods see, null when none is set. */
+  rewrite: Setting<string> | null;
 }
 
 /** The settings in effect for the route's controller: table defaults, then configured overrides, then annotations. */
@@ -278,7 +348,19 @@ export function controllerSettings(route: Route): ControllerSettings | null {
     retries: known.retries,
     names: known.names,
     protocolHints: protocolHints(route, known),
+    request: known.request ?? null,
+    requestBodyBytes: known.request === undefined ? null : annotated(route, annotations.bodyLimit, { value: known.request.bodyBytes, source: `${known.name} default` }),
+    rewrite: rewriteOf(route, known),
   };
+}
+
+/** The first rewrite annotation set on the route, null when none. */
+function rewriteOf(route: Route, known: ControllerKnowledge): Setting<string> | null {
+  for (const key of known.annotations.rewrite ?? []) {
+    const value = route.annotations[key];
+    if (value !== undefined) return { value, source: `annotation ${key}: ${value}` };
+  }
+  return null;
 }
 
 /** The route's upstream: the controller's service-upstream annotation when set, else the configured (or default) upstream. */
@@ -403,6 +485,12 @@ export function nginxSize(value: string): number | undefined {
   if (match === null) return undefined;
   const unit = (match[2] ?? '').toLowerCase();
   return Number(match[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 * 1024 : 1);
+}
+
+/** ingress-nginx proxy-body-size: an nginx size; "0" means no limit (null). */
+function nginxBodySize(value: string): number | null | undefined {
+  const size = nginxSize(value);
+  return size === 0 ? null : size;
 }
 
 /** HAProxy times: a number with an optional unit (us, ms, s, m, h, d), milliseconds without one; undefined when it does not parse. */

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { EXIT_CANNOT_RUN } from './common.js';
+import { compareCommand } from './compare.js';
 import { demoCommand } from './demo.js';
 import { incidentsCommand } from './incidents.js';
 import { probeCommand } from './probe.js';
@@ -22,6 +23,7 @@ program.addCommand(demoCommand());
 program.addCommand(verifyCommand());
 program.addCommand(timelineCommand());
 program.addCommand(incidentsCommand());
+program.addCommand(compareCommand());
 // addCommand does not pass exitOverride down: usage errors of subcommands must map to exit 2 too.
 for (const command of program.commands) command.exitOverride();
 

@@ -82,6 +82,41 @@ function rawServer(onRequest: (socket: Socket) => void): NetServer {
   return createNetServer((socket) => socket.once('data', () => onRequest(socket)));
 }
 
+describe('probeHttp with a request variant (hopwatch compare)', () => {
+  it('sends the method, headers and body asked for, keeps the asked-for headers and cookie names, and hands the body over', async () => {
+    let seen: { method: string | undefined; headers: IncomingHttpHeaders; body: string } | null = null;
+    const port = await listen(
+      createHttpServer((req, res) => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        req.on('end', () => {
+          seen = { method: req.method, headers: req.headers, body };
+          res.writeHead(201, [['content-type', 'application/json'], ['cache-control', 'no-store'], ['set-cookie', 'sid=secret; Path=/'], ['set-cookie', 'a=1'], ['x-other', 'no']]);
+          res.end('0123456789');
+        });
+      }),
+    );
+    const chunks: Buffer[] = [];
+    const result = await probe(hopTo(port), {
+      request: { method: 'POST', headers: [['x_under', '1'], ['accept', 'application/json'], ['content-type', 'application/json']], body: '{"a":1}' },
+      keepHeaders: ['cache-control', 'set-cookie'],
+      maxBodyBytes: 4,
+      onBody: (chunk) => chunks.push(Buffer.from(chunk)),
+    });
+    expect(seen).toMatchObject({ method: 'POST', body: '{"a":1}', headers: { x_under: '1', accept: 'application/json', host: HOST } });
+    expect(result.status).toBe(201);
+    expect(result.headers).toMatchObject({ 'content-type': 'application/json', 'cache-control': 'no-store', 'set-cookie': 'a, sid' });
+    expect(result.headers['x-other']).toBeUndefined();
+    expect(Buffer.concat(chunks).toString()).toBe('0123');
+  });
+
+  it('HEAD gets the headers and no body', async () => {
+    const port = await listen(createHttpServer((req, res) => (res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '5' }), res.end(req.method === 'HEAD' ? undefined : 'hello'))));
+    const result = await probe(hopTo(port), { request: { method: 'HEAD' } });
+    expect(result).toMatchObject({ status: 200, error: null, bytes: 0 });
+  });
+});
+
 describe('probeHttp', () => {
   it('returns status, phases, size, kept headers and the request it sent', async () => {
     let seen: { headers: IncomingHttpHeaders; url: string | undefined } | null = null;

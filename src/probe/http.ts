@@ -43,6 +43,22 @@ export interface HttpProbeOptions {
   signal?: AbortSignal;
   /** Reusable undici clients (the daemon passes one pool); without it every probe builds its own client. */
   clients?: HttpClientPool;
+  /** Another request than the plain GET (`hopwatch compare` sends variants); default GET with no extra header. */
+  request?: RequestVariant;
+  /** More response headers to keep (lowercase names); set-cookie is kept as the names of the cookies set, never their values. */
+  keepHeaders?: readonly string[];
+  /** Called with every body chunk read (up to maxBodyBytes), e.g. to digest the body. */
+  onBody?: (chunk: Buffer) => void;
+}
+
+/** What to send instead of the plain GET. */
+export interface RequestVariant {
+  /** HTTP method; default GET. */
+  method?: string;
+  /** Extra request headers, in order (a header the probe sets itself, e.g. accept, is replaced). */
+  headers?: readonly (readonly [string, string])[];
+  /** A request body (sent with content-length). */
+  body?: string;
 }
 
 /** Timestamps of one request (performance.now ms); phases are derived at the end. */
@@ -157,6 +173,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     readonly sni: string | undefined,
     private readonly now: () => number,
     private readonly maxBodyBytes: number,
+    private readonly variant: RequestVariant | undefined = undefined,
+    private readonly onBody: ((chunk: Buffer) => void) | undefined = undefined,
   ) {
     this.https = hop.scheme === 'https';
     this.trace = { start: now() };
@@ -167,9 +185,11 @@ class Exchange implements Dispatcher.DispatchHandler {
     const done = new Promise<void>((resolve) => (this.resolveDone = resolve));
     this.timer = setTimeout(onDeadline, this.hop.request.timeoutMs, this);
     slot.exchange = this;
-    const headers = ['host', host, 'user-agent', USER_AGENT, 'accept', '*/*'];
+    const headers = this.variant === undefined ? ['host', host, 'user-agent', USER_AGENT, 'accept', '*/*'] : variantHeaders(host, this.variant);
+    const method = this.variant?.method ?? 'GET';
+    const body = this.variant?.body;
     // reset: true sends "connection: close" and closes the socket after the response: one connection per probe.
-    slot.client.dispatch({ method: 'GET', path: this.hop.request.path, headers, reset: true }, this);
+    slot.client.dispatch({ method, path: this.hop.request.path, headers, reset: true, ...(body === undefined ? {} : { body }) }, this);
     return done;
   }
 
@@ -235,6 +255,11 @@ class Exchange implements Dispatcher.DispatchHandler {
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.settled) return;
     this.bytes += chunk.length;
+    if (this.onBody !== undefined) {
+      // Only the bytes up to the cap: the rest of the chunk is counted, not read.
+      const room = this.maxBodyBytes - (this.bytes - chunk.length);
+      if (room > 0) this.onBody(room >= chunk.length ? chunk : chunk.subarray(0, room));
+    }
     if (this.snippetLength < SNIPPET_BYTES) {
       const part = chunk.length <= SNIPPET_BYTES - this.snippetLength ? chunk : chunk.subarray(0, SNIPPET_BYTES - this.snippetLength);
       this.snippet.push(part);
@@ -265,6 +290,14 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 }
 
+/** The probe's own headers with a variant's on top (a variant's header replaces the probe's of the same name). */
+function variantHeaders(host: string, variant: RequestVariant): string[] {
+  const own: [string, string][] = [['host', host], ['user-agent', USER_AGENT], ['accept', '*/*']];
+  const extra = variant.headers ?? [];
+  const replaced = new Set(extra.map(([name]) => name.toLowerCase()));
+  return [...own.filter(([name]) => name === 'host' || !replaced.has(name)), ...extra].flat();
+}
+
 function onDeadline(exchange: Exchange): void {
   exchange.deadlineHit = true;
   exchange.abort(new DeadlineError('deadline'));
@@ -277,7 +310,7 @@ export async function probeHttp(hop: PlannedHop, options: HttpProbeOptions = {})
   const now = options.now ?? performance.now.bind(performance);
   const host = hop.request.host ?? formatHostPort(hop.address, hop.port);
   const sni = hop.scheme === 'https' ? serverNameOf(hop.request.host) : undefined;
-  const exchange = new Exchange(hop, sni, now, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+  const exchange = new Exchange(hop, sni, now, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, options.request, options.onBody);
   const onAbort = (): void => exchange.abort(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -288,7 +321,25 @@ export async function probeHttp(hop: PlannedHop, options: HttpProbeOptions = {})
   signal?.throwIfAborted();
   let failure = exchange.failure === null ? plainToTlsPort(exchange) : describeFailure(exchange.failure, exchange);
   if (failure !== null && options.sniffTls !== false) failure = await sniffTlsPeer(exchange, failure, now);
-  return resultOf(exchange, failure);
+  const result = resultOf(exchange, failure);
+  if (options.keepHeaders !== undefined && exchange.status !== null) Object.assign(result.headers, extraHeaders(exchange.rawHeaders, options.keepHeaders));
+  return result;
+}
+
+/** The asked-for response headers; set-cookie as the sorted names of the cookies set (their values can be secrets). */
+function extraHeaders(raw: readonly (Buffer | string)[], names: readonly string[]): Record<string, string> {
+  const wanted = new Set(names);
+  const values = new Map<string, string[]>();
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = String(raw[i]).toLowerCase();
+    if (!wanted.has(name)) continue;
+    const value = String(raw[i + 1]);
+    const text = name === 'set-cookie' ? (value.split('=', 1)[0] ?? '').trim() : value.slice(0, HEADER_VALUE_CHARS);
+    values.set(name, [...(values.get(name) ?? []), text]);
+  }
+  const kept: Record<string, string> = {};
+  for (const [name, list] of values) kept[name] = (name === 'set-cookie' ? [...new Set(list)].sort() : list).join(', ');
+  return kept;
 }
 
 /** Runs the exchange on a pooled (or new) client, then leaves nothing open behind it. */

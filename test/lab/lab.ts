@@ -45,8 +45,8 @@ export interface LabOptions {
   timeouts?: Partial<ProxyTimeouts>;
   /** Per-hop deadline hopwatch's generated config uses; default 5000 (above nginx's retries across two pods). */
   probeTimeoutMs?: number;
-  /** Also run HAProxy as a second controller for IngressClass "haproxy" (pods 127.B.3.129+, edge port 18081); default off. */
-  haproxy?: boolean | { replicas?: number };
+  /** Also run HAProxy as a second controller for IngressClass "haproxy" (pods 127.B.3.129+, edge port 18081); default off. Its timeouts default to nginx's. */
+  haproxy?: boolean | { replicas?: number; timeouts?: Partial<ProxyTimeouts> };
 }
 
 /** A running lab. */
@@ -286,8 +286,10 @@ export async function startLab(spec: LabSpec = {}, options: LabOptions = {}): Pr
 }
 
 /** Starts the HAProxy controller on the pod IPs 127.B.3.129 and up. */
-function startHaproxyFor(option: true | { replicas?: number }, api: LabApiServer, addresses: LabAddresses, timeouts: ProxyTimeouts, dir: string): Promise<LabHaproxy> {
+function startHaproxyFor(option: true | { replicas?: number; timeouts?: Partial<ProxyTimeouts> }, api: LabApiServer, addresses: LabAddresses, nginxTimeouts: ProxyTimeouts, dir: string): Promise<LabHaproxy> {
   const replicas = option === true ? 2 : (option.replicas ?? 2);
+  // Its own timeouts when given (to stage a difference between the two front doors), else nginx's.
+  const timeouts = option === true ? nginxTimeouts : { ...nginxTimeouts, ...option.timeouts };
   const ips = Array.from({ length: replicas }, (_, i) => addresses.controller(128 + i));
   const edge = { ip: addresses.edge, port: HAPROXY_EDGE_PORT };
   return startLabHaproxy({ api, ips, port: CONTROLLER_HTTP_PORT, edge, timeouts, upstreamKeepaliveTimeoutMs: LAB_UPSTREAM_KEEPALIVE_MS, dir });

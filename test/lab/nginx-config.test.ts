@@ -394,6 +394,14 @@ const scenarios: Scenario[] = [
     checks: [{ server: 'h.test', order: ['~* "^/api/v[0-9]+"', '~* "^/static/"', '~* "^/static"', '~* "^/"'] }],
   },
   {
+    name: 'rewrite-target rewrites the location path before the pass and makes the server\'s locations regex ones',
+    input: { ingresses: [route('r', 'rw.test', '/app', 'web', { annotations: { 'nginx.ingress.kubernetes.io/rewrite-target': '/' } })], ...web },
+    checks: [
+      { server: 'rw.test', order: ['~* "^/app/"', '~* "^/app"', '~* "^/"'] },
+      { server: 'rw.test', location: '~* "^/app/"', has: ['rewrite "(?i)/app/" / break;'] },
+    ],
+  },
+  {
     name: 'paths and hosts that cannot be written safely are skipped, with a comment',
     input: { ingresses: [route('a', 'h.test', '/x;y', 'web'), route('b', 'bad host', '/', 'web')], ...web },
     checks: [{ server: 'h.test', order: ['/'] }],

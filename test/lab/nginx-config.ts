@@ -32,7 +32,9 @@
 //   Host and X-Forwarded-* from the same maps as the template, the `upstreaminfo` access log format.
 // - Annotations honoured: proxy-connect-timeout, proxy-send-timeout, proxy-read-timeout (seconds),
 //   proxy-buffer-size, backend-protocol (HTTP, HTTPS, AUTO_HTTP, GRPC, GRPCS: grpc_pass exists in
-//   nginx-light), service-upstream, use-regex.
+//   nginx-light), service-upstream, use-regex, rewrite-target (template.go buildProxyPass writes
+//   `rewrite "(?i)<location path>" <target> break;` before the pass, and needsRewrite makes every
+//   location of the server a regex one, as use-regex does).
 //
 // Where the lab differs, and why:
 // - ingress-nginx sets `server_tokens off` plus `more_clear_headers Server` (headers-more module).
@@ -42,7 +44,8 @@
 //   the Lua balancer never marks peers down.
 // - ExternalName backends are resolved at request time through `resolver` (the lab's DNS) when the
 //   option is given, else answered 503; ingress-nginx resolves them in Lua with the cluster DNS.
-// - No TLS listener, no canary, auth, rewrite or snippet annotations.
+// - No TLS listener, no canary, auth, app-root or snippet annotations; a rewrite-target with
+//   characters outside [A-Za-z0-9/_.$-] is ignored (it could not be written into nginx.conf safely).
 // - Safety: only loopback addresses are ever rendered as upstream servers; paths or hosts that
 //   cannot be written safely into nginx.conf are skipped with a comment.
 
@@ -725,7 +728,7 @@ function renderUpstream(upstream: PlannedUpstream, options: NginxConfigOptions):
 
 function renderServer(server: PlannedServer, options: NginxConfigOptions): string[] {
   const catchAll = server.hostname === CATCH_ALL;
-  const enforceRegex = server.locations.some((loc) => loc.useRegex);
+  const enforceRegex = server.locations.some((loc) => loc.useRegex || rewriteTargetOf(loc) !== null);
   const healthz = catchAll && !server.locations.some((loc) => loc.path === '/healthz') ? renderHealthz() : [];
   return [
     `## start server ${server.hostname}`,
@@ -810,10 +813,18 @@ function secondsAnnotation(value: string | undefined): number | null {
   return seconds > 0 ? seconds * 1000 : null;
 }
 
+/** The location's rewrite-target when it is set and safe to write into nginx.conf, else null. */
+function rewriteTargetOf(loc: PlannedLocation): string | null {
+  const target = loc.annotations[`${ANNOTATION_PREFIX}rewrite-target`];
+  return target !== undefined && /^[A-Za-z0-9/_.$-]+$/.test(target) ? target : null;
+}
+
 function renderProxy(loc: PlannedLocation, upstream: string, options: NginxConfigOptions): string[] {
   const s = settingsFor(loc, options);
   const grpc = s.protocol === 'GRPC' || s.protocol === 'GRPCS';
+  const rewrite = rewriteTargetOf(loc);
   return [
+    ...(rewrite === null ? [] : [`rewrite "(?i)${loc.path}" ${rewrite} break;`]),
     'client_max_body_size 1m;',
     ...renderProxyHeaders(grpc ? 'grpc_set_header' : 'proxy_set_header'),
     `proxy_connect_timeout ${duration(s.timeouts.connectMs)};`,

@@ -66,6 +66,7 @@ export function failsReadiness(fault: PodFault): boolean {
     case 'healthy':
     case 'large-headers':
     case 'keepalive':
+    case 'echo':
       return false;
     case 'status':
       return fault.status < 200 || fault.status >= 400;

@@ -141,6 +141,13 @@ describe('faults that answer', () => {
     }
   });
 
+  it('echo: healthy, and the body lists the client\'s header names, not the ones proxies add', async () => {
+    const p = await pod({ mode: 'echo' });
+    const res = await request(urlOf(p, '/x'), { headers: { host: 'shop.example', x_tenant: 'a', 'x-forwarded-for': '1.2.3.4', 'x-request-id': 'r', accept: '*/*' } });
+    expect(res.statusCode).toBe(200);
+    expect(await res.body.json()).toEqual({ pod: p.name, ip: p.ip, path: '/x', host: 'shop.example', headers: ['accept', 'x_tenant'] });
+  });
+
   it('slow: headers come after delayMs (a short headers timeout fails, a long one succeeds)', async () => {
     const p = await pod({ mode: 'slow', delayMs: 1000 });
     const early = await undiciError(urlOf(p), { headersTimeout: 100 });

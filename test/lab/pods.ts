@@ -137,6 +137,7 @@ function listenerKindOf(fault: PodFault): ListenerKind {
     case 'slow':
     case 'large-headers':
     case 'keepalive':
+    case 'echo':
       return 'http';
     case 'refuse':
     case 'crashloop':
@@ -153,11 +154,24 @@ function listenerKindOf(fault: PodFault): ListenerKind {
   }
 }
 
+/**
+ * Request headers an echo app leaves out: the ones proxies add or rewrite on every request
+ * (forwarding, ids, connection management), so the echo shows what the client sent.
+ */
+const PROXY_HEADERS = /^(host|connection|keep-alive|proxy-connection|te|upgrade|via|forwarded|x-forwarded-.*|x-real-ip|x-request-id|x-original-forwarded-for|x-scheme|content-length)$/;
+
+/** The names of the request headers the client sent, sorted (what an echo app shows). */
+export function clientHeaderNames(headers: Readonly<Record<string, unknown>>): string[] {
+  return Object.keys(headers).map((n) => n.toLowerCase()).filter((n) => !n.startsWith(':') && !PROXY_HEADERS.test(n)).sort();
+}
+
 /** What the app answers under a fault (the application half of a fault). */
-function appAnswer(fault: PodFault, pod: string, ip: string, path: string, host: string | null): AppAnswer {
+function appAnswer(fault: PodFault, pod: string, ip: string, path: string, host: string | null, headerNames: readonly string[] = []): AppAnswer {
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-lab-pod': pod };
   const healthy = { status: 200, headers, body: JSON.stringify({ pod, ip, path, host }), delayMs: 0 };
   switch (fault.mode) {
+    case 'echo':
+      return { ...healthy, body: JSON.stringify({ pod, ip, path, host, headers: headerNames }) };
     case 'status':
       // An app's own error: small JSON, its own content-type, nothing like an nginx page.
       return { status: fault.status, headers, body: bodyless(fault.status) ? '' : JSON.stringify({ error: 'boom', pod }), delayMs: 0 };
@@ -359,7 +373,7 @@ class Pod implements LabPod {
     // socket stays tracked, so stop() still closes it.
     if (!this.#admit(req.socket.remoteAddress ?? '', this.port)) return;
     this.#requests++;
-    const answer = appAnswer(this.#fault, this.name, this.ip, req.url ?? '/', req.headers.host ?? null);
+    const answer = appAnswer(this.#fault, this.name, this.ip, req.url ?? '/', req.headers.host ?? null, clientHeaderNames(req.headers));
     this.#after(answer.delayMs, res, () => {
       res.writeHead(answer.status, serverHeaders(this.#server, answer.headers, req));
       res.end(answer.body);
@@ -369,7 +383,7 @@ class Pod implements LabPod {
   #answerH2(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
     this.#requests++;
     const host = headers[':authority'] ?? headers.host ?? null;
-    const answer = appAnswer(this.#fault, this.name, this.ip, headers[':path'] ?? '/', host);
+    const answer = appAnswer(this.#fault, this.name, this.ip, headers[':path'] ?? '/', host, clientHeaderNames(headers));
     // A client that goes away mid-stream is the client's business, not a lab crash.
     stream.on('error', () => undefined);
     this.#after(answer.delayMs, stream, () => {

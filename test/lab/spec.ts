@@ -24,7 +24,9 @@ export type PodFault =
   /** Healthy, but closes idle keep-alive connections after idleMs. */
   | { mode: 'keepalive'; idleMs: number }
   /** The container keeps crashing: not listening, Pod not ready, restarts growing, CrashLoopBackOff. */
-  | { mode: 'crashloop' };
+  | { mode: 'crashloop' }
+  /** Healthy; the body also lists the names of the request headers the client sent (an echo app), so a header a proxy dropped shows. */
+  | { mode: 'echo' };
 
 /** A Deployment of lab pods (HTTP servers on their own loopback IPs). */
 export interface AppSpec {
