@@ -113,7 +113,18 @@ export interface PolicyFacts extends ObjectRef {
 }
 
 /** Which kind of ingress controller serves a class; keys the controller knowledge table. */
-export type ControllerKind = 'ingress-nginx' | 'haproxy' | 'traefik' | 'contour' | 'kong' | 'generic';
+export type ControllerKind =
+  | 'ingress-nginx'
+  | 'haproxy'
+  | 'traefik'
+  | 'contour'
+  | 'kong'
+  | 'envoy-gateway'
+  | 'nginx-gateway-fabric'
+  | 'istio'
+  | 'kgateway'
+  | 'cilium'
+  | 'generic';
 
 /** A controller pod that hopwatch probes directly. */
 export interface ControllerPodFacts extends ObjectRef {
@@ -173,6 +184,50 @@ export interface RouteProbeSettings {
   ignore: boolean;
   /** hopwatch.io/schedule override, null for the default. */
   schedule: string | null;
+  /** Request method to send (an HTTPRoute method match); absent: GET. */
+  method?: string;
+  /** Request headers to send (an HTTPRoute header match); absent: none. */
+  headers?: Record<string, string>;
+  /** The path the backend pods receive when the proxy rewrites it (HTTPRoute URLRewrite); absent: `path`. */
+  backendPath?: string;
+  /** The headers the backend pods receive (the proxy's header modifiers applied to `headers`); absent: `headers`. */
+  backendHeaders?: Record<string, string>;
+  /** The Host header the backend pods receive (URLRewrite hostname); absent: `hostHeader`. */
+  backendHost?: string;
+}
+
+/** One status condition an implementation wrote (Accepted, ResolvedRefs, Programmed). */
+export interface ConditionFacts {
+  /** "True", "False" or "Unknown". */
+  status: string;
+  /** The reason (NoMatchingListenerHostname, RefNotPermitted, ...). */
+  reason: string;
+  /** The message. */
+  message: string;
+}
+
+/** What a route from an HTTPRoute knows about its Gateway and the status written for it. */
+export interface GatewayRouteFacts {
+  /** The Gateway's GatewayClass, null when the Gateway does not exist. */
+  gatewayClass: string | null;
+  /** The GatewayClass's controllerName, null when unknown. */
+  controllerName: string | null;
+  /** True when the Gateway object exists. */
+  gatewayFound: boolean;
+  /** The route's Accepted condition for this parent, null when no implementation wrote one. */
+  accepted: ConditionFacts | null;
+  /** The route's ResolvedRefs condition for this parent, null when none was written. */
+  resolvedRefs: ConditionFacts | null;
+  /** The Gateway's Programmed condition, null when none was written. */
+  programmed: ConditionFacts | null;
+  /** The Gateway's status.addresses. */
+  addresses: string[];
+  /** The listener's protocol (HTTP, HTTPS). */
+  listenerProtocol: string;
+  /** The rule's timeouts as written ("1s"), null when unset. */
+  timeouts: { request: string | null; backendRequest: string | null };
+  /** The route that wins this host and match when this one loses (HTTPRoute precedence), null when none. */
+  conflictWinner: string | null;
 }
 
 /** The kind of routing object a route comes from (its front door). */
@@ -243,13 +298,13 @@ export interface Route {
   namespace: string;
   /** Name of the routing object (the Ingress or the HTTPRoute). */
   name: string;
-  /** Name of the Ingress (kept for scripts that read it; equals name for Ingress routes). */
+  /** Name of the Ingress (kept for scripts that read it; equals name for Ingress routes, and the HTTPRoute's name for HTTPRoute routes). */
   ingress: string;
   /** The IngressClass or Gateway listener the route hangs off, null when an Ingress has no class. */
   parent: RouteParent | null;
   /** Every backend of the route with its weight, primary first. */
   backends: Backend[];
-  /** Resolved IngressClass (spec.ingressClassName, the annotation, or the default class), null when none. */
+  /** Resolved IngressClass (spec.ingressClassName, the annotation, or the default class), null when none; for HTTPRoute routes the Gateway's GatewayClass. */
   ingressClass: string | null;
   /** The rule's host, null for a rule without host; may be a wildcard (*.example.com). */
   host: string | null;
@@ -283,6 +338,8 @@ export interface Route {
   loadBalancer: string[];
   /** Ingress annotations (all of them; the classifier reads controller-specific ones). */
   annotations: Record<string, string>;
+  /** For HTTPRoute routes: the Gateway and the status written for the route; absent for Ingress routes. */
+  gateway?: GatewayRouteFacts;
 }
 
 /** Stable error codes of a failed hop. */
@@ -343,6 +400,10 @@ export interface HopRequest {
   path: string;
   /** Per-hop deadline. */
   timeoutMs: number;
+  /** Request method; absent: GET. */
+  method?: string;
+  /** Extra request headers; absent: none. */
+  headers?: Record<string, string>;
 }
 
 /** A planned hop: where to send and what. */
@@ -400,6 +461,10 @@ export type Cause =
   | 'dns.failure'
   | 'network.blocked'
   | 'rollout.drain'
+  | 'config.route-conflict'
+  | 'config.route-not-accepted'
+  | 'config.ref-not-permitted'
+  | 'config.gateway-not-programmed'
   | 'route.not-probeable'
   | 'route.unexplained';
 
@@ -425,6 +490,10 @@ export const CAUSES: readonly Cause[] = [
   'dns.failure',
   'network.blocked',
   'rollout.drain',
+  'config.route-conflict',
+  'config.route-not-accepted',
+  'config.ref-not-permitted',
+  'config.gateway-not-programmed',
   'route.not-probeable',
   'route.unexplained',
 ];

@@ -48,6 +48,37 @@
 // - Traefik: Go's net/http passes underscores, DefaultMaxHeaderBytes 1 MiB, no body limit.
 // - Contour (Envoy): headers_with_underscores_action ALLOW (Envoy's default), max_request_headers_kb
 //   60, no body limit.
+// Gateway API implementations (the `gateway` part says how hopwatch finds a Gateway's data plane):
+// - Envoy Gateway (controllerName gateway.envoyproxy.io/gatewayclass-controller): Envoy proxies to the
+//   EndpointSlice addresses; BackendTrafficPolicy defaults connectTimeout 10s; Envoy's route timeout is
+//   15s (route.RouteAction.timeout default) unless HTTPRoute timeouts.request sets it; Envoy's
+//   max_response_headers_kb 60; upstream idle_timeout 1h (core.HttpProtocolOptions); no retries unless
+//   a BackendTrafficPolicy sets them. The proxy Deployment and Service live in envoy-gateway-system,
+//   labelled gateway.envoyproxy.io/owning-gateway-name/-namespace (internal/infrastructure/kubernetes/
+//   proxy testdata), and the Envoy container listens on the listener port + 10000 for ports below 1024
+//   (so it needs no privileges). Its own answers: an invalid backendRef is a direct 500 with an empty
+//   body; 503 "no healthy upstream"; 503 "upstream connect error or disconnect/reset before headers.
+//   reset reason: ..."; 504 "upstream request timeout"; it strips server and x-envoy-* headers.
+// - NGINX Gateway Fabric (gateway.nginx.org/nginx-gateway-controller): nginx upstreams are the endpoint
+//   addresses (internal/controller/nginx/config/upstreams.go) with no keepalive directive unless an
+//   UpstreamSettingsPolicy sets one (processKeepAliveSettings), so upstream connections are not reused;
+//   no proxy timeouts are rendered, so nginx's own apply: proxy_connect_timeout 60s, proxy_read_timeout
+//   60s, proxy_buffer_size one page (4k); proxy_next_upstream "error timeout" (nginx default). An
+//   invalid backendRef proxies to the invalid-backend-ref upstream answering 500, an upstream without
+//   endpoints to the nginx-503-server answering 503. NGF 2.x provisions nginx per Gateway in the
+//   Gateway's namespace with the GEP-1762 gateway-name label; HTTPRoute timeouts are not supported
+//   (graph/httproute.go rejects them).
+// - Istio (istio.io/gateway-controller): Envoy to endpoints; connectTimeout 10s (MeshConfig); no route
+//   timeout by default (VirtualService timeout disabled); 60 KiB headers and 1h idle (Envoy); retries 2
+//   attempts on connect-failure,refused-stream,unavailable,cancelled,503 (MeshConfig defaultHttpRetryPolicy).
+//   Automated deployment labels the pods gateway.networking.k8s.io/gateway-name (GEP-1762).
+// - kgateway (kgateway.dev/kgateway): Envoy to endpoints with Envoy's defaults (connect 5s, route 15s,
+//   60 KiB headers, 1h idle), no retries unless a policy sets them; its deployer labels the proxy pods
+//   gateway.networking.k8s.io/gateway-name.
+// - Cilium (io.cilium/gateway-controller): a per-node Envoy in cilium-envoy/cilium-agent serves every
+//   Gateway; there are no per-Gateway pods to probe, so the controller hop is the Gateway's address only.
+// - Traefik (traefik.io/gateway-controller): its one shared Deployment serves Ingress and Gateway alike
+//   (pods app.kubernetes.io/name=traefik), with the Traefik defaults above.
 
 import type { ControllerKind, Route } from '../model.js';
 
@@ -130,6 +161,22 @@ export interface ControllerKnowledge {
   annotations: AnnotationKeys;
   /** What it does with the client's request (underscores, header and body limits); absent: unknown. */
   request?: RequestHandling;
+  /** For a Gateway API implementation: how a Gateway's data plane is found; absent: not one. */
+  gateway?: GatewayImplementation;
+}
+
+/** How hopwatch finds the data-plane pods of a Gateway served by one implementation. */
+export interface GatewayImplementation {
+  /** GatewayClass spec.controllerName values of the implementation. */
+  controllerNames: string[];
+  /** Labels of the data-plane pods ("{gateway}" and "{namespace}" stand for the Gateway's); null: no per-Gateway pods. */
+  podLabels: Record<string, string> | null;
+  /** Namespace of those pods: null for the Gateway's own, "*" for any. */
+  podNamespace: string | null;
+  /** Added to a listener port below 1024 to get the container port when no generated Service says (Envoy Gateway: 10000). */
+  lowPortOffset: number;
+  /** Its own answers to a probe when it cannot route (for evidence): invalid backendRef, no endpoints. */
+  answers: { invalidBackend: string; noEndpoints: string };
 }
 
 /** The controller knowledge table. */
@@ -226,6 +273,14 @@ export const KNOWLEDGE: Readonly<Record<ControllerKind, ControllerKnowledge>> = 
       bodyBytes: null,
       names: { underscores: 'Go net/http', headers: 'MaxHeaderBytes', body: 'no body limit' },
     },
+    gateway: {
+      controllerNames: ['traefik.io/gateway-controller'],
+      // One shared Deployment serves every Gateway (and the Ingresses).
+      podLabels: { 'app.kubernetes.io/name': 'traefik' },
+      podNamespace: '*',
+      lowPortOffset: 0,
+      answers: { invalidBackend: '500', noEndpoints: '503 "no available server"' },
+    },
   },
   contour: {
     name: 'Contour (Envoy)',
@@ -270,6 +325,108 @@ export const KNOWLEDGE: Readonly<Record<ControllerKind, ControllerKnowledge>> = 
       readTimeout: { key: 'konghq.com/read-timeout', parse: wholeMilliseconds },
       backendProtocol: [{ key: 'konghq.com/protocol', parse: kongProtocol }],
       serviceUpstream: 'ingress.kubernetes.io/service-upstream',
+    },
+  },
+  'envoy-gateway': {
+    name: 'Envoy Gateway',
+    upstream: 'endpoints',
+    connectTimeoutMs: 10_000,
+    readTimeoutMs: 15_000,
+    proxyBufferBytes: 60 * 1024,
+    upstreamKeepaliveTimeoutMs: 3_600_000,
+    backendProtocol: 'http',
+    readsAppProtocol: true,
+    retries: { summary: 'no retries unless a BackendTrafficPolicy sets them', retriesReusedIdempotent: false, retriesNonIdempotent: false, timeoutTries: 1 },
+    names: { connectTimeout: 'BackendTrafficPolicy timeout.tcp.connectTimeout', readTimeout: 'route timeout (HTTPRoute timeouts.request)', proxyBuffer: 'max_response_headers_kb', keepalive: 'upstream idle_timeout' },
+    annotations: {},
+    gateway: {
+      controllerNames: ['gateway.envoyproxy.io/gatewayclass-controller'],
+      podLabels: { 'gateway.envoyproxy.io/owning-gateway-name': '{gateway}', 'gateway.envoyproxy.io/owning-gateway-namespace': '{namespace}' },
+      podNamespace: 'envoy-gateway-system',
+      lowPortOffset: 10_000,
+      answers: { invalidBackend: '500 with an empty body', noEndpoints: '503 "no healthy upstream"' },
+    },
+  },
+  'nginx-gateway-fabric': {
+    name: 'NGINX Gateway Fabric',
+    upstream: 'endpoints',
+    connectTimeoutMs: 60_000,
+    readTimeoutMs: 60_000,
+    proxyBufferBytes: 4096,
+    upstreamKeepaliveTimeoutMs: 0,
+    backendProtocol: 'http',
+    readsAppProtocol: false,
+    // proxy_next_upstream_tries is not rendered: nginx's 0 means no limit, so every endpoint may be tried in turn.
+    retries: { summary: 'retries errors and timeouts on the next endpoint (nginx proxy_next_upstream error timeout), never a POST', retriesReusedIdempotent: true, retriesNonIdempotent: false, timeoutTries: Number.MAX_SAFE_INTEGER },
+    names: { connectTimeout: 'proxy_connect_timeout', readTimeout: 'proxy_read_timeout', proxyBuffer: 'proxy_buffer_size', keepalive: 'UpstreamSettingsPolicy keepAlive' },
+    annotations: {},
+    gateway: {
+      controllerNames: ['gateway.nginx.org/nginx-gateway-controller'],
+      podLabels: { 'gateway.networking.k8s.io/gateway-name': '{gateway}' },
+      podNamespace: null,
+      lowPortOffset: 0,
+      answers: { invalidBackend: "500 (nginx's page)", noEndpoints: "503 (nginx's page)" },
+    },
+  },
+  istio: {
+    name: 'Istio',
+    upstream: 'endpoints',
+    connectTimeoutMs: 10_000,
+    readTimeoutMs: null,
+    proxyBufferBytes: 60 * 1024,
+    upstreamKeepaliveTimeoutMs: 3_600_000,
+    backendProtocol: 'http',
+    readsAppProtocol: true,
+    retries: { summary: 'retries twice on connect-failure, refused-stream, unavailable, cancelled and 503', retriesReusedIdempotent: true, retriesNonIdempotent: false, timeoutTries: 1 },
+    names: { connectTimeout: 'connectTimeout', readTimeout: 'route timeout', proxyBuffer: 'max_response_headers_kb', keepalive: 'idleTimeout' },
+    annotations: {},
+    gateway: {
+      controllerNames: ['istio.io/gateway-controller'],
+      podLabels: { 'gateway.networking.k8s.io/gateway-name': '{gateway}' },
+      podNamespace: null,
+      lowPortOffset: 0,
+      answers: { invalidBackend: '500', noEndpoints: '503 "no healthy upstream"' },
+    },
+  },
+  kgateway: {
+    name: 'kgateway',
+    upstream: 'endpoints',
+    connectTimeoutMs: 5000,
+    readTimeoutMs: 15_000,
+    proxyBufferBytes: 60 * 1024,
+    upstreamKeepaliveTimeoutMs: 3_600_000,
+    backendProtocol: 'http',
+    readsAppProtocol: true,
+    retries: { summary: 'no retries unless a policy sets them', retriesReusedIdempotent: false, retriesNonIdempotent: false, timeoutTries: 1 },
+    names: { connectTimeout: 'connect_timeout', readTimeout: 'route timeout', proxyBuffer: 'max_response_headers_kb', keepalive: 'idle_timeout' },
+    annotations: {},
+    gateway: {
+      controllerNames: ['kgateway.dev/kgateway', 'solo.io/gloo-gateway'],
+      podLabels: { 'gateway.networking.k8s.io/gateway-name': '{gateway}' },
+      podNamespace: null,
+      lowPortOffset: 0,
+      answers: { invalidBackend: '500', noEndpoints: '503 "no healthy upstream"' },
+    },
+  },
+  cilium: {
+    name: 'Cilium (per-node Envoy)',
+    upstream: 'endpoints',
+    connectTimeoutMs: null,
+    readTimeoutMs: null,
+    proxyBufferBytes: 60 * 1024,
+    upstreamKeepaliveTimeoutMs: 3_600_000,
+    backendProtocol: 'http',
+    readsAppProtocol: true,
+    retries: { summary: 'retry behaviour per CiliumEnvoyConfig; none by default', retriesReusedIdempotent: false, retriesNonIdempotent: false, timeoutTries: 1 },
+    names: { connectTimeout: 'connect_timeout', readTimeout: 'route timeout', proxyBuffer: 'max_response_headers_kb', keepalive: 'idle_timeout' },
+    annotations: {},
+    gateway: {
+      controllerNames: ['io.cilium/gateway-controller'],
+      // One Envoy per node serves every Gateway: no per-Gateway pods to probe one by one.
+      podLabels: null,
+      podNamespace: null,
+      lowPortOffset: 0,
+      answers: { invalidBackend: '500', noEndpoints: '503 "no healthy upstream"' },
     },
   },
   generic: {
@@ -341,7 +498,7 @@ export function controllerSettings(route: Route): ControllerSettings | null {
     name: known.name,
     upstream: upstreamOf(route, controller.upstream, known),
     connectTimeoutMs: annotated(route, annotations.connectTimeout, base(configured.connectTimeoutMs, known.connectTimeoutMs)),
-    readTimeoutMs: annotated(route, annotations.readTimeout, base(configured.readTimeoutMs, known.readTimeoutMs)),
+    readTimeoutMs: routeTimeout(route) ?? annotated(route, annotations.readTimeout, base(configured.readTimeoutMs, known.readTimeoutMs)),
     proxyBufferBytes: annotated(route, annotations.proxyBuffer, base(configured.proxyBufferBytes, known.proxyBufferBytes)),
     upstreamKeepaliveTimeoutMs: base(configured.upstreamKeepaliveTimeoutMs, known.upstreamKeepaliveTimeoutMs),
     backendProtocol: backendProtocolOf(route, known),
@@ -361,6 +518,32 @@ function rewriteOf(route: Route, known: ControllerKnowledge): Setting<string> | 
     if (value !== undefined) return { value, source: `annotation ${key}: ${value}` };
   }
   return null;
+}
+
+/** The implementation of a GatewayClass controllerName, null when hopwatch does not know it. */
+export function gatewayImplementation(controllerName: string | null): ControllerKind | null {
+  if (controllerName === null) return null;
+  const kinds = Object.keys(KNOWLEDGE) as ControllerKind[];
+  return kinds.find((kind) => KNOWLEDGE[kind].gateway?.controllerNames.includes(controllerName)) ?? null;
+}
+
+/** An HTTPRoute rule's timeouts.backendRequest (else timeouts.request): the wait for the pod's answer; null when unset. */
+function routeTimeout(route: Route): Setting<number | null> | null {
+  const timeouts = route.gateway?.timeouts;
+  const [field, raw] = timeouts?.backendRequest != null ? ['backendRequest', timeouts.backendRequest] : ['request', timeouts?.request ?? null];
+  if (raw === null) return null;
+  const value = gatewayDuration(raw);
+  return value === undefined ? null : { value, source: `HTTPRoute rule timeouts.${field}: ${raw}` };
+}
+
+/** Gateway API durations (GEP-2257: "1h", "30s", "500ms", combined, "0s" for none); undefined when it does not parse. */
+export function gatewayDuration(value: string): number | null | undefined {
+  const text = value.trim();
+  if (/^0+(h|m|s|ms)$/.test(text)) return null;
+  const parts = [...text.matchAll(/(\d+)(ms|h|m|s)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return undefined;
+  const factor: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  return parts.reduce((sum, p) => sum + Number(p[1]) * (factor[p[2] ?? 's'] ?? 0), 0);
 }
 
 /** The route's upstream: the controller's service-upstream annotation when set, else the configured (or default) upstream. */

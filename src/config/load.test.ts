@@ -33,6 +33,7 @@ const DEFAULTS: Config = {
       upstream: 'endpoints',
     },
   ],
+  gateways: [],
   probe: { timeoutMs: 5000, concurrency: 64 },
   schedule: { default: { kind: 'interval', everyMs: 30_000 }, overrides: [], lateAfterMs: 30_000 },
   store: { path: 'hopwatch.db', retention: { rawDays: 7, minuteDays: 30, hourDays: 365, dayDays: null }, maxSizeMb: null },

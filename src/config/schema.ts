@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { KNOWLEDGE } from '../classify/knowledge.js';
 import type { ControllerKind, ControllerSettingsOverrides } from '../model.js';
 import { LabelSelectorError, parseLabelSelector } from '../discovery/selectors.js';
-import type { Config, ControllerConfig, Schedule } from './types.js';
+import type { Config, ControllerConfig, GatewayConfig, Schedule } from './types.js';
 import { DurationError, parseDuration } from './duration.js';
 import { ScheduleError, parseSchedule, scheduleIntervalMs } from './schedule.js';
 
@@ -24,7 +24,9 @@ export interface ConfigProblem {
 export type ValidationResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
 
 /** Every controller kind, as in model.ts. */
-export const CONTROLLER_KINDS: readonly ControllerKind[] = ['ingress-nginx', 'haproxy', 'traefik', 'contour', 'kong', 'generic'];
+export const CONTROLLER_KINDS: readonly ControllerKind[] = [
+  'ingress-nginx', 'haproxy', 'traefik', 'contour', 'kong', 'envoy-gateway', 'nginx-gateway-fabric', 'istio', 'kgateway', 'cilium', 'generic',
+];
 
 /**
  * How each kind reaches backends unless told otherwise, from the controller knowledge table: the
@@ -417,6 +419,7 @@ function configSchema(now: number) {
       namespaces: leaf(nullable(namespaceList)).default(null),
     }),
     controllers: controllersSchema(),
+    gateways: gatewaysSchema(),
     probe: section({ timeoutMs: leaf(milliseconds(1)).default(5000), concurrency: leaf(integer(1, 10_000)).default(64) }),
     schedule: scheduleSchema(now),
     store: storeSchema(),
@@ -442,6 +445,45 @@ function haSchema() {
     // client-go's rule: a holder renews several times per duration, or a slow API call loses the Lease.
     if (h.renewEveryMs * 2 > h.leaseDurationMs) ctx.addIssue({ code: 'custom', path: ['renewEveryMs'], message: `must be at most half of leaseDurationMs (${h.leaseDurationMs} ms), got ${h.renewEveryMs} ms` });
     return h;
+  });
+}
+
+/**
+ * Per-Gateway overrides for what hopwatch cannot find or reach by itself: the implementation kind, the
+ * edge URL, the data-plane pods, settings. Each Gateway at most once.
+ */
+function gatewaysSchema() {
+  const pods = section({
+    namespace: leaf(required(namespaceName, 'the namespace of the Gateway\'s data-plane pods')),
+    selector: leaf(required(labelSelector, 'a label selector of the Gateway\'s data-plane pods')),
+    httpPort: leaf(integer(1, 65535)).optional(),
+  });
+  const gateway = section({
+    namespace: leaf(required(namespaceName, 'the Gateway\'s namespace')),
+    name: leaf(required(objectName('a Gateway name'), 'a Gateway name')),
+    kind: leaf(oneOf(CONTROLLER_KINDS)).optional(),
+    edge: leaf(nullable(httpUrl(['http'], true))).default(null),
+    edgeHttps: leaf(nullable(httpUrl(['https'], true))).default(null),
+    pods: pods.optional(),
+    settings: controllerSettingsSchema().optional(),
+  }).transform((g): GatewayConfig => ({
+    namespace: g.namespace,
+    name: g.name,
+    kind: g.kind ?? null,
+    edge: g.edge,
+    edgeHttps: g.edgeHttps,
+    pods: g.pods === undefined ? null : { namespace: g.pods.namespace, selector: g.pods.selector, httpPort: g.pods.httpPort ?? null },
+    ...(g.settings === undefined ? {} : { settings: g.settings }),
+  }));
+  return list(gateway, [], 'gateways').transform((gateways, ctx) => {
+    const seen = new Map<string, number>();
+    gateways.forEach((g, i) => {
+      const key = `${g.namespace}/${g.name}`;
+      const first = seen.get(key);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `Gateway ${key} is already configured in gateways[${first}]` });
+      else seen.set(key, i);
+    });
+    return gateways;
   });
 }
 

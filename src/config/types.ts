@@ -47,6 +47,24 @@ export interface ControllerConfig {
   settings?: ControllerSettingsOverrides;
 }
 
+/** Overrides for one Gateway: what hopwatch cannot find or reach by itself. */
+export interface GatewayConfig {
+  /** Namespace of the Gateway. */
+  namespace: string;
+  /** Name of the Gateway. */
+  name: string;
+  /** The implementation (keys the knowledge table); null: from the GatewayClass's controllerName. */
+  kind: ControllerKind | null;
+  /** The address users hit over HTTP; null: the Gateway's status.addresses on the listener port. */
+  edge: string | null;
+  /** The address users hit over HTTPS; null: status.addresses on the listener port. */
+  edgeHttps: string | null;
+  /** The data-plane pods; null: found by the implementation's labels (GEP-1762 and others). */
+  pods: { namespace: string; selector: string; httpPort: number | null } | null;
+  /** Settings that differ from the implementation's defaults; absent: the defaults. */
+  settings?: ControllerSettingsOverrides;
+}
+
 /** How each hop is probed. */
 export interface ProbeConfig {
   /** Per-hop deadline. */
@@ -145,6 +163,8 @@ export interface Config {
   cluster: ClusterConfig;
   /** Ingress controllers. */
   controllers: ControllerConfig[];
+  /** Per-Gateway overrides (Gateway API); empty: everything found from the cluster. */
+  gateways: GatewayConfig[];
   /** Probing. */
   probe: ProbeConfig;
   /** Scheduling. */

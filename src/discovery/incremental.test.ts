@@ -83,6 +83,9 @@ function randomObject(r: ReturnType<typeof rng>, kind: keyof ClusterSnapshot): K
     case 'replicaSets':
     case 'deployments':
       return { metadata: { namespace, name: `rs-${r.int(3)}` }, spec: { replicas: r.int(3) } } as KubernetesObject;
+    default:
+      // The Gateway API kinds: any change to them recomputes everything.
+      return { metadata: { namespace, name: `${kind}-${r.int(3)}` } };
   }
 }
 

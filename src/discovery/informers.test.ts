@@ -146,6 +146,7 @@ describe('startClusterWatch', () => {
     const snapshot = watch.snapshot();
     expect(counts(snapshot)).toEqual({
       ingresses: 2, ingressClasses: 2, services: 2, endpointSlices: 2, pods: 2, networkPolicies: 2, namespaces: 2, replicaSets: 2, deployments: 2,
+      gatewayClasses: 0, gateways: 0, httpRoutes: 0, grpcRoutes: 0, referenceGrants: 0,
     });
     expect(names(snapshot.pods)).toEqual(['other/web-1', 'shop/web-1']);
     expectTyped(snapshot.pods[0], snapshot.networkPolicies[0]);
@@ -326,5 +327,48 @@ describe('helpers', () => {
     expect(describeWatchError(Object.assign(new Error('connect ECONNREFUSED 127.201.0.2:1'), { code: 'ECONNREFUSED' }))).toBe(
       'ECONNREFUSED: connect ECONNREFUSED 127.201.0.2:1',
     );
+  });
+});
+
+describe('the Gateway API', () => {
+  const route = (namespace: string, name: string): LabObject => ({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { namespace, name },
+    spec: { parentRefs: [{ name: 'gw' }], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] },
+  });
+
+  it('without it, syncs the other kinds, says so in one line, and picks it up once installed', async () => {
+    seed('shop');
+    const watch = start({ gatewayApiRecheckMs: 50 });
+    await watch.synced;
+    expect(watch.state).toBe('synced');
+    expect(logs.filter((line) => line.includes('Gateway API'))).toEqual([
+      'info Gateway API not installed (API discovery lists no gateway.networking.k8s.io): watching Ingress routes only, asking again every 0 s',
+    ]);
+    expect(server.counters.failed).toBe(0);
+    server.installGatewayApi();
+    server.apply(route('shop', 'web'));
+    await waitFor(() => watch.snapshot().httpRoutes.length === 1, 'the HTTPRoute once the Gateway API is installed');
+    expect(logs.filter((line) => line.includes('Gateway API found'))).toEqual([
+      'info Gateway API found: watching GatewayClass gateway.networking.k8s.io/v1, Gateway gateway.networking.k8s.io/v1, HTTPRoute gateway.networking.k8s.io/v1, '
+        + 'GRPCRoute gateway.networking.k8s.io/v1, ReferenceGrant gateway.networking.k8s.io/v1',
+    ]);
+    // Watched objects of CRDs stay plain JSON, with the status an implementation writes.
+    server.patchStatus({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', namespace: 'shop', name: 'web' }, { parents: [{ parentRef: { name: 'gw' }, conditions: [{ type: 'Accepted', status: 'False' }] }] });
+    await waitFor(() => watch.snapshot().httpRoutes[0]?.status?.parents?.[0]?.conditions?.[0]?.status === 'False', 'the status update');
+    expect(watch.snapshot().httpRoutes[0]).toMatchObject({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'web' } });
+  });
+
+  it('with it installed from the start, lists its kinds before synced resolves', async () => {
+    server.installGatewayApi();
+    seed('shop');
+    server.apply(route('shop', 'web'));
+    server.apply({ apiVersion: 'gateway.networking.k8s.io/v1beta1', kind: 'ReferenceGrant', metadata: { namespace: 'shop', name: 'g' }, spec: { from: [], to: [] } });
+    const watch = start();
+    await watch.synced;
+    expect(names(watch.snapshot().httpRoutes as KubernetesObject[])).toEqual(['shop/web']);
+    // The lab serves ReferenceGrant in v1 and v1beta1: the v1 list is watched (the same objects in a real cluster).
+    expect(logs.filter((line) => line.includes('Gateway API'))).toHaveLength(1);
   });
 });

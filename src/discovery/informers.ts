@@ -23,9 +23,11 @@
 
 import {
   ADD,
+  ApisApi,
   AppsV1Api,
   CONNECT,
   CoreV1Api,
+  CustomObjectsApi,
   DELETE,
   DiscoveryV1Api,
   ERROR,
@@ -42,6 +44,7 @@ import {
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ObjectChange, ObjectChanges } from './incremental.js';
+import { GATEWAY_API_GROUP } from './gateway-types.js';
 import { emptySnapshot, type ClusterSnapshot } from './snapshot.js';
 
 /** Overall state: before the first full list of every kind, all watches healthy, or some failing. */
@@ -78,6 +81,8 @@ export interface ClusterWatchOptions {
   random?: () => number;
   /** Where state changes are told. */
   log: ClusterWatchLogger;
+  /** How often API discovery is asked again whether the Gateway API is installed, while it is not; default 60000. */
+  gatewayApiRecheckMs?: number;
 }
 
 /** A running watch of the cluster. */
@@ -127,6 +132,7 @@ interface Apis {
   discovery: DiscoveryV1Api;
   networking: NetworkingV1Api;
   apps: AppsV1Api;
+  custom: CustomObjectsApi;
 }
 
 /** A list as the informer takes it. */
@@ -140,8 +146,8 @@ interface KindSpec {
   key: keyof ClusterSnapshot;
   apiVersion: string;
   kind: string;
-  /** client-node model name for ObjectSerializer. */
-  model: string;
+  /** client-node model name for ObjectSerializer; null for CRDs (kept as the JSON the server sent). */
+  model: string | null;
   plural: string;
   namespaced: boolean;
   list: (apis: Apis, namespace: string | null) => Promise<RawList>;
@@ -182,6 +188,55 @@ const KINDS: readonly KindSpec[] = [
     list: (a, ns) => (ns === null ? a.apps.listReplicaSetForAllNamespaces() : a.apps.listNamespacedReplicaSet({ namespace: ns })),
   },
 ];
+
+/** The Gateway API kinds hopwatch watches: snapshot key, kind, plural. */
+const GATEWAY_KINDS: readonly { key: keyof ClusterSnapshot; kind: string; plural: string }[] = [
+  { key: 'gatewayClasses', kind: 'GatewayClass', plural: 'gatewayclasses' },
+  { key: 'gateways', kind: 'Gateway', plural: 'gateways' },
+  { key: 'httpRoutes', kind: 'HTTPRoute', plural: 'httproutes' },
+  { key: 'grpcRoutes', kind: 'GRPCRoute', plural: 'grpcroutes' },
+  { key: 'referenceGrants', kind: 'ReferenceGrant', plural: 'referencegrants' },
+];
+
+/** The resources API discovery lists per version of the Gateway API group; null: the group is not served. */
+export type GatewayApiResources = Record<string, string[]> | null;
+
+/**
+ * Pure: the Gateway API kinds to watch, each at the newest served version of v1 and v1beta1 (ReferenceGrant
+ * is v1beta1 before Gateway API v1.5); a kind no version serves is not watched (its watch would fail for ever).
+ */
+export function gatewayKinds(resources: GatewayApiResources): KindSpec[] {
+  if (resources === null) return [];
+  return GATEWAY_KINDS.flatMap(({ key, kind, plural }) => {
+    const version = ['v1', 'v1beta1'].find((v) => (resources[v] ?? []).includes(plural));
+    if (version === undefined) return [];
+    const spec: KindSpec = {
+      key, apiVersion: `${GATEWAY_API_GROUP}/${version}`, kind, model: null, plural, namespaced: kind !== 'GatewayClass',
+      list: async (a, ns) => {
+        const group = GATEWAY_API_GROUP;
+        const list: unknown = !spec.namespaced || ns === null
+          ? await a.custom.listClusterCustomObject({ group, version, plural })
+          : await a.custom.listNamespacedCustomObject({ group, version, namespace: ns, plural });
+        return list as RawList;
+      },
+    };
+    return [spec];
+  });
+}
+
+/** Asks API discovery (not a failing informer) whether the Gateway API group is served, and which resources. */
+async function discoverGatewayApi(kubeConfig: KubeConfig, apis: Apis): Promise<GatewayApiResources> {
+  const groups = await kubeConfig.makeApiClient(ApisApi).getAPIVersions();
+  const group = groups.groups.find((g) => g.name === GATEWAY_API_GROUP);
+  if (!group) return null;
+  const resources: Record<string, string[]> = {};
+  for (const { version } of group.versions) {
+    if (version !== 'v1' && version !== 'v1beta1') continue;
+    const list = await apis.custom.getAPIResources({ group: GATEWAY_API_GROUP, version });
+    resources[version] = list.resources.map((r) => r.name);
+  }
+  return resources;
+}
 
 function resourcePath(spec: KindSpec, namespace: string | null): string {
   const prefix = spec.apiVersion.includes('/') ? `/apis/${spec.apiVersion}` : `/api/${spec.apiVersion}`;
@@ -332,7 +387,7 @@ class WatchUnit {
       // typed instance whose apiVersion is undefined (it reads `apiVersion.split`).
       item.apiVersion = this.spec.apiVersion;
       item.kind = this.spec.kind;
-      return ObjectSerializer.serialize(item, this.spec.model);
+      return this.spec.model === null ? item : ObjectSerializer.serialize(item, this.spec.model);
     });
     this.replaceAll(items);
     // The informer keeps its own cache of every object, but reads only names and resourceVersions
@@ -341,7 +396,8 @@ class WatchUnit {
   }
 
   private normalise(raw: KubernetesObject): KubernetesObject {
-    const typed: KubernetesObject = ObjectSerializer.deserialize(raw, this.spec.model);
+    // A CRD object is kept as sent; a copy, as the informer's own cache is slimmed (see slim()).
+    const typed: KubernetesObject = this.spec.model === null ? structuredClone(raw) : ObjectSerializer.deserialize(raw, this.spec.model);
     typed.apiVersion = this.spec.apiVersion;
     typed.kind = this.spec.kind;
     return typed;
@@ -443,6 +499,7 @@ function makeApis(kubeConfig: KubeConfig): Apis {
     discovery: kubeConfig.makeApiClient(DiscoveryV1Api),
     networking: kubeConfig.makeApiClient(NetworkingV1Api),
     apps: kubeConfig.makeApiClient(AppsV1Api),
+    custom: kubeConfig.makeApiClient(CustomObjectsApi),
   };
 }
 
@@ -456,6 +513,11 @@ class ClusterWatchImpl implements ClusterWatch {
   state: ClusterWatchState = 'connecting';
   private readonly units: WatchUnit[];
   private readonly abort = new AbortController();
+  /** checking: the first API discovery call is out; absent: not installed (asked again on a timer); present: watched. */
+  private gatewayApi: 'checking' | 'absent' | 'present' = 'checking';
+  private gatewayTimer: NodeJS.Timeout | null = null;
+  private readonly ctx: UnitContext;
+  private readonly namespaces: readonly string[] | null;
   private readonly changeListeners = new Set<() => void>();
   private readonly stateListeners = new Set<(state: ClusterWatchState) => void>();
   private readonly log: ClusterWatchLogger;
@@ -474,14 +536,56 @@ class ClusterWatchImpl implements ClusterWatch {
     });
     // Whoever awaits `synced` sees a rejection; nobody awaiting it must not crash the process.
     this.synced.catch(() => undefined);
-    const ctx = this.unitContext(options);
-    this.units = KINDS.flatMap((spec) => {
-      const namespaces = !spec.namespaced || options.namespaces === null ? [null] : [...new Set(options.namespaces)];
-      return namespaces.map((namespace) => new WatchUnit(spec, namespace, ctx));
-    });
+    this.ctx = this.unitContext(options);
+    this.namespaces = options.namespaces;
+    this.units = KINDS.flatMap((spec) => this.unitsOf(spec));
     const tickMs = Math.min(1000, Math.max(5, Math.floor(options.watchIdleRestartMs / 4)));
     this.idleTimer = setInterval(() => this.units.forEach((unit) => unit.checkIdle()), tickMs);
     for (const unit of this.units) unit.start();
+    const recheckMs = options.gatewayApiRecheckMs ?? 60_000;
+    void this.checkGatewayApi(recheckMs);
+    this.gatewayTimer = setInterval(() => {
+      if (this.gatewayApi === 'absent') void this.checkGatewayApi(recheckMs);
+    }, recheckMs);
+  }
+
+  private unitsOf(spec: KindSpec): WatchUnit[] {
+    const namespaces = !spec.namespaced || this.namespaces === null ? [null] : [...new Set(this.namespaces)];
+    return namespaces.map((namespace) => new WatchUnit(spec, namespace, this.ctx));
+  }
+
+  /**
+   * Asks API discovery whether the Gateway API is installed: when it is, its kinds are watched from now
+   * on; when not, one log line says so and the next check comes with the timer (CRDs installed later are
+   * picked up). A failed discovery call counts as "not yet", told once.
+   */
+  private async checkGatewayApi(recheckMs: number): Promise<void> {
+    const first = this.gatewayApi === 'checking';
+    let resources: GatewayApiResources;
+    try {
+      resources = await discoverGatewayApi(this.ctx.kubeConfig, this.ctx.apis);
+    } catch (err) {
+      if (first) this.log('warn', `Gateway API: API discovery failed (${describeWatchError(err)}); watching Ingress routes only, asking again every ${Math.round(recheckMs / 1000)} s`);
+      resources = null;
+    }
+    if (this.abort.signal.aborted) return;
+    const kinds = gatewayKinds(resources);
+    if (kinds.length === 0) {
+      if (first && resources === null) this.log('info', `Gateway API not installed (API discovery lists no ${GATEWAY_API_GROUP}): watching Ingress routes only, asking again every ${Math.round(recheckMs / 1000)} s`);
+      if (first) this.setGatewayApi('absent');
+      return;
+    }
+    const added = kinds.flatMap((spec) => this.unitsOf(spec));
+    this.units.push(...added);
+    this.log('info', `Gateway API found: watching ${kinds.map((k) => `${k.kind} ${k.apiVersion}`).join(', ')}`);
+    this.setGatewayApi('present');
+    for (const unit of added) unit.start();
+  }
+
+  private setGatewayApi(state: 'absent' | 'present'): void {
+    this.gatewayApi = state;
+    if (state === 'present' && this.gatewayTimer !== null) clearInterval(this.gatewayTimer);
+    this.updateState();
   }
 
   private unitContext(options: ClusterWatchOptions): UnitContext {
@@ -539,6 +643,7 @@ class ClusterWatchImpl implements ClusterWatch {
     if (this.abort.signal.aborted) return;
     this.abort.abort();
     clearInterval(this.idleTimer);
+    if (this.gatewayTimer !== null) clearInterval(this.gatewayTimer);
     if (this.changeTimer) clearTimeout(this.changeTimer);
     this.changeListeners.clear();
     this.stateListeners.clear();
@@ -567,13 +672,13 @@ class ClusterWatchImpl implements ClusterWatch {
   }
 
   private computeState(): ClusterWatchState {
-    if (!this.units.every((unit) => unit.listed)) return 'connecting';
+    if (this.gatewayApi === 'checking' || !this.units.every((unit) => unit.listed)) return 'connecting';
     return this.units.some((unit) => unit.health === 'failing') ? 'degraded' : 'synced';
   }
 
   private updateState(): void {
     if (this.abort.signal.aborted) return;
-    if (this.settleSynced && this.units.every((unit) => unit.listed)) {
+    if (this.settleSynced && this.gatewayApi !== 'checking' && this.units.every((unit) => unit.listed)) {
       this.settleSynced.resolve();
       this.settleSynced = null;
     }

@@ -11,6 +11,7 @@ import type {
   V1ReplicaSet,
   V1Service,
 } from '@kubernetes/client-node';
+import type { GatewayClassObject, GatewayObject, GrpcRouteObject, HttpRouteObject, ReferenceGrantObject } from './gateway-types.js';
 
 /** Every object kind hopwatch watches, normalised to client-node's typed form (Date fields are Dates). */
 export interface ClusterSnapshot {
@@ -32,6 +33,16 @@ export interface ClusterSnapshot {
   replicaSets: V1ReplicaSet[];
   /** apps/v1 Deployment (rollouts). */
   deployments: V1Deployment[];
+  /** gateway.networking.k8s.io/v1 GatewayClass (empty while the Gateway API is not installed). */
+  gatewayClasses: GatewayClassObject[];
+  /** gateway.networking.k8s.io/v1 Gateway. */
+  gateways: GatewayObject[];
+  /** gateway.networking.k8s.io/v1 HTTPRoute. */
+  httpRoutes: HttpRouteObject[];
+  /** gateway.networking.k8s.io/v1 GRPCRoute. */
+  grpcRoutes: GrpcRouteObject[];
+  /** gateway.networking.k8s.io ReferenceGrant (v1, else v1beta1). */
+  referenceGrants: ReferenceGrantObject[];
 }
 
 /** A snapshot with no objects. */
@@ -46,5 +57,10 @@ export function emptySnapshot(): ClusterSnapshot {
     namespaces: [],
     replicaSets: [],
     deployments: [],
+    gatewayClasses: [],
+    gateways: [],
+    httpRoutes: [],
+    grpcRoutes: [],
+    referenceGrants: [],
   };
 }

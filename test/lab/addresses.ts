@@ -7,6 +7,8 @@
 //   127.B.1.x        pods 0..253, then 127.B.16.x .. 127.B.127.x
 //   127.B.2.x        Service ClusterIPs 0..253, then 127.B.128.x .. 127.B.191.x
 //   127.B.3.x        ingress controller pods
+//   127.B.0.100+i    the address (edge) of lab Gateway i
+//   127.B.4.x        data-plane pods of the lab Gateways (4 per Gateway)
 // Test files run in parallel, each in its own process: a block is claimed by
 // binding the API server to 127.B.0.1:API_PORT, which only one process can do.
 
@@ -80,6 +82,20 @@ export class LabAddresses {
   controller(index: number): string {
     if (!Number.isInteger(index) || index < 0 || index >= PER_OCTET) throw new RangeError(`controller index ${index} out of range`);
     return `127.${this.block}.3.${index + 1}`;
+  }
+
+  /** The address (edge) of lab Gateway `index`. */
+  gatewayEdge(index: number): string {
+    if (!Number.isInteger(index) || index < 0 || index > 100) throw new RangeError(`gateway index ${index} out of range`);
+    return `127.${this.block}.0.${100 + index}`;
+  }
+
+  /** The IP of data-plane replica `replica` of lab Gateway `index`. */
+  gatewayPod(index: number, replica: number): string {
+    if (!Number.isInteger(replica) || replica < 0 || replica >= 4 || !Number.isInteger(index) || index < 0 || index > 60) {
+      throw new RangeError(`gateway pod ${index}/${replica} out of range`);
+    }
+    return `127.${this.block}.4.${index * 4 + replica + 1}`;
   }
 }
 

@@ -521,3 +521,56 @@ describe('kubeconfig', () => {
     expect(kc.getCurrentUser()?.token).toBe('hopwatch-lab-token');
   });
 });
+
+describe('the Gateway API group', () => {
+  const gatewayApi = 'gateway.networking.k8s.io';
+  const httpRoute = (name: string): LabObject => ({
+    apiVersion: `${gatewayApi}/v1`,
+    kind: 'HTTPRoute',
+    metadata: { namespace: 'shop', name },
+    spec: { parentRefs: [{ name: 'gw' }], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] },
+  });
+
+  it('is absent from discovery and refused until installed', async () => {
+    const apis = (await (await fetch(`${server.url}/apis`)).json()) as { groups: { name: string }[] };
+    expect(apis.groups.map((g) => g.name)).not.toContain(gatewayApi);
+    expect((await fetch(`${server.url}/apis/${gatewayApi}`)).status).toBe(404);
+    expect((await fetch(`${server.url}/apis/${gatewayApi}/v1/httproutes`)).status).toBe(404);
+    expect(() => server.apply(httpRoute('web'))).toThrow(/does not serve/);
+  });
+
+  it('once installed: discovery documents, status subresources, list/watch through client-node, status patches', async () => {
+    server.installGatewayApi();
+    const apis = (await (await fetch(`${server.url}/apis`)).json()) as { groups: { name: string; versions: { version: string }[] }[] };
+    const group = apis.groups.find((g) => g.name === gatewayApi);
+    expect(group?.versions.map((v) => v.version)).toEqual(['v1', 'v1beta1']);
+    const v1 = (await (await fetch(`${server.url}/apis/${gatewayApi}/v1`)).json()) as { resources: { name: string; kind: string; verbs: string[] }[] };
+    expect(v1.resources.filter((r) => !r.name.includes('/')).map((r) => r.kind)).toEqual(['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'ReferenceGrant']);
+    expect(v1.resources.find((r) => r.name === 'httproutes/status')?.verbs).toContain('patch');
+    const v1beta1 = (await (await fetch(`${server.url}/apis/${gatewayApi}/v1beta1`)).json()) as { resources: { name: string }[] };
+    expect(v1beta1.resources.map((r) => r.name)).toContain('referencegrants');
+
+    const informer = k8s.makeInformer(kc, `/apis/${gatewayApi}/v1/httproutes`, () =>
+      kc.makeApiClient(k8s.CustomObjectsApi).listClusterCustomObject({ group: gatewayApi, version: 'v1', plural: 'httproutes' }) as never,
+    );
+    const seen = record(informer);
+    server.apply(httpRoute('before'));
+    await informer.start();
+    await waitFor(() => seen.includes('add before'), 'the listed HTTPRoute');
+    server.apply(httpRoute('after'));
+    server.patchStatus({ apiVersion: `${gatewayApi}/v1`, kind: 'HTTPRoute', namespace: 'shop', name: 'after' }, { parents: [{ parentRef: { name: 'gw' } }] });
+    await waitFor(() => seen.includes('add after') && seen.includes('update after'), 'the watched HTTPRoute and its status patch');
+    const stored = server.get({ apiVersion: `${gatewayApi}/v1`, kind: 'HTTPRoute', namespace: 'shop', name: 'after' });
+    expect(stored?.metadata.generation).toBe(1);
+    expect(stored?.status).toEqual({ parents: [{ parentRef: { name: 'gw' } }] });
+    server.apply({ apiVersion: `${gatewayApi}/v1beta1`, kind: 'ReferenceGrant', metadata: { namespace: 'shop', name: 'g' }, spec: {} });
+    expect((await (await fetch(`${server.url}/apis/${gatewayApi}/v1beta1/namespaces/shop/referencegrants`)).json()) as unknown).toMatchObject({ items: [{ metadata: { name: 'g' } }] });
+  });
+
+  it('is served from the start with the gatewayApi option', async () => {
+    const other = await LabApiServer.start({ host: HOST, port: 0, gatewayApi: true });
+    cleanups.push(() => other.stop());
+    expect(other.gatewayApiInstalled).toBe(true);
+    expect((await fetch(`${other.url}/apis/${gatewayApi}/v1/gateways`)).status).toBe(200);
+  });
+});

@@ -94,6 +94,8 @@ export interface LabApiServerOptions {
   token?: string | null;
   /** Clock for creationTimestamp; default the system clock. */
   now?: () => Date;
+  /** Serve the Gateway API group (gateway.networking.k8s.io) as if its CRDs were installed; default off. */
+  gatewayApi?: boolean;
 }
 
 /** Stable codes of LabApiError. */
@@ -140,6 +142,17 @@ const RESOURCE_TYPES: readonly ResourceType[] = [
   { group: 'networking.k8s.io', version: 'v1', kind: 'NetworkPolicy', plural: 'networkpolicies', singular: 'networkpolicy', namespaced: true, shortNames: ['netpol'] },
   { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', singular: 'deployment', namespaced: true, shortNames: ['deploy'] },
   { group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', singular: 'replicaset', namespaced: true, shortNames: ['rs'] },
+];
+
+/** The Gateway API kinds (standard channel CRDs): served only when the lab installs them. */
+const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
+const GATEWAY_API_TYPES: readonly ResourceType[] = [
+  { group: GATEWAY_API_GROUP, version: 'v1', kind: 'GatewayClass', plural: 'gatewayclasses', singular: 'gatewayclass', namespaced: false, shortNames: ['gc'] },
+  { group: GATEWAY_API_GROUP, version: 'v1', kind: 'Gateway', plural: 'gateways', singular: 'gateway', namespaced: true, shortNames: ['gtw'] },
+  { group: GATEWAY_API_GROUP, version: 'v1', kind: 'HTTPRoute', plural: 'httproutes', singular: 'httproute', namespaced: true, shortNames: [] },
+  { group: GATEWAY_API_GROUP, version: 'v1', kind: 'GRPCRoute', plural: 'grpcroutes', singular: 'grpcroute', namespaced: true, shortNames: [] },
+  { group: GATEWAY_API_GROUP, version: 'v1', kind: 'ReferenceGrant', plural: 'referencegrants', singular: 'referencegrant', namespaced: true, shortNames: ['refgrant'] },
+  { group: GATEWAY_API_GROUP, version: 'v1beta1', kind: 'ReferenceGrant', plural: 'referencegrants', singular: 'referencegrant', namespaced: true, shortNames: ['refgrant'] },
 ];
 
 function apiVersionOf(resource: ResourceType): string {
@@ -355,12 +368,12 @@ interface ResourceTarget {
   watch: boolean;
 }
 
-function findResource(group: string, version: string, plural: string | undefined): ResourceType | undefined {
-  return RESOURCE_TYPES.find((t) => t.group === group && t.version === version && t.plural === plural);
+function findResource(types: readonly ResourceType[], group: string, version: string, plural: string | undefined): ResourceType | undefined {
+  return types.find((t) => t.group === group && t.version === version && t.plural === plural);
 }
 
 /** Parses /api/v1/... and /apis/<group>/<version>/... resource paths; null when no served resource matches. */
-function parseResourcePath(segments: readonly string[]): ResourceTarget | null {
+function parseResourcePath(types: readonly ResourceType[], segments: readonly string[]): ResourceTarget | null {
   let group: string;
   let version: string;
   let rest: string[];
@@ -370,12 +383,12 @@ function parseResourcePath(segments: readonly string[]): ResourceTarget | null {
   const watch = rest[0] === 'watch';
   if (watch) rest = rest.slice(1);
   if (rest[0] === 'namespaces' && rest.length >= 3 && rest.length <= 4) {
-    const resource = findResource(group, version, rest[2]);
+    const resource = findResource(types, group, version, rest[2]);
     if (!resource || !resource.namespaced) return null;
     return { resource, namespace: rest[1] ?? null, name: rest[3] ?? null, watch };
   }
   if (rest.length < 1 || rest.length > 2) return null;
-  const resource = findResource(group, version, rest[0]);
+  const resource = findResource(types, group, version, rest[0]);
   if (!resource || (rest.length === 2 && resource.namespaced)) return null;
   return { resource, namespace: null, name: rest[1] ?? null, watch };
 }
@@ -392,14 +405,14 @@ function parseWatchStart(value: string | null): WatchStart | null {
 // ---------------------------------------------------------------------------
 // Discovery documents
 
-function groupVersions(): { group: string; version: string }[] {
+function groupVersions(types: readonly ResourceType[]): { group: string; version: string }[] {
   const seen = new Map<string, { group: string; version: string }>();
-  for (const t of RESOURCE_TYPES) seen.set(apiVersionOf(t), { group: t.group, version: t.version });
+  for (const t of types) seen.set(apiVersionOf(t), { group: t.group, version: t.version });
   return [...seen.values()];
 }
 
-function apiGroupDocument(group: string): Record<string, unknown> | null {
-  const versions = groupVersions()
+function apiGroupDocument(types: readonly ResourceType[], group: string): Record<string, unknown> | null {
+  const versions = groupVersions(types)
     .filter((gv) => gv.group === group && group !== '')
     .map((gv) => ({ groupVersion: `${gv.group}/${gv.version}`, version: gv.version }));
   const preferred = versions[0];
@@ -407,18 +420,23 @@ function apiGroupDocument(group: string): Record<string, unknown> | null {
   return { kind: 'APIGroup', apiVersion: 'v1', name: group, versions, preferredVersion: preferred };
 }
 
-function resourceListDocument(group: string, version: string): Record<string, unknown> | null {
-  const types = RESOURCE_TYPES.filter((t) => t.group === group && t.version === version);
+function resourceListDocument(served: readonly ResourceType[], group: string, version: string): Record<string, unknown> | null {
+  const types = served.filter((t) => t.group === group && t.version === version);
   const first = types[0];
   if (!first) return null;
-  const resources = types.map((t) => ({
-    name: t.plural,
-    singularName: t.singular,
-    namespaced: t.namespaced,
-    kind: t.kind,
-    verbs: ['get', 'list', 'watch', ...(t.writeVerbs ?? [])],
-    ...(t.shortNames.length > 0 ? { shortNames: t.shortNames } : {}),
-  }));
+  const resources = types.flatMap((t) => [
+    {
+      name: t.plural,
+      singularName: t.singular,
+      namespaced: t.namespaced,
+      kind: t.kind,
+      verbs: ['get', 'list', 'watch', ...(t.writeVerbs ?? [])],
+      ...(t.shortNames.length > 0 ? { shortNames: t.shortNames } : {}),
+    },
+    // CRDs with a status subresource list it as "<plural>/status", as the real server does (the
+    // lab's implementation writes status through patchStatus, in process).
+    ...(t.group === GATEWAY_API_GROUP ? [{ name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] }] : []),
+  ]);
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf(first), resources };
 }
 
@@ -435,19 +453,19 @@ const VERSION_INFO = {
 };
 
 /** The discovery document at a path, null when the path is not a discovery path. */
-function discoveryDocument(segments: readonly string[], serverAddress: string): unknown {
+function discoveryDocument(types: readonly ResourceType[], segments: readonly string[], serverAddress: string): unknown {
   const path = `/${segments.join('/')}`;
   if (path === '/api') {
     return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
   }
   if (path === '/apis') {
-    const groups = [...new Set(RESOURCE_TYPES.map((t) => t.group).filter((g) => g !== ''))];
-    return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map(apiGroupDocument) };
+    const groups = [...new Set(types.map((t) => t.group).filter((g) => g !== ''))];
+    return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map((group) => apiGroupDocument(types, group)) };
   }
   if (path === '/version') return VERSION_INFO;
-  if (path === '/api/v1') return resourceListDocument('', 'v1');
-  if (segments[0] === 'apis' && segments.length === 2) return apiGroupDocument(segments[1] ?? '');
-  if (segments[0] === 'apis' && segments.length === 3) return resourceListDocument(segments[1] ?? '', segments[2] ?? '');
+  if (path === '/api/v1') return resourceListDocument(types, '', 'v1');
+  if (segments[0] === 'apis' && segments.length === 2) return apiGroupDocument(types, segments[1] ?? '');
+  if (segments[0] === 'apis' && segments.length === 3) return resourceListDocument(types, segments[1] ?? '', segments[2] ?? '');
   return null;
 }
 
@@ -561,6 +579,8 @@ export class LabApiServer {
   private expireRemaining = 0;
   private hang: { sendHeaders: boolean } | null = null;
   private failing = false;
+  /** The kinds served now: the built-in ones, plus the Gateway API's once installed. */
+  private types: readonly ResourceType[] = RESOURCE_TYPES;
 
   private constructor(options: LabApiServerOptions) {
     this.host = options.host;
@@ -568,6 +588,18 @@ export class LabApiServer {
     this.historyLimit = options.historyLimit ?? 1000;
     this.token = options.token ?? null;
     this.now = options.now ?? (() => new Date());
+    if (options.gatewayApi === true) this.installGatewayApi();
+  }
+
+  /** Installs the Gateway API CRDs: from now on the group is in API discovery and its kinds are served. */
+  installGatewayApi(): void {
+    if (this.gatewayApiInstalled) return;
+    this.types = [...RESOURCE_TYPES, ...GATEWAY_API_TYPES];
+  }
+
+  /** True once the Gateway API group is served. */
+  get gatewayApiInstalled(): boolean {
+    return this.types.some((t) => t.group === GATEWAY_API_GROUP);
   }
 
   /** Listens on host:port; rejects with the bind error untouched (EADDRINUSE lets the caller try the next block). */
@@ -640,7 +672,7 @@ export class LabApiServer {
   // Programmatic API
 
   private resourceFor(apiVersion: string, kind: string): ResourceType {
-    const resource = RESOURCE_TYPES.find((t) => apiVersionOf(t) === apiVersion && t.kind === kind);
+    const resource = this.types.find((t) => apiVersionOf(t) === apiVersion && t.kind === kind);
     if (!resource) throw new LabApiError('unknown-kind', `the lab API server does not serve ${apiVersion} ${kind}`);
     return resource;
   }
@@ -896,12 +928,12 @@ export class LabApiServer {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       return void res.end('ok');
     }
-    const document = discoveryDocument(segments, `${this.host}:${this.boundPort}`);
+    const document = discoveryDocument(this.types, segments, `${this.host}:${this.boundPort}`);
     if (document !== null) {
       this.counters.discovery++;
       return sendJson(res, 200, document);
     }
-    const target = parseResourcePath(segments);
+    const target = parseResourcePath(this.types, segments);
     if (target === null) return sendStatus(res, 404, 'NotFound', 'the server could not find the requested resource', {});
     const watchParam = url.searchParams.get('watch');
     if (target.watch || watchParam === 'true' || watchParam === '1') return this.serveWatch(req, res, target, url.searchParams);
@@ -987,7 +1019,7 @@ export class LabApiServer {
 
   /** POST, PUT and DELETE of a writable kind (Leases); 405 for every other kind, as before. */
   private async serveWrite(req: http.IncomingMessage, res: http.ServerResponse, segments: readonly string[]): Promise<void> {
-    const target = parseResourcePath(segments);
+    const target = parseResourcePath(this.types, segments);
     const verb = req.method === 'POST' ? 'create' : req.method === 'PUT' ? 'update' : req.method === 'DELETE' ? 'delete' : null;
     if (target === null || verb === null || !(target.resource.writeVerbs ?? []).includes(verb) || target.watch) {
       req.resume();

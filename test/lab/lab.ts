@@ -12,10 +12,12 @@ import { type FinishRolloutOptions, LabCluster, type RolloutOptions, type Rollou
 import { type ControllerFault, LabController, type LabHaproxy, startLabHaproxy } from './controller.js';
 import { type LabDns, startDns } from './dns.js';
 import { type LabEdge, startEdge } from './edge.js';
+import { GATEWAY_V1 } from './gateway-api.js';
+import { LabGateway } from './gateway.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import type { ProxyTimeouts } from './nginx-config.js';
-import { CONTROLLER_LABELS, CONTROLLER_NAMESPACE } from './objects.js';
-import type { AppSpec, IngressSpec, LabSpec, NetworkPolicySpec, PodFault, ServiceSpec } from './spec.js';
+import { CONTROLLER_LABELS, CONTROLLER_NAMESPACE, namespaceObject } from './objects.js';
+import type { AppSpec, HttpRouteSpec, IngressSpec, LabSpec, NetworkPolicySpec, PodFault, ReferenceGrantSpec, ServiceSpec } from './spec.js';
 
 /** The lab's shortened proxy timeouts (ingress-nginx's defaults are 5 s / 60 s / 60 s). */
 export const LAB_TIMEOUTS: Readonly<ProxyTimeouts> = Object.freeze({ connectMs: 1000, readMs: 2000, sendMs: 2000 });
@@ -75,6 +77,14 @@ export interface Lab {
   readonly cluster: LabCluster;
   /** The HAProxy controller and its edge, null unless started with options.haproxy. */
   readonly haproxy: LabHaproxy | null;
+  /** The Gateway API implementation (its data planes and fault switches), null unless the spec has gatewayApi. */
+  readonly gateway: LabGateway | null;
+  /** Adds or replaces an HTTPRoute (the Gateway API must be installed). */
+  addHttpRoute(spec: HttpRouteSpec): Promise<void>;
+  /** Deletes an HTTPRoute. */
+  removeHttpRoute(namespace: string, name: string): Promise<void>;
+  /** Adds or replaces a ReferenceGrant (v1beta1). */
+  addReferenceGrant(spec: ReferenceGrantSpec): Promise<void>;
   /** Adds a Deployment of pods. */
   addApp(spec: AppSpec): Promise<void>;
   /** Adds a Service (with its forwarder, EndpointSlice and DNS record). */
@@ -124,6 +134,7 @@ class RunningLab implements Lab {
   readonly edgeUrl: string;
   readonly dnsServer: string;
   haproxy: LabHaproxy | null = null;
+  gateway: LabGateway | null = null;
 
   constructor(
     readonly addresses: LabAddresses,
@@ -161,6 +172,21 @@ class RunningLab implements Lab {
     this.cluster.addNetworkPolicy(spec);
   }
 
+  async addHttpRoute(spec: HttpRouteSpec): Promise<void> {
+    applyHttpRoute(this.api, spec);
+    await this.settle();
+  }
+
+  async removeHttpRoute(namespace: string, name: string): Promise<void> {
+    this.api.delete({ apiVersion: GATEWAY_V1, kind: 'HTTPRoute', namespace, name });
+    await this.settle();
+  }
+
+  async addReferenceGrant(spec: ReferenceGrantSpec): Promise<void> {
+    applyReferenceGrant(this.api, spec);
+    await this.settle();
+  }
+
   setPodFault(namespace: string, pod: string, fault: PodFault): Promise<void> {
     return this.cluster.setPodFault(namespace, pod, fault);
   }
@@ -193,6 +219,7 @@ class RunningLab implements Lab {
     await this.cluster.settle();
     await this.controller.settle();
     await this.haproxy?.settle();
+    await this.gateway?.settle();
   }
 
   hopwatchConfig(options: HopwatchConfigOptions = {}): string {
@@ -219,6 +246,12 @@ class RunningLab implements Lab {
         },
         ...(this.haproxy ? [this.haproxy.hopwatchController()] : []),
       ].map(declared),
+      // The Gateways' edges and pods are found without configuration; only the lab's shortened timeouts are told.
+      ...(this.gateway ? { gateways: [...this.gateway.planes.values()].map((plane) => ({
+        namespace: plane.spec.namespace,
+        name: plane.spec.name,
+        settings: { connectTimeoutMs: this.timeouts.connectMs, readTimeoutMs: this.timeouts.readMs },
+      })) } : {}),
       probe: { timeoutMs: this.probeTimeoutMs, concurrency: 64 },
     });
   }
@@ -233,11 +266,14 @@ class RunningLab implements Lab {
       `  DNS          ${this.dnsServer}`,
       `  nginx timeouts: connect ${t.connectMs} ms, read ${t.readMs} ms, send ${t.sendMs} ms (ingress-nginx defaults: 5 s, 60 s, 60 s)`,
       ...(this.haproxy ? [`  haproxy      ${this.haproxy.controller.replicas.map((r) => `${r.name} ${r.ip}:${r.port}`).join(', ')}, edge ${this.haproxy.edgeUrl} (class haproxy)`] : []),
+      ...[...(this.gateway?.planes.values() ?? [])].map(
+        (p) => `  gateway      ${p.spec.namespace}/${p.spec.name} at ${p.address} (listeners ${p.spec.listeners.map((l) => `${l.name}:${l.port}`).join(', ')}), data plane ${p.replicas.map((r) => `${r.name} ${r.ip}`).join(', ')} (nginx, class lab-nginx)`,
+      ),
     ].join('\n');
   }
 
   async stop(): Promise<void> {
-    const steps = [async () => this.haproxy?.stop(), () => this.edge.stop(), () => this.controller.stop(), () => this.dns.stop(), () => this.cluster.stop(), () => this.api.stop()];
+    const steps = [async () => this.gateway?.stop(), async () => this.haproxy?.stop(), () => this.edge.stop(), () => this.controller.stop(), () => this.dns.stop(), () => this.cluster.stop(), () => this.api.stop()];
     const errors: unknown[] = [];
     // Stop everything even when one part fails, so no process is left behind.
     for (const step of steps) await step().catch((error: unknown) => errors.push(error));
@@ -249,6 +285,8 @@ class RunningLab implements Lab {
 /** Starts a lab running the scenario; every part on its own loopback address of a free block. */
 export async function startLab(spec: LabSpec = {}, options: LabOptions = {}): Promise<Lab> {
   const { addresses, api } = await claimBlock();
+  // A cluster has the Gateway API group only when its CRDs are installed.
+  if (spec.gatewayApi) api.installGatewayApi();
   const dir = await mkdtemp(join(tmpdir(), `hopwatch-lab-${addresses.block}-`));
   const stops: (() => Promise<unknown>)[] = [() => api.stop(), () => rm(dir, { recursive: true, force: true })];
   try {
@@ -275,8 +313,11 @@ export async function startLab(spec: LabSpec = {}, options: LabOptions = {}): Pr
     stops.unshift(() => edge.stop());
     const haproxy = options.haproxy ? await startHaproxyFor(options.haproxy, api, addresses, timeouts, join(dir, 'haproxy')) : null;
     if (haproxy) stops.unshift(() => haproxy.stop());
+    const gateway = spec.gatewayApi ? await startGatewayFor(spec, api, addresses, timeouts, join(dir, 'gateway')) : null;
+    if (gateway) stops.unshift(() => gateway.stop());
     const lab = new RunningLab(addresses, dir, api, kubeconfigPath, edge, controller, dns, cluster, timeouts, options.probeTimeoutMs ?? 5000);
     lab.haproxy = haproxy;
+    lab.gateway = gateway;
     await lab.settle();
     return lab;
   } catch (error) {
@@ -293,6 +334,28 @@ function startHaproxyFor(option: true | { replicas?: number; timeouts?: Partial<
   const ips = Array.from({ length: replicas }, (_, i) => addresses.controller(128 + i));
   const edge = { ip: addresses.edge, port: HAPROXY_EDGE_PORT };
   return startLabHaproxy({ api, ips, port: CONTROLLER_HTTP_PORT, edge, timeouts, upstreamKeepaliveTimeoutMs: LAB_UPSTREAM_KEEPALIVE_MS, dir });
+}
+
+/** Installs the lab's Gateway implementation with the spec's Gateways, then the HTTPRoutes and ReferenceGrants. */
+async function startGatewayFor(spec: LabSpec, api: LabApiServer, addresses: LabAddresses, timeouts: ProxyTimeouts, dir: string): Promise<LabGateway> {
+  const gatewayApi = spec.gatewayApi ?? {};
+  for (const grant of gatewayApi.referenceGrants ?? []) applyReferenceGrant(api, grant);
+  for (const route of gatewayApi.httpRoutes ?? []) applyHttpRoute(api, route);
+  return LabGateway.start({ api, addresses, gateways: gatewayApi.gateways ?? [], timeouts, dir });
+}
+
+function ensureNamespace(api: LabApiServer, name: string): void {
+  if (!api.get({ apiVersion: 'v1', kind: 'Namespace', name })) api.apply(namespaceObject(name) as LabObject);
+}
+
+function applyHttpRoute(api: LabApiServer, spec: HttpRouteSpec): void {
+  ensureNamespace(api, spec.namespace);
+  api.apply({ apiVersion: GATEWAY_V1, kind: 'HTTPRoute', metadata: { namespace: spec.namespace, name: spec.name }, spec: spec.spec });
+}
+
+function applyReferenceGrant(api: LabApiServer, spec: ReferenceGrantSpec): void {
+  ensureNamespace(api, spec.namespace);
+  api.apply({ apiVersion: 'gateway.networking.k8s.io/v1beta1', kind: 'ReferenceGrant', metadata: { namespace: spec.namespace, name: spec.name }, spec: spec.spec });
 }
 
 /** Re-exported for tests that stage raw objects. */

@@ -1,5 +1,7 @@
 // Plain-data descriptions of a lab scenario and of the faults the lab can stage.
 
+import type { GwHttpRoute, GwListener, GwReferenceGrant } from './gateway-api.js';
+
 /** How a lab pod misbehaves; switchable at run time. */
 export type PodFault =
   | { mode: 'healthy' }
@@ -137,6 +139,48 @@ export interface ControllerSpec {
   isDefaultClass?: boolean;
 }
 
+/** A Gateway of the lab's Gateway implementation (GatewayClass lab-nginx). */
+export interface LabGatewaySpec {
+  /** Namespace. */
+  namespace: string;
+  /** Name. */
+  name: string;
+  /** Listeners; default one HTTP listener "http" on port 18090 for any hostname. */
+  listeners?: GwListener[];
+  /** Data-plane replicas (nginx); default 2. */
+  replicas?: number;
+}
+
+/** An HTTPRoute (gateway.networking.k8s.io/v1). */
+export interface HttpRouteSpec {
+  /** Namespace. */
+  namespace: string;
+  /** Name. */
+  name: string;
+  /** The object's spec. */
+  spec: GwHttpRoute['spec'];
+}
+
+/** A ReferenceGrant (gateway.networking.k8s.io/v1beta1). */
+export interface ReferenceGrantSpec {
+  /** Namespace (of the objects referred to). */
+  namespace: string;
+  /** Name. */
+  name: string;
+  /** The object's spec. */
+  spec: GwReferenceGrant['spec'];
+}
+
+/** The Gateway API in the lab: its CRDs installed, the lab's implementation and its objects. */
+export interface GatewayApiSpec {
+  /** Gateways, each with its own data plane and edge. */
+  gateways?: LabGatewaySpec[];
+  /** HTTPRoutes. */
+  httpRoutes?: HttpRouteSpec[];
+  /** ReferenceGrants. */
+  referenceGrants?: ReferenceGrantSpec[];
+}
+
 /** A whole lab scenario. */
 export interface LabSpec {
   /** Extra namespaces (namespaces used by objects are created anyway). */
@@ -151,4 +195,6 @@ export interface LabSpec {
   ingresses?: IngressSpec[];
   /** NetworkPolicies. */
   networkPolicies?: NetworkPolicySpec[];
+  /** The Gateway API (CRDs, implementation, objects); absent: the cluster has no Gateway API group. */
+  gatewayApi?: GatewayApiSpec;
 }
