@@ -36,7 +36,7 @@
 //   nginx's default of one memory page (4 KiB on x86-64). Annotations konghq.com/connect-timeout,
 //   konghq.com/read-timeout (ms), konghq.com/protocol; ingress.kubernetes.io/service-upstream.
 
-import type { ControllerKind, Route } from '../model.js';
+import type { Backend, ControllerKind, Route, ServicePortFacts } from '../model.js';
 
 /** What a controller speaks to backend pods. */
 export type BackendProtocol = 'http' | 'https' | 'h2c' | 'h2' | 'grpc' | 'grpcs';
@@ -56,7 +56,7 @@ interface AnnotationKeys {
   /** Header buffer size annotation. */
   proxyBuffer?: NumberAnnotation;
   /** Backend protocol annotations, each read by its own function (null: says nothing). */
-  backendProtocol?: { key: string; parse: (value: string, route: Route) => BackendProtocol | null }[];
+  backendProtocol?: { key: string; parse: (value: string, route: SettingsScope) => BackendProtocol | null }[];
   /** The annotation that, "true", makes the controller proxy to the Service's ClusterIP instead of the endpoints. */
   serviceUpstream?: string;
 }
@@ -251,10 +251,25 @@ export interface ControllerSettings {
   protocolHints: string[];
 }
 
-/** The settings in effect for the route's controller: table defaults, then configured overrides, then annotations. */
-export function controllerSettings(route: Route): ControllerSettings | null {
-  const controller = route.controller;
+/**
+ * What the settings of one backend are read from: the routing object's annotations (a canary Ingress's
+ * own are ignored by ingress-nginx, which applies the main Ingress's) and the backend's Service port.
+ */
+export interface SettingsScope {
+  /** Annotations of the routing object. */
+  annotations: Record<string, string>;
+  /** The backend's Service port, null when it has none. */
+  servicePort: ServicePortFacts | null;
+}
+
+/**
+ * The settings in effect for the route's controller towards one backend (the primary unless given):
+ * table defaults, then configured overrides, then annotations.
+ */
+export function controllerSettings(of: Route, backend: Backend | null = of.backends[0] ?? null): ControllerSettings | null {
+  const controller = of.controller;
   if (controller === null) return null;
+  const route: SettingsScope = { annotations: of.annotations, servicePort: backend?.servicePort ?? null };
   const known = KNOWLEDGE[controller.kind];
   const configured = controller.settings ?? {};
   const annotations = known.annotations;
@@ -276,7 +291,7 @@ export function controllerSettings(route: Route): ControllerSettings | null {
 }
 
 /** The route's upstream: the controller's service-upstream annotation when set, else the configured (or default) upstream. */
-function upstreamOf(route: Route, configured: 'endpoints' | 'service', known: ControllerKnowledge): Setting<'endpoints' | 'service'> {
+function upstreamOf(route: SettingsScope, configured: 'endpoints' | 'service', known: ControllerKnowledge): Setting<'endpoints' | 'service'> {
   const key = known.annotations.serviceUpstream;
   const raw = key === undefined ? undefined : route.annotations[key];
   if (key !== undefined && raw !== undefined && (raw.trim() === 'true' || raw.trim() === 'false')) {
@@ -286,14 +301,14 @@ function upstreamOf(route: Route, configured: 'endpoints' | 'service', known: Co
 }
 
 /** The annotation's value when it parses, else the fallback (as controllers ignore a bad annotation). */
-function annotated(route: Route, rule: NumberAnnotation | undefined, fallback: Setting<number | null>): Setting<number | null> {
+function annotated(route: SettingsScope, rule: NumberAnnotation | undefined, fallback: Setting<number | null>): Setting<number | null> {
   const raw = rule === undefined ? undefined : route.annotations[rule.key];
   if (rule === undefined || raw === undefined) return fallback;
   const value = rule.parse(raw);
   return value === undefined ? fallback : { value, source: `annotation ${rule.key}: ${raw}` };
 }
 
-function backendProtocolOf(route: Route, known: ControllerKnowledge): Setting<BackendProtocol> {
+function backendProtocolOf(route: SettingsScope, known: ControllerKnowledge): Setting<BackendProtocol> {
   for (const rule of known.annotations.backendProtocol ?? []) {
     const raw = route.annotations[rule.key];
     if (raw === undefined) continue;
@@ -306,7 +321,7 @@ function backendProtocolOf(route: Route, known: ControllerKnowledge): Setting<Ba
 }
 
 /** What the Service port's appProtocol says the pods speak, null when it says nothing hopwatch knows. */
-export function appProtocolOf(route: Route): BackendProtocol | null {
+export function appProtocolOf(route: SettingsScope): BackendProtocol | null {
   const value = route.servicePort?.appProtocol?.toLowerCase() ?? '';
   if (value === 'kubernetes.io/h2c' || value === 'h2c') return 'h2c';
   if (value === 'grpc') return 'grpc';
@@ -316,7 +331,7 @@ export function appProtocolOf(route: Route): BackendProtocol | null {
 }
 
 /** What the Service port's name says the pods speak (Istio-style prefixes), null when nothing. */
-function portNameProtocol(route: Route): BackendProtocol | null {
+function portNameProtocol(route: SettingsScope): BackendProtocol | null {
   const name = route.servicePort?.name?.toLowerCase() ?? '';
   if (/^(grpc|grpc-web)(-|$)/.test(name)) return 'grpc';
   if (/^(h2c|http2)(-|$)/.test(name)) return 'h2c';
@@ -325,7 +340,7 @@ function portNameProtocol(route: Route): BackendProtocol | null {
 }
 
 /** Hints from the Service that disagree with what the controller speaks, for evidence. */
-function protocolHints(route: Route, known: ControllerKnowledge): string[] {
+function protocolHints(route: SettingsScope, known: ControllerKnowledge): string[] {
   const speaks = backendProtocolOf(route, known).value;
   const hints: string[] = [];
   const app = appProtocolOf(route);
@@ -446,7 +461,7 @@ function kongProtocol(value: string): BackendProtocol | null {
 }
 
 /** True when a comma-separated list of port numbers and names includes the route's Service port. */
-function namesServicePort(value: string, route: Route): boolean {
+function namesServicePort(value: string, route: SettingsScope): boolean {
   const port = route.servicePort;
   if (port === null) return false;
   return value.split(',').map((s) => s.trim()).some((item) => item === String(port.port) || (port.name !== null && item === port.name));

@@ -168,6 +168,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.timer = setTimeout(onDeadline, this.hop.request.timeoutMs, this);
     slot.exchange = this;
     const headers = ['host', host, 'user-agent', USER_AGENT, 'accept', '*/*'];
+    // The header or cookie that selects a canary backend, when this front request is meant to reach it.
+    for (const [name, value] of Object.entries(this.hop.request.headers ?? {})) headers.push(name, value);
     // reset: true sends "connection: close" and closes the socket after the response: one connection per probe.
     slot.client.dispatch({ method: 'GET', path: this.hop.request.path, headers, reset: true }, this);
     return done;

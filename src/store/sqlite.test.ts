@@ -40,6 +40,7 @@ describe('openStore', () => {
       { version: 1, name: 'init', applied_at: 1234 },
       { version: 2, name: 'route_removal', applied_at: 1234 },
       { version: 3, name: 'alert_outbox', applied_at: 1234 },
+      { version: 4, name: 'route_backends', applied_at: 1234 },
     ]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('auto_vacuum', { simple: true })).toBe(2); // INCREMENTAL
@@ -47,7 +48,7 @@ describe('openStore', () => {
     expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
     db.close();
     const again = openStore(path, { now: () => 99 });
-    expect(again.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 3 });
+    expect(again.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 4 });
     again.close();
   });
 
