@@ -298,9 +298,12 @@ function answeredByNginx(route: Route): Route {
     ...route,
     probe: { ...route.probe, hostHeader: 'knee.bench.invalid', expectStatus: [404] },
     controller: { ...c, edge: `http://${at(0)}:${c.httpPort}` },
-    service: route.service && { ...route.service, clusterIP: at(1) },
-    servicePort: route.servicePort && { ...route.servicePort, port: c.httpPort },
-    endpoints: route.endpoints.map((e, i) => ({ ...e, address: at(i), port: c.httpPort })),
+    backends: route.backends.map((b) => ({
+      ...b,
+      service: b.service && { ...b.service, clusterIP: at(1) },
+      servicePort: b.servicePort && { ...b.servicePort, port: c.httpPort },
+      endpoints: b.endpoints.map((e, i) => ({ ...e, address: at(i), port: c.httpPort })),
+    })),
   };
 }
 

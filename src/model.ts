@@ -316,22 +316,10 @@ export interface Route {
   tls: boolean;
   /** True when this route is the Ingress's spec.defaultBackend. */
   defaultBackend: boolean;
-  /** The backend as written in the Ingress. */
-  backend: { service: string; port: number | string };
   /** Probe settings from annotations. */
   probe: RouteProbeSettings;
   /** Why the route cannot be probed (e.g. a regex path without probe-path), null when it can. */
   notProbeable: string | null;
-  /** The backend Service, null when it does not exist. */
-  service: ServiceFacts | null;
-  /** The Service port the Ingress backend names, null when the Service has no such port. */
-  servicePort: ServicePortFacts | null;
-  /** Endpoints of the Service port (ready and not ready). */
-  endpoints: EndpointFacts[];
-  /** Pods the Service selector matches. */
-  pods: PodFacts[];
-  /** NetworkPolicies that select the backend pods. */
-  policies: PolicyFacts[];
   /** The controller serving the route's class, null when no configured controller serves it. */
   controller: ControllerFacts | null;
   /** Ingress status.loadBalancer addresses (IP or hostname). */
@@ -390,6 +378,12 @@ export interface HopTarget {
   ready: boolean | null;
   /** Endpoint terminating condition for pod hops, null otherwise. */
   terminating: boolean | null;
+  /**
+   * The key of the backend (Backend.key) a dns, service or pod hop belongs to; for an edge or
+   * controller hop, the backend its request selects by header or cookie; null for the plain front
+   * request (absent in results stored before backends existed: read as null).
+   */
+  backend?: string | null;
 }
 
 /** What to send to every HTTP hop of a route. */
@@ -402,7 +396,7 @@ export interface HopRequest {
   timeoutMs: number;
   /** Request method; absent: GET. */
   method?: string;
-  /** Extra request headers; absent: none. */
+  /** Extra request headers (a header match of the route, the header or cookie that selects a canary backend); absent: none. */
   headers?: Record<string, string>;
 }
 

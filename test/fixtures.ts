@@ -53,9 +53,26 @@ export function controllerFacts(overrides: Partial<ControllerFacts> = {}): Contr
   };
 }
 
-/** A healthy route shop/web shop.example.test/ with three pods. */
-export function routeFixture(overrides: Partial<Route> = {}): Route {
-  const pods = [podFacts('web-1', '10.2.0.1'), podFacts('web-2', '10.2.0.2'), podFacts('web-3', '10.2.0.3')];
+/** The facts of a route's single backend, as the flat overrides of routeFixture. */
+export interface BackendOverrides {
+  /** The backend as written: Service name and port. */
+  backend?: { service: string; port: number | string };
+  /** The backend Service. */
+  service?: Backend['service'];
+  /** The Service port. */
+  servicePort?: Backend['servicePort'];
+  /** Its endpoints. */
+  endpoints?: EndpointFacts[];
+  /** Its pods. */
+  pods?: PodFacts[];
+  /** NetworkPolicies selecting its pods. */
+  policies?: Backend['policies'];
+}
+
+/** A healthy route shop/web shop.example.test/ with three pods; backend facts are overridden flat, as before backends[]. */
+export function routeFixture(overrides: Partial<Route> & BackendOverrides = {}): Route {
+  const pods = overrides.pods ?? [podFacts('web-1', '10.2.0.1'), podFacts('web-2', '10.2.0.2'), podFacts('web-3', '10.2.0.3')];
+  const { backend, service, servicePort, endpoints, pods: _pods, policies, ...rest } = overrides;
   const route: Route = {
     id: 'r1',
     kind: 'Ingress',
@@ -70,10 +87,18 @@ export function routeFixture(overrides: Partial<Route> = {}): Route {
     pathType: 'Prefix',
     tls: false,
     defaultBackend: false,
-    backend: { service: 'web', port: 80 },
     probe: { path: '/', hostHeader: 'shop.example.test', expectStatus: null, ignore: false, schedule: null },
     notProbeable: null,
-    service: {
+    controller: controllerFacts(),
+    loadBalancer: ['192.0.2.10'],
+    annotations: {},
+    ...rest,
+  };
+  const primary = backendFixture({
+    namespace: route.namespace,
+    source: route.name,
+    backend: backend ?? { service: 'web', port: 80 },
+    service: service !== undefined ? service : {
       namespace: 'shop',
       name: 'web',
       type: 'ClusterIP',
@@ -82,27 +107,34 @@ export function routeFixture(overrides: Partial<Route> = {}): Route {
       ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP', appProtocol: null }],
       selector: { app: 'web' },
     },
-    servicePort: { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP', appProtocol: null },
-    endpoints: pods.map((p) => endpointFacts(p)),
+    servicePort: servicePort !== undefined ? servicePort : { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP', appProtocol: null },
+    endpoints: endpoints ?? pods.map((p) => endpointFacts(p)),
     pods,
-    policies: [],
-    controller: controllerFacts(),
-    loadBalancer: ['192.0.2.10'],
-    annotations: {},
-    ...overrides,
-  };
-  return { ...route, backends: overrides.backends ?? [primaryBackend(route)] };
+    policies: policies ?? [],
+  });
+  return { ...route, backends: overrides.backends ?? [primary] };
 }
 
-/** The single backend of an Ingress route, from its backend facts. */
-function primaryBackend(route: Route): Backend {
-  const { namespace, backend, service, servicePort, endpoints, pods, policies } = route;
+/** A backend of a route from its facts; primary with weight 100 unless overridden. */
+export function backendFixture(
+  facts: Required<BackendOverrides> & { namespace: string; source: string },
+  overrides: Partial<Backend> = {},
+): Backend {
+  const { namespace, backend, service, servicePort, endpoints, pods, policies, source } = facts;
   return {
     key: `${namespace}/${backend.service}:${backend.port}`,
     ref: { namespace, service: backend.service, port: backend.port },
-    weight: 100, share: 1, role: 'primary', source: { kind: 'Ingress', namespace, name: route.name },
+    weight: 100, share: 1, role: 'primary', source: { kind: 'Ingress', namespace, name: source },
     selector: null, problem: null, service, servicePort, endpoints, pods, policies,
+    ...overrides,
   };
+}
+
+/** The route's primary backend (tests read its facts). */
+export function primaryOf(route: Route): Backend {
+  const primary = route.backends[0];
+  if (!primary) throw new Error(`route ${route.id} has no backend`);
+  return primary;
 }
 
 /** A hop result: 200 unless overridden. */
@@ -143,8 +175,9 @@ export function healthyRound(route: Route, change: (r: HopResult) => Partial<Hop
   const results: HopResult[] = [result('dns', 'web.shop.svc.cluster.local')];
   if (route.controller) results.push(result('edge', '192.0.2.10:80'));
   for (const pod of route.controller?.pods ?? []) results.push(result('controller', `${pod.ip}:80`, { pod: `${pod.namespace}/${pod.name}` }));
-  if (route.service?.clusterIP) results.push(result('service', `${route.service.clusterIP}:80`));
-  for (const ep of route.endpoints) {
+  const primary = route.backends[0];
+  if (primary?.service?.clusterIP) results.push(result('service', `${primary.service.clusterIP}:80`));
+  for (const ep of primary?.endpoints ?? []) {
     results.push(
       result('pod', `${ep.address}:${ep.port}`, {
         pod: ep.pod ? `${ep.pod.namespace}/${ep.pod.name}` : null,
@@ -154,4 +187,21 @@ export function healthyRound(route: Route, change: (r: HopResult) => Partial<Hop
     );
   }
   return results.map((r) => ({ ...r, ...(change(r) ?? {}) }));
+}
+
+/** The route with its primary backend's facts replaced (flat, as the fields were before backends[]). */
+export function withPrimary(route: Route, facts: BackendOverrides): Route {
+  const [primary, ...rest] = route.backends;
+  if (!primary) throw new Error(`route ${route.id} has no backend`);
+  const { backend, ...others } = facts;
+  const ref = backend ? { ...primary.ref, service: backend.service, port: backend.port } : primary.ref;
+  return { ...route, backends: [{ ...primary, ...others, ref }, ...rest] };
+}
+
+/** The route with its primary backend's facts beside it, flat, as routes looked before backends[] (to match old expectations). */
+export function flatView(route: Route | undefined): (Route & Required<BackendOverrides>) | undefined {
+  const primary = route?.backends[0];
+  if (!route || !primary) return undefined;
+  const { service, servicePort, endpoints, pods, policies } = primary;
+  return { ...route, backend: { service: primary.ref.service, port: primary.ref.port }, service, servicePort, endpoints, pods, policies };
 }

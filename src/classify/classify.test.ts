@@ -9,8 +9,7 @@ import {
   podFacts,
   REFUSED,
   result,
-  routeFixture,
-} from '../../test/fixtures.js';
+  routeFixture, primaryOf } from '../../test/fixtures.js';
 import { classify } from './classify.js';
 
 interface Row {
@@ -292,7 +291,7 @@ const rows: Row[] = [
   },
   {
     name: 'a not-ready pod that refuses is reported apart and does not degrade the route',
-    route: routeFixture({ endpoints: [...base.endpoints, endpointFacts(podFacts('web-4', '10.2.0.4', { ready: false }))] }),
+    route: routeFixture({ endpoints: [...primaryOf(base).endpoints, endpointFacts(podFacts('web-4', '10.2.0.4', { ready: false }))] }),
     hops: [
       ...healthyRound(base),
       result('pod', '10.2.0.4:8080', { ...REFUSED, pod: 'shop/web-4', ready: false }),

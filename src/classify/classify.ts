@@ -12,7 +12,8 @@
 // pod idle timeout shorter than the controller's keep-alive is a risk (degraded)
 // even before any 502. The most specific cause wins; others go to the evidence.
 
-import type { HopResult, PodDiagnosis, PodFacts, Route, Verdict, VerdictStatus } from '../model.js';
+import type { Backend, HopResult, PodDiagnosis, PodFacts, Route, Verdict, VerdictStatus } from '../model.js';
+import { combineBackends, resultsOfBackend } from './backends.js';
 import { type Context, type Finding, podNames } from './context.js';
 import { describePod, describeResult, describeServicePort } from './evidence.js';
 import { controllerSettings } from './knowledge.js';
@@ -36,7 +37,7 @@ function isCrashing(pod: PodFacts): boolean {
 // ---------------------------------------------------------------- static config
 
 function configFinding(ctx: Context): Finding | null {
-  const { route } = ctx;
+  const { route, backend } = ctx;
   if (!route.controller) {
     const lb = route.loadBalancer.length ? `status.loadBalancer is ${route.loadBalancer.join(', ')}` : 'status.loadBalancer is empty';
     return {
@@ -46,20 +47,20 @@ function configFinding(ctx: Context): Finding | null {
       evidence: [`Ingress ${route.namespace}/${route.ingress} has class ${route.ingressClass ?? '(none)'}; ${lb}`],
     };
   }
-  if (!route.service) {
+  if (!backend.service) {
     return {
       hop: 'config',
       cause: 'config.service-missing',
-      summary: `backend Service ${route.namespace}/${route.backend.service} does not exist`,
-      evidence: [describeServicePort(route)],
+      summary: `backend Service ${backend.ref.namespace}/${backend.ref.service} does not exist`,
+      evidence: [describeServicePort(backend)],
     };
   }
-  if (!route.servicePort) {
+  if (!backend.servicePort) {
     return {
       hop: 'config',
       cause: 'config.port-mismatch',
-      summary: `Ingress backend port ${route.backend.port} is not a port of Service ${route.service.name}`,
-      evidence: [describeServicePort(route)],
+      summary: `${backend.source.kind} backend port ${backend.ref.port} is not a port of Service ${backend.service.name}`,
+      evidence: [describeServicePort(backend)],
     };
   }
   return null;
@@ -68,38 +69,38 @@ function configFinding(ctx: Context): Finding | null {
 // ---------------------------------------------------------------- pods
 
 function noReadyEndpoints(ctx: Context): Finding {
-  const { route } = ctx;
-  const crashing = route.pods.filter(isCrashing);
-  const notReady = route.pods.filter((p) => !p.ready);
+  const { backend } = ctx;
+  const crashing = backend.pods.filter(isCrashing);
+  const notReady = backend.pods.filter((p) => !p.ready);
   if (crashing.length > 0 || notReady.length > 0) {
     const pods = crashing.length > 0 ? crashing : notReady;
     const verb = crashing.length > 0 ? 'are crash-looping' : 'never become ready';
     return {
       hop: 'pod',
       cause: 'pod.crashloop',
-      summary: `no ready endpoint: ${pods.length} of ${route.pods.length} pods ${verb}`,
+      summary: `no ready endpoint: ${pods.length} of ${backend.pods.length} pods ${verb}`,
       evidence: pods.map(describePod),
     };
   }
-  const mismatch = targetPortMismatch(route);
+  const mismatch = targetPortMismatch(backend);
   if (mismatch) {
-    return { hop: 'config', cause: 'config.port-mismatch', summary: mismatch, evidence: [describeServicePort(route)] };
+    return { hop: 'config', cause: 'config.port-mismatch', summary: mismatch, evidence: [describeServicePort(backend)] };
   }
-  if (route.pods.length > 0) {
+  if (backend.pods.length > 0) {
     // Every selected pod is ready, yet none is a ready endpoint of this port (an EndpointSlice that lags): not "no pod".
     return {
       hop: 'service',
       cause: 'config.no-endpoints',
-      summary: `Service ${route.namespace}/${route.backend.service} has no ready endpoint although its selector matches ${route.pods.length} ready pods`,
-      evidence: [...route.pods.map(describePod), describeServicePort(route)],
+      summary: `Service ${backend.ref.namespace}/${backend.ref.service} has no ready endpoint although its selector matches ${backend.pods.length} ready pods`,
+      evidence: [...backend.pods.map(describePod), describeServicePort(backend)],
     };
   }
-  const selector = Object.entries(route.service?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+  const selector = Object.entries(backend.service?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
   return {
     hop: 'service',
     cause: 'config.no-endpoints',
-    summary: `Service ${route.namespace}/${route.backend.service} has no endpoints: its selector matches no pod`,
-    evidence: [selector ? `selector ${selector} matches no pod in ${route.namespace}` : 'the Service has no selector and no EndpointSlice', describeServicePort(route)],
+    summary: `Service ${backend.ref.namespace}/${backend.ref.service} has no endpoints: its selector matches no pod`,
+    evidence: [selector ? `selector ${selector} matches no pod in ${backend.ref.namespace}` : 'the Service has no selector and no EndpointSlice', describeServicePort(backend)],
   };
 }
 
@@ -114,7 +115,7 @@ function controllerEvidence(ctx: Context): string[] {
 /** Pods answer hopwatch while the NetworkPolicies that select them admit nothing from the controller. */
 function blockedByPolicy(ctx: Context): Finding | null {
   // Policies add up: one that admits the controller opens the pods to it, whatever the others deny.
-  const policies = ctx.route.policies;
+  const policies = ctx.backend.policies;
   if (policies.length === 0 || policies.some((p) => p.admitsController) || ctx.layers.pod.state !== 'ok') return null;
   const blocking = policies;
   const names = blocking.map((p) => `${p.namespace}/${p.name}`).join(', ');
@@ -146,14 +147,14 @@ function controllerFailure(ctx: Context): Finding {
 }
 
 function serviceFailure(ctx: Context): Finding {
-  const { layers, route } = ctx;
-  const external = route.service?.externalName ?? null;
+  const { layers, backend } = ctx;
+  const external = backend.service?.externalName ?? null;
   return {
     hop: 'service',
     cause: 'service.unreachable',
     // An ExternalName Service has neither a ClusterIP nor pods: what fails is the name it points at.
     summary: external !== null ? `the ExternalName target ${external} fails (${describeFailure(layers.service.failed[0])})` : `the Service ClusterIP fails while the pods answer directly`,
-    evidence: [...layers.service.failed.map(describeResult), ...layers.pod.ok.slice(0, 1).map(describeResult), describeServicePort(ctx.route)],
+    evidence: [...layers.service.failed.map(describeResult), ...layers.pod.ok.slice(0, 1).map(describeResult), describeServicePort(ctx.backend)],
   };
 }
 
@@ -212,16 +213,16 @@ function behindController(ctx: Context): Finding {
 
 /** Walks from the pods outward along the controller's chain; the first failing layer names the cause. */
 function explainFrontFailure(ctx: Context): Finding {
-  const { route, layers } = ctx;
-  if (route.service?.type === 'ExternalName') {
+  const { backend, layers } = ctx;
+  if (backend.service?.type === 'ExternalName') {
     const dns = dnsFailure(ctx);
     if (dns) return dns;
   }
-  if (layers.pod.state === 'absent' && route.service?.type !== 'ExternalName') return noReadyEndpoints(ctx);
+  if (layers.pod.state === 'absent' && backend.service?.type !== 'ExternalName') return noReadyEndpoints(ctx);
   // Some or all pods fail: the walk from the pods outward starts there; a controller failing in
   // front of them most likely passes their failures on (retries that ran out).
   if (hasFailures(layers.pod)) return failingPodsCause(ctx);
-  const viaService = ctx.settings?.upstream.value === 'service' || route.service?.type === 'ExternalName';
+  const viaService = ctx.settings?.upstream.value === 'service' || backend.service?.type === 'ExternalName';
   if (viaService && hasFailures(layers.service)) return serviceFailure(ctx);
   if (hasFailures(layers.controller)) return behindController(ctx);
   if (hasFailures(layers.edge) && layers.controller.state === 'ok') return passedThrough(ctx, layers.edge) ?? edgeFailure(ctx);
@@ -262,9 +263,9 @@ export interface RoundFacts {
   at?: number;
 }
 
-/** The round's context; pods that failed only because hopwatch spoke another protocol than the controller count as answering. */
-function contextOf(route: Route, results: HopResult[], facts: RoundFacts): Context {
-  const ctx: Context = { route, layers: layersOf(route, results), settings: controllerSettings(route), diagnoses: facts.diagnoses ?? [], at: facts.at ?? null };
+/** The round's context for one backend; pods that failed only because hopwatch spoke another protocol than the controller count as answering. */
+function contextOf(route: Route, backend: Backend, results: HopResult[], facts: RoundFacts): Context {
+  const ctx: Context = { route, backend, layers: layersOf(route, results), settings: controllerSettings(route, backend), diagnoses: facts.diagnoses ?? [], at: facts.at ?? null };
   if (!hopwatchSpokeOtherProtocol(ctx)) return ctx;
   // The ClusterIP forwards to the same pods: its TLS or protocol failures are hopwatch's too.
   const accept = (layer: Layer): Layer => {
@@ -275,12 +276,37 @@ function contextOf(route: Route, results: HopResult[], facts: RoundFacts): Conte
   return { ...ctx, layers: { ...ctx.layers, pod: accept(ctx.layers.pod), service: accept(ctx.layers.service) } };
 }
 
-/** Classifies one round of one route. */
+/** A route without any backend (not probeable anyway): a backend that names nothing. */
+function noBackend(route: Route): Backend {
+  return {
+    key: `${route.namespace}/:0`, ref: { namespace: route.namespace, service: '', port: 0 }, weight: 100, share: 1, role: 'primary',
+    source: { kind: route.kind, namespace: route.namespace, name: route.name }, selector: null, problem: null,
+    service: null, servicePort: null, endpoints: [], pods: [], policies: [],
+  };
+}
+
+/**
+ * Classifies one round of one route: the walk per backend over that backend's hops (and the front
+ * requests that reach it), then the backends' verdicts combined (backends.ts). A route with one
+ * backend is that backend's walk.
+ */
 export function classify(route: Route, results: HopResult[], facts: RoundFacts = {}): Verdict {
   if (route.notProbeable !== null) {
     return { status: 'unknown', hop: null, cause: 'route.not-probeable', summary: route.notProbeable, evidence: [] };
   }
-  const ctx = contextOf(route, results, facts);
+  if (route.backends.length <= 1) return walk(contextOf(route, route.backends[0] ?? noBackend(route), results, facts));
+  const judged = route.backends.map((backend) => {
+    const ctx = contextOf(route, backend, resultsOfBackend(route, backend, results), facts);
+    const config = configFinding(ctx);
+    // A missing controller is the route's, not a backend's: the walk reports it.
+    return { backend, ctx, verdict: walk(ctx), config: config?.cause === 'config.no-controller' ? null : config };
+  });
+  return combineBackends(route, judged);
+}
+
+/** The walk for one backend: config, then the front, then what fails behind a working front. */
+function walk(ctx: Context): Verdict {
+  const { route } = ctx;
   const config = configFinding(ctx);
   const front = ctx.layers.front;
   if (config?.cause === 'config.no-controller' && route.loadBalancer.length > 0 && front.state === 'absent') {

@@ -1,6 +1,6 @@
 // Pure: what every classification rule sees, and what it returns.
 
-import type { Cause, HopResult, PodDiagnosis, Route, VerdictHop } from '../model.js';
+import type { Backend, Cause, HopResult, PodDiagnosis, Route, VerdictHop } from '../model.js';
 import type { ControllerSettings } from './knowledge.js';
 import type { Layers } from './layers.js';
 
@@ -20,9 +20,11 @@ export interface Finding {
 export interface Context {
   /** The route and its facts. */
   route: Route;
+  /** The backend this walk judges (the route's only one, or one of its weighted backends). */
+  backend: Backend;
   /** The round's results, grouped and judged. */
   layers: Layers;
-  /** The settings in effect for the route's controller, null without a controller. */
+  /** The settings in effect for the route's controller towards the backend, null without a controller. */
   settings: ControllerSettings | null;
   /** What the extra diagnostic requests learned about the pods. */
   diagnoses: readonly PodDiagnosis[];

@@ -1,6 +1,6 @@
 // Pure: one-line descriptions of hop results and objects, for verdict evidence and the CLI.
 
-import type { HopResult, PodFacts, Route } from '../model.js';
+import type { Backend, HopResult, PodFacts } from '../model.js';
 
 function ms(value: number | undefined): string {
   if (value === undefined) return '?';
@@ -44,13 +44,13 @@ export function describePod(pod: PodFacts): string {
 }
 
 /** "Service shop/web port 80 (http) -> targetPort http". */
-export function describeServicePort(route: Route): string {
-  const service = route.service;
-  if (!service) return `Service ${route.namespace}/${route.backend.service} does not exist`;
-  const port = route.servicePort;
+export function describeServicePort(backend: Backend): string {
+  const service = backend.service;
+  if (!service) return `Service ${backend.ref.namespace}/${backend.ref.service} does not exist`;
+  const port = backend.servicePort;
   if (!port) {
     const ports = service.ports.map((p) => (p.name ? `${p.port} (${p.name})` : `${p.port}`)).join(', ') || 'none';
-    return `Service ${service.namespace}/${service.name} has no port ${route.backend.port} (its ports: ${ports})`;
+    return `Service ${service.namespace}/${service.name} has no port ${backend.ref.port} (its ports: ${ports})`;
   }
   const name = port.name ? ` (${port.name})` : '';
   return `Service ${service.namespace}/${service.name} port ${port.port}${name} -> targetPort ${port.targetPort}`;

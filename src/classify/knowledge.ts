@@ -80,7 +80,7 @@
 // - Traefik (traefik.io/gateway-controller): its one shared Deployment serves Ingress and Gateway alike
 //   (pods app.kubernetes.io/name=traefik), with the Traefik defaults above.
 
-import type { ControllerKind, Route } from '../model.js';
+import type { Backend, ControllerKind, Route, ServicePortFacts } from '../model.js';
 
 /** What a controller speaks to backend pods. */
 export type BackendProtocol = 'http' | 'https' | 'h2c' | 'h2' | 'grpc' | 'grpcs';
@@ -100,7 +100,7 @@ interface AnnotationKeys {
   /** Header buffer size annotation. */
   proxyBuffer?: NumberAnnotation;
   /** Backend protocol annotations, each read by its own function (null: says nothing). */
-  backendProtocol?: { key: string; parse: (value: string, route: Route) => BackendProtocol | null }[];
+  backendProtocol?: { key: string; parse: (value: string, route: SettingsScope) => BackendProtocol | null }[];
   /** The annotation that, "true", makes the controller proxy to the Service's ClusterIP instead of the endpoints. */
   serviceUpstream?: string;
   /** Request body limit annotation. */
@@ -484,10 +484,25 @@ export interface ControllerSettings {
   rewrite: Setting<string> | null;
 }
 
-/** The settings in effect for the route's controller: table defaults, then configured overrides, then annotations. */
-export function controllerSettings(route: Route): ControllerSettings | null {
-  const controller = route.controller;
+/**
+ * What the settings of one backend are read from: the routing object's annotations (a canary Ingress's
+ * own are ignored by ingress-nginx, which applies the main Ingress's) and the backend's Service port.
+ */
+export interface SettingsScope {
+  /** Annotations of the routing object. */
+  annotations: Record<string, string>;
+  /** The backend's Service port, null when it has none. */
+  servicePort: ServicePortFacts | null;
+}
+
+/**
+ * The settings in effect for the route's controller towards one backend (the primary unless given):
+ * table defaults, then configured overrides, then annotations.
+ */
+export function controllerSettings(of: Route, backend: Backend | null = of.backends[0] ?? null): ControllerSettings | null {
+  const controller = of.controller;
   if (controller === null) return null;
+  const route: SettingsScope = { annotations: of.annotations, servicePort: backend?.servicePort ?? null };
   const known = KNOWLEDGE[controller.kind];
   const configured = controller.settings ?? {};
   const annotations = known.annotations;
@@ -498,7 +513,7 @@ export function controllerSettings(route: Route): ControllerSettings | null {
     name: known.name,
     upstream: upstreamOf(route, controller.upstream, known),
     connectTimeoutMs: annotated(route, annotations.connectTimeout, base(configured.connectTimeoutMs, known.connectTimeoutMs)),
-    readTimeoutMs: routeTimeout(route) ?? annotated(route, annotations.readTimeout, base(configured.readTimeoutMs, known.readTimeoutMs)),
+    readTimeoutMs: routeTimeout(of) ?? annotated(route, annotations.readTimeout, base(configured.readTimeoutMs, known.readTimeoutMs)),
     proxyBufferBytes: annotated(route, annotations.proxyBuffer, base(configured.proxyBufferBytes, known.proxyBufferBytes)),
     upstreamKeepaliveTimeoutMs: base(configured.upstreamKeepaliveTimeoutMs, known.upstreamKeepaliveTimeoutMs),
     backendProtocol: backendProtocolOf(route, known),
@@ -512,7 +527,7 @@ export function controllerSettings(route: Route): ControllerSettings | null {
 }
 
 /** The first rewrite annotation set on the route, null when none. */
-function rewriteOf(route: Route, known: ControllerKnowledge): Setting<string> | null {
+function rewriteOf(route: SettingsScope, known: ControllerKnowledge): Setting<string> | null {
   for (const key of known.annotations.rewrite ?? []) {
     const value = route.annotations[key];
     if (value !== undefined) return { value, source: `annotation ${key}: ${value}` };
@@ -547,7 +562,7 @@ export function gatewayDuration(value: string): number | null | undefined {
 }
 
 /** The route's upstream: the controller's service-upstream annotation when set, else the configured (or default) upstream. */
-function upstreamOf(route: Route, configured: 'endpoints' | 'service', known: ControllerKnowledge): Setting<'endpoints' | 'service'> {
+function upstreamOf(route: SettingsScope, configured: 'endpoints' | 'service', known: ControllerKnowledge): Setting<'endpoints' | 'service'> {
   const key = known.annotations.serviceUpstream;
   const raw = key === undefined ? undefined : route.annotations[key];
   if (key !== undefined && raw !== undefined && (raw.trim() === 'true' || raw.trim() === 'false')) {
@@ -557,14 +572,14 @@ function upstreamOf(route: Route, configured: 'endpoints' | 'service', known: Co
 }
 
 /** The annotation's value when it parses, else the fallback (as controllers ignore a bad annotation). */
-function annotated(route: Route, rule: NumberAnnotation | undefined, fallback: Setting<number | null>): Setting<number | null> {
+function annotated(route: SettingsScope, rule: NumberAnnotation | undefined, fallback: Setting<number | null>): Setting<number | null> {
   const raw = rule === undefined ? undefined : route.annotations[rule.key];
   if (rule === undefined || raw === undefined) return fallback;
   const value = rule.parse(raw);
   return value === undefined ? fallback : { value, source: `annotation ${rule.key}: ${raw}` };
 }
 
-function backendProtocolOf(route: Route, known: ControllerKnowledge): Setting<BackendProtocol> {
+function backendProtocolOf(route: SettingsScope, known: ControllerKnowledge): Setting<BackendProtocol> {
   for (const rule of known.annotations.backendProtocol ?? []) {
     const raw = route.annotations[rule.key];
     if (raw === undefined) continue;
@@ -577,7 +592,7 @@ function backendProtocolOf(route: Route, known: ControllerKnowledge): Setting<Ba
 }
 
 /** What the Service port's appProtocol says the pods speak, null when it says nothing hopwatch knows. */
-export function appProtocolOf(route: Route): BackendProtocol | null {
+export function appProtocolOf(route: SettingsScope): BackendProtocol | null {
   const value = route.servicePort?.appProtocol?.toLowerCase() ?? '';
   if (value === 'kubernetes.io/h2c' || value === 'h2c') return 'h2c';
   if (value === 'grpc') return 'grpc';
@@ -587,7 +602,7 @@ export function appProtocolOf(route: Route): BackendProtocol | null {
 }
 
 /** What the Service port's name says the pods speak (Istio-style prefixes), null when nothing. */
-function portNameProtocol(route: Route): BackendProtocol | null {
+function portNameProtocol(route: SettingsScope): BackendProtocol | null {
   const name = route.servicePort?.name?.toLowerCase() ?? '';
   if (/^(grpc|grpc-web)(-|$)/.test(name)) return 'grpc';
   if (/^(h2c|http2)(-|$)/.test(name)) return 'h2c';
@@ -596,7 +611,7 @@ function portNameProtocol(route: Route): BackendProtocol | null {
 }
 
 /** Hints from the Service that disagree with what the controller speaks, for evidence. */
-function protocolHints(route: Route, known: ControllerKnowledge): string[] {
+function protocolHints(route: SettingsScope, known: ControllerKnowledge): string[] {
   const speaks = backendProtocolOf(route, known).value;
   const hints: string[] = [];
   const app = appProtocolOf(route);
@@ -723,7 +738,7 @@ function kongProtocol(value: string): BackendProtocol | null {
 }
 
 /** True when a comma-separated list of port numbers and names includes the route's Service port. */
-function namesServicePort(value: string, route: Route): boolean {
+function namesServicePort(value: string, route: SettingsScope): boolean {
   const port = route.servicePort;
   if (port === null) return false;
   return value.split(',').map((s) => s.trim()).some((item) => item === String(port.port) || (port.name !== null && item === port.name));

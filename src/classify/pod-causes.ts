@@ -4,33 +4,33 @@
 // the pods close idle connections. Those are found by comparing what was measured with the settings
 // of the controller in front (src/classify/knowledge.ts).
 
-import type { HopResult, PeerProtocol, PodFacts, Route } from '../model.js';
+import type { Backend, HopResult, PeerProtocol, PodFacts } from '../model.js';
 import { type Context, controllerName, diagnosisOf, type Finding, mostCommon, podNames } from './context.js';
 import { describePod, describeResult, describeServicePort, describeSetting, describeTarget, formatBytes } from './evidence.js';
 import { type BackendProtocol, protocolName, wireOf } from './knowledge.js';
 import { inferredHeadersTooLarge, measuredSlowPods } from './measured.js';
 
 /** The Service's targetPort is a name no pod declares, or a number the pods' declared ports do not include. */
-export function targetPortMismatch(route: Route): string | null {
-  const target = route.servicePort?.targetPort;
-  if (target === undefined || route.pods.length === 0) return null;
-  const declared = route.pods.flatMap((p) => p.containerPorts);
+export function targetPortMismatch(backend: Pick<Backend, 'servicePort' | 'pods'>): string | null {
+  const target = backend.servicePort?.targetPort;
+  if (target === undefined || backend.pods.length === 0) return null;
+  const declared = backend.pods.flatMap((p) => p.containerPorts);
   if (typeof target === 'string') {
     if (declared.some((p) => p.name === target)) return null;
-    return `no container of the selected pods declares a port named "${target}" (declared: ${listPorts(route)})`;
+    return `no container of the selected pods declares a port named "${target}" (declared: ${listPorts(backend)})`;
   }
   if (declared.length === 0 || declared.some((p) => p.port === target)) return null;
-  return `targetPort ${target} is not a declared container port (declared: ${listPorts(route)})`;
+  return `targetPort ${target} is not a declared container port (declared: ${listPorts(backend)})`;
 }
 
-function listPorts(route: Route): string {
-  const ports = new Set(route.pods.flatMap((p) => p.containerPorts.map((c) => (c.name ? `${c.port}/${c.name}` : `${c.port}`))));
+function listPorts(backend: Pick<Backend, 'pods'>): string {
+  const ports = new Set(backend.pods.flatMap((p) => p.containerPorts.map((c) => (c.name ? `${c.port}/${c.name}` : `${c.port}`))));
   return [...ports].join(', ') || 'none';
 }
 
-function podsOf(route: Route, results: readonly HopResult[]): PodFacts[] {
+function podsOf(backend: Backend, results: readonly HopResult[]): PodFacts[] {
   const names = new Set(results.map((r) => r.pod));
-  return route.pods.filter((p) => names.has(`${p.namespace}/${p.name}`));
+  return backend.pods.filter((p) => names.has(`${p.namespace}/${p.name}`));
 }
 
 /** The controller results that failed, then the edge's, for evidence. */
@@ -46,7 +46,7 @@ function hasFrontFailures(ctx: Context): boolean {
 
 /** The in-rotation pods fail hopwatch's own probe: the error names the cause. */
 export function failingPodsCause(ctx: Context): Finding {
-  const { route, layers } = ctx;
+  const { backend, layers } = ctx;
   const error = primaryError(ctx);
   // Pods failing in different ways (one answers 500, another refuses): the cause and its share are the
   // primary group's; the others are named in the evidence.
@@ -57,7 +57,7 @@ export function failingPodsCause(ctx: Context): Finding {
     ...failed.map(describeResult),
     ...(others.length === 0 ? [] : [`also failing otherwise: ${others.map((r) => `${r.pod ?? r.target} (${r.error ?? r.status ?? '?'})`).join(', ')}`]),
     ...others.map(describeResult),
-    describeServicePort(route),
+    describeServicePort(backend),
   ];
   switch (error) {
     case 'refused':
@@ -114,9 +114,9 @@ function primaryError(ctx: Context): HopResult['error'] {
 function refusedPods(ctx: Context, failed: HopResult[], share: string, evidence: string[]): Finding {
   const drain = rolloutDrain(ctx, failed);
   if (drain) return drain;
-  const mismatch = targetPortMismatch(ctx.route);
+  const mismatch = targetPortMismatch(ctx.backend);
   if (mismatch) return { hop: 'config', cause: 'config.port-mismatch', summary: mismatch, evidence };
-  const crashing = podsOf(ctx.route, failed).filter((p) => p.restarts > 0 || p.stateReason !== null);
+  const crashing = podsOf(ctx.backend, failed).filter((p) => p.restarts > 0 || p.stateReason !== null);
   if (crashing.length > 0) {
     return { hop: 'pod', cause: 'pod.crashloop', summary: `${share} refuse while restarting`, evidence: [...evidence, ...crashing.map(describePod)] };
   }
@@ -345,8 +345,8 @@ function revisionOf(pod: PodFacts): string {
 /** The failures that line up with a rollout: terminating pods of a revision that is going away fail, while another revision answers. */
 export function rolloutDrain(ctx: Context, failed: readonly HopResult[]): Finding | null {
   const dropping = failed.filter((r) => r.error === 'refused' || r.error === 'reset');
-  const pods = podsOf(ctx.route, dropping);
-  const answering = podsOf(ctx.route, ctx.layers.pod.ok);
+  const pods = podsOf(ctx.backend, dropping);
+  const answering = podsOf(ctx.backend, ctx.layers.pod.ok);
   if (dropping.length === 0 || pods.length < dropping.length || dropping.length < failed.length || answering.length === 0) return null;
   // Only pods on their way out drain: a new revision's pods that refuse are a broken version (a canary), not a drain.
   if (!pods.every((p) => p.terminating) && !dropping.every((r) => r.terminating === true)) return null;

@@ -1,6 +1,6 @@
 // Pure: rounds -> the JSON contract of `hopwatch probe -o json`, and a readable table.
 
-import type { HopResult, RouteRound, VerdictHop, VerdictStatus } from '../model.js';
+import type { Backend, HopResult, RouteRound, VerdictHop, VerdictStatus } from '../model.js';
 
 /** One round report: the `-o json` contract (fields may be added, never renamed). */
 export interface ProbeReport {
@@ -27,7 +27,28 @@ function hopJson(hop: HopResult) {
     headerBytes: hop.headerBytes,
     generator: hop.generator,
     headers: hop.headers,
+    backend: hop.backend ?? null,
     ...(hop.hop === 'dns' ? { addresses: hop.addresses } : {}),
+  };
+}
+
+/**
+ * One backend of a route with its own results: its dns, service and pod hops, and the front hops
+ * probed with its selecting header or cookie (a hop of the plain front request belongs to none).
+ */
+function backendJson(backend: Backend, hops: readonly HopResult[]) {
+  return {
+    key: backend.key,
+    namespace: backend.ref.namespace,
+    service: backend.ref.service,
+    port: backend.ref.port,
+    weight: backend.weight,
+    share: backend.share,
+    role: backend.role,
+    source: backend.source,
+    selector: backend.selector,
+    problem: backend.problem,
+    hops: hops.filter((h) => h.backend === backend.key).map(hopJson),
   };
 }
 
@@ -36,13 +57,19 @@ export function routeJson(round: RouteRound) {
   const { route } = round;
   return {
     id: route.id,
+    kind: route.kind,
     namespace: route.namespace,
-    ingress: route.ingress,
+    name: route.name,
+    // Kept for Ingress routes so scripts written before `name` keep working.
+    ...(route.kind === 'Ingress' ? { ingress: route.ingress } : {}),
     ingressClass: route.ingressClass,
+    parent: route.parent,
     host: route.host,
     path: route.path,
     pathType: route.pathType,
-    backend: { service: route.backend.service, port: route.backend.port },
+    // The primary backend, as before backends[] (scripts read it).
+    backend: { service: route.backends[0]?.ref.service ?? '', port: route.backends[0]?.ref.port ?? 0 },
+    backends: route.backends.map((b) => backendJson(b, round.hops)),
     verdict: round.verdict,
     durationMs: round.durationMs,
     hops: round.hops.map(hopJson),

@@ -11,6 +11,7 @@ import type {
 } from '@kubernetes/client-node';
 import type { ControllerConfig } from '../config/types.js';
 import type { Route } from '../model.js';
+import { flatView } from '../../test/fixtures.js';
 import { routeId, routeKey, routesFrom } from './routes.js';
 import { type ClusterSnapshot, emptySnapshot } from './snapshot.js';
 
@@ -364,7 +365,7 @@ describe('routesFrom scenarios', () => {
       const found = routes(scenario.ingresses, scenario.extra);
       expect([...found.keys()].sort()).toEqual(Object.keys(scenario.expected).sort());
       for (const [key, expected] of Object.entries(scenario.expected)) {
-        expect(found.get(key), key).toMatchObject(expected);
+        expect(flatView(found.get(key)), key).toMatchObject(expected);
       }
     });
   }
@@ -411,7 +412,7 @@ describe('routesFrom', () => {
       controllers,
       { clusterDomain: 'cluster.local' },
     );
-    expect(found.map((r) => r.backend.service)).toEqual(['web']);
+    expect(found.map((r) => r.backends[0]?.ref.service)).toEqual(['web']);
   });
 
   it('options.namespaces restricts the Ingresses considered', () => {
@@ -434,7 +435,7 @@ describe('routesFrom', () => {
       routesFrom(cluster({ ingresses, pods: [deleting(value)] }), controllers, { clusterDomain: 'cluster.local' })[0];
     const asDate = factsWith(new Date('2025-03-01T10:00:00Z'));
     const asString = factsWith('2025-03-01T10:00:00Z');
-    expect(asDate?.pods[0]?.terminating).toBe(true);
+    expect(asDate?.backends[0]?.pods[0]?.terminating).toBe(true);
     expect(asString).toEqual(asDate);
   });
 

@@ -15,6 +15,7 @@ import {
   loadBalancerAddresses,
   resolveControllers,
 } from './controllers.js';
+import { mergeCanaries } from './canary.js';
 import { type IngressEntry, ingressEntries, looksLikeRegex, probeHostHeader, resolveIngressClass, tlsCovers } from './ingress.js';
 import { podFacts } from './pods.js';
 import { namespaceLabelsOf, policyFacts } from './policies.js';
@@ -96,7 +97,19 @@ export function routesFrom(
   const routes = snapshot.ingresses
     .filter((ingress) => wanted === null || wanted.has(ingress.metadata?.namespace ?? 'default'))
     .flatMap((ingress) => routesOfIngress(ingress, index));
-  return uniqueById(routes.sort(compareRoutes));
+  // ingress-nginx canary Ingresses are weighted backends of the routes they split, not routes (canary.ts).
+  return mergeCanaries(uniqueById(routes.sort(compareRoutes)), processingOrder(snapshot.ingresses));
+}
+
+/** "namespace/name" -> place in ingress-nginx's processing order: oldest first (store.go sortIngressSlice), then by name. */
+function processingOrder(ingresses: readonly V1Ingress[]): Map<string, number> {
+  const created = (ingress: V1Ingress): number => {
+    const at = ingress.metadata?.creationTimestamp;
+    return at === undefined ? 0 : new Date(at).getTime();
+  };
+  const keyOf = (ingress: V1Ingress): string => `${ingress.metadata?.namespace ?? 'default'}/${ingress.metadata?.name ?? ''}`;
+  const sorted = [...ingresses].sort((a, b) => created(a) - created(b) || compareText(keyOf(a), keyOf(b)));
+  return new Map(sorted.map((ingress, i) => [keyOf(ingress), i]));
 }
 
 /** The API server accepts duplicate host+path entries; keeping the first (as controllers do) keeps ids unique. */
@@ -201,7 +214,6 @@ function buildRoute(entry: IngressEntry, context: IngressContext, index: Snapsho
     ...identity,
     ingressClass: context.ingressClass,
     tls: tlsCovers(context.ingress, entry.host),
-    backend: { service: backend.service, port: backend.port ?? 0 },
     probe: {
       path: context.settings.probePath ?? entry.path,
       hostHeader: probeHostHeader(entry.host),
@@ -210,7 +222,6 @@ function buildRoute(entry: IngressEntry, context: IngressContext, index: Snapsho
       schedule: context.settings.schedule,
     },
     notProbeable: problems.length > 0 ? problems.join('; ') : null,
-    ...facts,
     controller: context.controller ? controllerFacts(context.controller, context.loadBalancer) : null,
     loadBalancer: [...context.loadBalancer],
     annotations: { ...context.annotations },

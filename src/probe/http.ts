@@ -186,7 +186,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.timer = setTimeout(onDeadline, this.hop.request.timeoutMs, this);
     slot.exchange = this;
     const headers = this.variant === undefined ? ['host', host, 'user-agent', USER_AGENT, 'accept', '*/*'] : variantHeaders(host, this.variant);
-    const method = this.variant?.method ?? 'GET';
+    // The route's own request headers: a header match, or the header or cookie that selects a canary backend.
+    for (const [name, value] of Object.entries(this.hop.request.headers ?? {})) headers.push(name, value);
+    const method = this.variant?.method ?? this.hop.request.method ?? 'GET';
     const body = this.variant?.body;
     // reset: true sends "connection: close" and closes the socket after the response: one connection per probe.
     slot.client.dispatch({ method, path: this.hop.request.path, headers, reset: true, ...(body === undefined ? {} : { body }) }, this);

@@ -1,7 +1,7 @@
 // Pure: which hops to probe for a route, and what to send to each.
 
 import { appProtocolOf, controllerSettings, wireOf } from '../classify/knowledge.js';
-import type { HopRequest, PlannedHop, Route } from '../model.js';
+import type { Backend, HopRequest, PlannedHop, Route } from '../model.js';
 
 /** What planning needs besides the route. */
 export interface PlanOptions {
@@ -37,15 +37,15 @@ export function parseEdge(url: string): { address: string; port: number; scheme:
  * knowledge (its backend-protocol annotations, whether it reads appProtocol, configured overrides).
  * Without a known controller, the Service port's appProtocol decides.
  */
-export function backendSpeaksTls(route: Route): boolean {
-  const settings = controllerSettings(route);
+export function backendSpeaksTls(route: Route, backend: Backend | null = route.backends[0] ?? null): boolean {
+  const settings = controllerSettings(route, backend);
   if (settings !== null) return wireOf(settings.backendProtocol.value).tls;
-  const app = appProtocolOf(route);
+  const app = appProtocolOf({ annotations: route.annotations, servicePort: backend?.servicePort ?? null });
   return app !== null && wireOf(app).tls;
 }
 
 function hop(fields: Omit<PlannedHop, 'pod' | 'ready' | 'terminating' | 'dnsServer'> & Partial<PlannedHop>): PlannedHop {
-  return { pod: null, ready: null, terminating: null, dnsServer: null, ...fields };
+  return { pod: null, ready: null, terminating: null, dnsServer: null, backend: null, ...fields };
 }
 
 /** The port of a DNS server as configured ("ip", "ip:port", "[v6]:port", a bare IPv6 address): 53 unless one is given. */
@@ -56,8 +56,8 @@ function dnsServerPort(server: string | null): number {
   return port ? Number(port) : 53;
 }
 
-function planDns(route: Route, request: HopRequest, options: PlanOptions): PlannedHop[] {
-  const service = route.service;
+function planDns(backend: Backend, request: HopRequest, options: PlanOptions): PlannedHop[] {
+  const service = backend.service;
   if (!service) return [];
   const name = service.externalName ?? `${service.name}.${service.namespace}.svc.${options.clusterDomain}`;
   const server = options.dnsServer;
@@ -70,6 +70,7 @@ function planDns(route: Route, request: HopRequest, options: PlanOptions): Plann
       scheme: 'dns',
       request: { ...request, host: name },
       dnsServer: server,
+      backend: backend.key,
     }),
   ];
 }
@@ -100,19 +101,19 @@ function planFront(route: Route, request: HopRequest): PlannedHop[] {
   return hops;
 }
 
-function planBackend(route: Route, request: HopRequest, options: PlanOptions): PlannedHop[] {
-  const { service, servicePort } = route;
+function planBackend(route: Route, backend: Backend, request: HopRequest, options: PlanOptions): PlannedHop[] {
+  const { service, servicePort } = backend;
   if (!service || !servicePort) return [];
-  const scheme = backendSpeaksTls(route) ? 'https' : 'http';
+  const scheme = backendSpeaksTls(route, backend) ? 'https' : 'http';
   const hops: PlannedHop[] = [];
   const serviceAddress = service.externalName ?? service.clusterIP;
   if (serviceAddress) {
     const target = formatTarget(serviceAddress, servicePort.port);
     // An ExternalName is resolved through the cluster's DNS server, as the controller's pod resolves it.
     const dnsServer = service.externalName !== null && options.dnsServer !== null ? options.dnsServer : null;
-    hops.push(hop({ hop: 'service', target, address: serviceAddress, port: servicePort.port, scheme, request, dnsServer }));
+    hops.push(hop({ hop: 'service', target, address: serviceAddress, port: servicePort.port, scheme, request, dnsServer, backend: backend.key }));
   }
-  for (const endpoint of route.endpoints) {
+  for (const endpoint of backend.endpoints) {
     hops.push(
       hop({
         hop: 'pod',
@@ -124,15 +125,47 @@ function planBackend(route: Route, request: HopRequest, options: PlanOptions): P
         ready: endpoint.ready,
         terminating: endpoint.terminating,
         request,
+        backend: backend.key,
       }),
     );
   }
   return hops;
 }
 
-/** Plans every hop of a route, outermost first; none for routes that are ignored or cannot be probed. */
+/**
+ * The headers that make the front send a request to a backend selected by header or cookie (an
+ * ingress-nginx canary-by-header or canary-by-cookie), null for a backend reached by weight only.
+ * A header with a value, else "always"; a cookie set to "always" (ingress-nginx balancer.lua).
+ */
+export function selectingHeaders(backend: Backend): Record<string, string> | null {
+  const header = backend.selector?.header ?? null;
+  if (header !== null) return { [header.name]: header.value };
+  const cookie = backend.selector?.cookie ?? null;
+  if (cookie !== null) return { cookie: `${cookie.name}=${cookie.value}` };
+  return null;
+}
+
+/** The edge and controller hops once more for each backend selected by a header or cookie, marked with that backend. */
+function planSelectedFronts(route: Route, request: HopRequest): PlannedHop[] {
+  return route.backends.flatMap((backend) => {
+    const headers = selectingHeaders(backend);
+    if (headers === null) return [];
+    return planFront(route, { ...request, headers }).map((h) => ({ ...h, backend: backend.key }));
+  });
+}
+
+/**
+ * Plans every hop of a route, outermost first: each backend's DNS name, the front (and the front
+ * again with each canary's selecting header or cookie), then each backend's Service and pods.
+ * None for routes that are ignored or cannot be probed.
+ */
 export function planHops(route: Route, options: PlanOptions): PlannedHop[] {
   if (route.notProbeable !== null || route.probe.ignore) return [];
   const request: HopRequest = { host: route.probe.hostHeader, path: route.probe.path, timeoutMs: options.timeoutMs };
-  return [...planDns(route, request, options), ...planFront(route, request), ...planBackend(route, request, options)];
+  return [
+    ...route.backends.flatMap((backend) => planDns(backend, request, options)),
+    ...planFront(route, request),
+    ...planSelectedFronts(route, request),
+    ...route.backends.flatMap((backend) => planBackend(route, backend, request, options)),
+  ];
 }

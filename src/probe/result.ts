@@ -20,6 +20,7 @@ export function resultFor(hop: PlannedHop, outcome: Outcome): HopResult {
     pod: hop.pod,
     ready: hop.ready,
     terminating: hop.terminating,
+    backend: hop.backend ?? null,
     status: outcome.status,
     error: outcome.error,
     errorDetail: outcome.errorDetail,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { routeFixture } from '../../test/fixtures.js';
+import { routeFixture, withPrimary } from '../../test/fixtures.js';
 import { routeDefinition } from './daemon.js';
 
 describe('routeDefinition', () => {
@@ -7,15 +7,15 @@ describe('routeDefinition', () => {
   const endpoint = { address: '10.0.0.1', port: 8080, ready: true, serving: true, terminating: false, pod: null };
 
   it('stays the same when only facts that change no hop do (pod restarts, annotations)', () => {
-    const restarted = { ...base, pods: base.pods.map((p) => ({ ...p, restarts: p.restarts + 3 })), annotations: { ...base.annotations, note: 'x' } };
+    const restarted = { ...base, backends: base.backends.map((b) => ({ ...b, pods: b.pods.map((p) => ({ ...p, restarts: p.restarts + 3 })) })), annotations: { ...base.annotations, note: 'x' } };
     expect(routeDefinition(restarted)).toBe(routeDefinition(base));
   });
 
   it('changes when the plan changes: an endpoint added, an endpoint turning not ready or terminating', () => {
-    const one = { ...base, endpoints: [endpoint] };
-    const two = { ...base, endpoints: [endpoint, { ...endpoint, address: '10.0.0.2' }] };
-    const notReady = { ...base, endpoints: [{ ...endpoint, ready: false }] };
-    const terminating = { ...base, endpoints: [{ ...endpoint, terminating: true }] };
+    const one = withPrimary(base, { endpoints: [endpoint] });
+    const two = withPrimary(base, { endpoints: [endpoint, { ...endpoint, address: '10.0.0.2' }] });
+    const notReady = withPrimary(base, { endpoints: [{ ...endpoint, ready: false }] });
+    const terminating = withPrimary(base, { endpoints: [{ ...endpoint, terminating: true }] });
     const digests = new Set([one, two, notReady, terminating].map(routeDefinition));
     expect(digests.size).toBe(4);
   });

@@ -82,9 +82,11 @@ export interface LoopDeps {
 export function routeDefinition(route: Route): string {
   const c = route.controller;
   return JSON.stringify([
-    route.backend, route.probe, route.notProbeable, route.service?.name ?? null, route.service?.clusterIP ?? null, route.servicePort?.port ?? null,
-    c?.ingressClass ?? null, c?.edge ?? null,
-    route.endpoints.map((e) => [e.address, e.port, e.ready, e.terminating]),
+    route.probe, route.notProbeable, c?.ingressClass ?? null, c?.edge ?? null,
+    route.backends.map((b) => [
+      b.ref, b.weight, b.selector, b.service?.name ?? null, b.service?.clusterIP ?? null, b.servicePort?.port ?? null,
+      b.endpoints.map((e) => [e.address, e.port, e.ready, e.terminating]),
+    ]),
   ]);
 }
 

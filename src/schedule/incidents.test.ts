@@ -114,6 +114,6 @@ describe('rolloutUnderWay', () => {
   it('sees two revisions or terminating endpoints', () => {
     expect(rolloutUnderWay(route)).toBe(false);
     expect(rolloutUnderWay(routeFixture({ pods: [podFacts('a', '10.0.0.1'), podFacts('b', '10.0.0.2', { templateHash: 'new' })] }))).toBe(true);
-    expect(rolloutUnderWay(routeFixture({ endpoints: route.endpoints.map((e, i) => ({ ...e, terminating: i === 0 })) }))).toBe(true);
+    expect(rolloutUnderWay(routeFixture({ endpoints: route.backends[0]!.endpoints.map((e, i) => ({ ...e, terminating: i === 0 })) }))).toBe(true);
   });
 });

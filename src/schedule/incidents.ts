@@ -33,10 +33,12 @@ interface RouteState {
   open: OpenState | null;
 }
 
-/** True when the route's backend is in a rollout: two ReplicaSet revisions, or endpoints terminating. */
+/** True when a backend of the route is in a rollout: two ReplicaSet revisions, or endpoints terminating. */
 export function rolloutUnderWay(route: Route): boolean {
-  const hashes = new Set(route.pods.map((p) => p.templateHash).filter((h) => h !== null));
-  return hashes.size > 1 || route.endpoints.some((e) => e.terminating);
+  return route.backends.some((backend) => {
+    const hashes = new Set(backend.pods.map((p) => p.templateHash).filter((h) => h !== null));
+    return hashes.size > 1 || backend.endpoints.some((e) => e.terminating);
+  });
 }
 
 /**

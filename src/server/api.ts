@@ -169,8 +169,8 @@ export function iso(ms: number): string {
 
 function routeBase(r: RouteSummary) {
   return {
-    id: r.id, namespace: r.namespace, ingress: r.ingress, ingressClass: r.ingressClass, host: r.host, path: r.path,
-    pathType: r.pathType, tls: r.tls, defaultBackend: r.defaultBackend, backend: r.backend, probePath: r.probePath,
+    id: r.id, kind: r.kind, namespace: r.namespace, name: r.name, ingress: r.ingress, ingressClass: r.ingressClass, host: r.host, path: r.path,
+    pathType: r.pathType, tls: r.tls, defaultBackend: r.defaultBackend, backend: r.backend, backends: r.backends, probePath: r.probePath,
     firstSeenAt: iso(r.firstSeenAt), updatedAt: iso(r.updatedAt), removedAt: r.removedAt === null ? null : iso(r.removedAt),
   };
 }

@@ -200,18 +200,25 @@ export function shapeOf(hop: HopResult): HopShape {
     generator: hop.generator,
     addresses: [...hop.addresses],
     phaseMask: phaseMask(hop.timings),
+    backend: hop.backend ?? null,
   };
 }
 
-/** The canonical text of a shape (header names sorted), the key it is interned under. */
+/**
+ * The canonical text of a shape (header names sorted), the key it is interned under. The backend a
+ * hop belongs to is a 17th element only when set, so a hop without one keeps the key stores written
+ * before backends existed interned it under (and keeps sharing its row).
+ */
 export function shapeKey(s: HopShape): string {
   const headers = Object.keys(s.headers)
     .sort()
     .map((k) => [k, s.headers[k]]);
-  return JSON.stringify([
+  const fields: unknown[] = [
     s.hop, s.target, s.address, s.port, s.scheme, s.pod, s.ready, s.terminating, s.status,
     s.error, s.errorDetail, s.headerBytes, headers, s.generator, s.addresses, s.phaseMask,
-  ]);
+  ];
+  if ((s.backend ?? null) !== null) fields.push(s.backend);
+  return JSON.stringify(fields);
 }
 
 /** True when a hop result has exactly the given shape (cheap field checks, no allocation). */
@@ -220,7 +227,8 @@ export function hasShape(hop: HopResult, s: HopShape): boolean {
     hop.target !== s.target || hop.status !== s.status || hop.error !== s.error || hop.hop !== s.hop ||
     hop.pod !== s.pod || hop.address !== s.address || hop.port !== s.port || hop.scheme !== s.scheme ||
     hop.ready !== s.ready || hop.terminating !== s.terminating || hop.errorDetail !== s.errorDetail ||
-    hop.headerBytes !== s.headerBytes || hop.generator !== s.generator || phaseMask(hop.timings) !== s.phaseMask
+    hop.headerBytes !== s.headerBytes || hop.generator !== s.generator || phaseMask(hop.timings) !== s.phaseMask ||
+    (hop.backend ?? null) !== (s.backend ?? null)
   ) {
     return false;
   }
@@ -246,7 +254,8 @@ function sameHeaders(a: Record<string, string>, b: Record<string, string>): bool
 /** Parses an interned shape key back into a shape. */
 export function parseShapeKey(key: string): HopShape {
   const v: unknown = JSON.parse(key);
-  if (!Array.isArray(v) || v.length !== 16) throw corrupt('hop shape is not a 16-element array');
+  // 16 elements: written before backends existed, or a hop of no particular backend; 17: with its backend.
+  if (!Array.isArray(v) || (v.length !== 16 && v.length !== 17)) throw corrupt('hop shape is not a 16- or 17-element array');
   const headers: Record<string, string> = {};
   for (const pair of v[12] as unknown[]) {
     const [k, val] = pair as [string, string];
@@ -255,7 +264,7 @@ export function parseShapeKey(key: string): HopShape {
   return {
     hop: v[0], target: v[1], address: v[2], port: v[3], scheme: v[4], pod: v[5], ready: v[6],
     terminating: v[7], status: v[8], error: v[9], errorDetail: v[10], headerBytes: v[11], headers,
-    generator: v[13], addresses: v[14] as string[], phaseMask: v[15] as number,
+    generator: v[13], addresses: v[14] as string[], phaseMask: v[15] as number, backend: (v[16] as string | undefined) ?? null,
   } as HopShape;
 }
 
@@ -300,7 +309,7 @@ export function unpackHop(p: PackedHop, s: HopShape): HopResult {
     hop: s.hop, target: s.target, address: s.address, port: s.port, scheme: s.scheme, pod: s.pod,
     ready: s.ready, terminating: s.terminating, status: s.status, error: s.error,
     errorDetail: s.errorDetail, timings, bytes: p.bytes, headerBytes: s.headerBytes,
-    headers: { ...s.headers }, generator: s.generator, addresses: [...s.addresses],
+    headers: { ...s.headers }, generator: s.generator, addresses: [...s.addresses], backend: s.backend ?? null,
   };
 }
 

@@ -1,5 +1,6 @@
 // Small hand-made routes and rounds for the store's tests (the generator makes big ones).
 
+import { bareBackend } from '../discovery/backends.js';
 import type { HopResult, Route, RouteRound, Verdict, VerdictStatus } from '../model.js';
 
 /** A route with the given namespace and name; every other field a plain default. */
@@ -8,10 +9,10 @@ export function fixtureRoute(namespace: string, ingress: string, overrides: Part
   return {
     id: `${namespace}/${ingress}/${host}/`, kind: 'Ingress', namespace, name: ingress, ingress,
     parent: { kind: 'IngressClass', namespace: null, name: 'nginx', sectionName: null, port: null },
-    backends: [], ingressClass: 'nginx', host, path: '/', pathType: 'Prefix',
-    tls: false, defaultBackend: false, backend: { service: ingress, port: 'http' },
+    backends: [bareBackend({ namespace, service: ingress, port: 'http' }, { kind: 'Ingress', namespace, name: ingress })],
+    ingressClass: 'nginx', host, path: '/', pathType: 'Prefix', tls: false, defaultBackend: false,
     probe: { path: '/', hostHeader: host, expectStatus: null, ignore: false, schedule: null }, notProbeable: null,
-    service: null, servicePort: null, endpoints: [], pods: [], policies: [], controller: null, loadBalancer: [], annotations: {},
+    controller: null, loadBalancer: [], annotations: {},
     ...overrides,
   };
 }
@@ -22,7 +23,7 @@ export function fixtureHop(overrides: Partial<HopResult> = {}): HopResult {
     hop: 'edge', target: '127.0.0.80:18080', address: '127.0.0.80', port: 18080, scheme: 'http', pod: null, ready: null,
     terminating: null, status: 200, error: null, errorDetail: null,
     timings: { connectMs: 0.4, ttfbMs: 3.1, totalMs: 3.7 }, bytes: 612, headerBytes: 230,
-    headers: { server: 'nginx', 'content-type': 'text/plain' }, generator: 'upstream', addresses: [], ...overrides,
+    headers: { server: 'nginx', 'content-type': 'text/plain' }, generator: 'upstream', addresses: [], backend: null, ...overrides,
   };
 }
 

@@ -15,6 +15,7 @@
 //
 // Run (after `npm run build`): node dist/src/store/generate.js --out bench/data/store.db
 
+import { bareBackend, primaryRef } from '../discovery/backends.js';
 import { pathToFileURL } from 'node:url';
 import type { StoreConfig } from '../config/types.js';
 import type { Cause, HopKind, HopResult, Route, RouteRound, Verdict, VerdictHop, VerdictStatus } from '../model.js';
@@ -95,10 +96,10 @@ function syntheticRoute(i: number, namespaces: number): Route {
   return {
     id: `${namespace}/${ingress}/${host}/`, kind: 'Ingress', namespace, name: ingress, ingress,
     parent: { kind: 'IngressClass', namespace: null, name: 'nginx', sectionName: null, port: null },
-    backends: [], ingressClass: 'nginx', host, path: '/',
-    pathType: 'Prefix', tls: i % 3 === 0, defaultBackend: false, backend: { service: `svc-${i}`, port: 80 },
+    backends: [bareBackend({ namespace, service: `svc-${i}`, port: 80 }, { kind: 'Ingress', namespace, name: ingress })],
+    ingressClass: 'nginx', host, path: '/', pathType: 'Prefix', tls: i % 3 === 0, defaultBackend: false,
     probe: { path: '/', hostHeader: host, expectStatus: null, ignore: false, schedule: null },
-    notProbeable: null, service: null, servicePort: null, endpoints: [], pods: [], policies: [], controller: null,
+    notProbeable: null, controller: null,
     loadBalancer: ['203.0.113.10'], annotations: {},
   };
 }
@@ -183,7 +184,7 @@ function verdictOf(route: Route, kind: EpisodeKind | null): Verdict {
     case 'pod.crashloop':
       return { ...v, summary: '1 of 2 pods restarts (CrashLoopBackOff)', evidence: [`${pods[1]} CrashLoopBackOff, 4 restarts`] };
     case 'dns.failure':
-      return { ...v, summary: `${route.backend.service}.${route.namespace}.svc.cluster.local does not resolve`, evidence: ['NXDOMAIN'] };
+      return { ...v, summary: `${primaryRef(route).service}.${route.namespace}.svc.cluster.local does not resolve`, evidence: ['NXDOMAIN'] };
   }
 }
 
@@ -255,7 +256,7 @@ function httpHop(
 }
 
 function dnsHop(route: Route, ip: string, fails: boolean, dnsMs: number): HopResult {
-  const name = `${route.backend.service}.${route.namespace}.svc.cluster.local`;
+  const name = `${primaryRef(route).service}.${route.namespace}.svc.cluster.local`;
   return {
     hop: 'dns', target: name, address: name, port: 53, scheme: 'dns', pod: null, ready: null, terminating: null,
     status: null, error: fails ? 'dns' : null, errorDetail: fails ? 'ENOTFOUND' : null, timings: { dnsMs, totalMs: dnsMs },

@@ -6,7 +6,7 @@
 // the head block, so route answers add the two (exact, and never a long scan:
 // the head holds about the last hour).
 
-import type { HopResult, PathType, Route, Verdict, VerdictHop, VerdictStatus } from '../model.js';
+import type { Backend, HopResult, PathType, Route, RouteKind, Verdict, VerdictHop, VerdictStatus } from '../model.js';
 import { fromUnits, type PackedRound } from './codec.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { StoreError } from './errors.js';
@@ -18,9 +18,23 @@ import {
 } from './rollup.js';
 import type { Db } from './sqlite.js';
 
+/** A backend of a stored route: how it is written and how much traffic it gets (its facts are not stored). */
+export interface StoredBackend extends Pick<Backend, 'weight' | 'share' | 'role' | 'source' | 'selector'> {
+  /** Namespace of the Service. */
+  namespace: string;
+  /** Name of the Service. */
+  service: string;
+  /** The Service port, by number or name. */
+  port: number | string;
+}
+
 /** A route as stored (its description as last seen by discovery). */
 export interface StoredRoute
-  extends Pick<Route, 'id' | 'namespace' | 'ingress' | 'ingressClass' | 'host' | 'path' | 'pathType' | 'tls' | 'defaultBackend' | 'backend'> {
+  extends Pick<Route, 'id' | 'kind' | 'namespace' | 'name' | 'ingress' | 'ingressClass' | 'host' | 'path' | 'pathType' | 'tls' | 'defaultBackend'> {
+  /** The primary backend as written (kept from before backends[]: scripts read it). */
+  backend: { service: string; port: number | string };
+  /** Every backend, primary first. */
+  backends: StoredBackend[];
   /** Path hopwatch requests. */
   probePath: string;
   /** First round stored (ms since epoch). */
@@ -64,6 +78,9 @@ interface RouteRow {
   default_backend: number;
   backend_service: string;
   backend_port: string;
+  kind: RouteKind;
+  name: string | null;
+  backends: string;
   probe_path: string;
   first_seen_at: number;
   updated_at: number;
@@ -72,9 +89,10 @@ interface RouteRow {
 
 function routeFromRow(r: RouteRow): StoredRoute {
   return {
-    id: r.id, namespace: r.namespace, ingress: r.ingress, ingressClass: r.ingress_class, host: r.host, path: r.path,
-    pathType: r.path_type, tls: r.tls === 1, defaultBackend: r.default_backend === 1,
+    id: r.id, kind: r.kind, namespace: r.namespace, name: r.name ?? r.ingress, ingress: r.ingress, ingressClass: r.ingress_class,
+    host: r.host, path: r.path, pathType: r.path_type, tls: r.tls === 1, defaultBackend: r.default_backend === 1,
     backend: { service: r.backend_service, port: JSON.parse(r.backend_port) as number | string },
+    backends: JSON.parse(r.backends) as StoredBackend[],
     probePath: r.probe_path, firstSeenAt: r.first_seen_at, updatedAt: r.updated_at, removedAt: r.removed_at,
   };
 }

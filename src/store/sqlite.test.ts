@@ -41,6 +41,7 @@ describe('openStore', () => {
       { version: 2, name: 'route_removal', applied_at: 1234 },
       { version: 3, name: 'alert_outbox', applied_at: 1234 },
       { version: 4, name: 'incident_summary', applied_at: 1234 },
+      { version: 5, name: 'route_backends', applied_at: 1234 },
     ]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('auto_vacuum', { simple: true })).toBe(2); // INCREMENTAL

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { HopResult, RouteRound } from '../model.js';
+import type { HopResult, Route, RouteRound } from '../model.js';
+import { bareBackend } from '../discovery/backends.js';
 import { compact } from './compact.js';
 import { fixtureHop, fixtureRound, fixtureRoute } from './fixtures.js';
 import { getRoute, listRoutes, roundsOf, type StoredRound } from './queries.js';
@@ -95,10 +96,22 @@ describe('writeRounds and roundsOf', () => {
       namespace: 'shop', ingress: 'web', host: 'web.example.test', path: '/', pathType: 'Prefix', tls: false,
       backend: { service: 'web', port: 'http' }, firstSeenAt: T0, updatedAt: T0,
     });
-    const moved = { ...route, backend: { service: 'web-v2', port: 8080 }, pathType: 'Exact' as const };
+    const source = { kind: 'Ingress' as const, namespace: 'shop', name: 'web-canary' };
+    const moved: Route = {
+      ...route,
+      backends: [
+        bareBackend({ namespace: 'shop', service: 'web-v2', port: 8080 }, route.backends[0]!.source, { weight: 75, share: 0.75 }),
+        bareBackend({ namespace: 'shop', service: 'web-v3', port: 8080 }, source, { weight: 25, share: 0.25, role: 'canary', selector: { header: { name: 'X-Canary', value: 'always' }, cookie: null } }),
+      ],
+      pathType: 'Exact' as const,
+    };
     w.writeRounds([fixtureRound(moved, T0 + 30_000, 'failing', 5)]);
     const got = getRoute(db, route.id)!;
-    expect(got).toMatchObject({ backend: { service: 'web-v2', port: 8080 }, pathType: 'Exact', firstSeenAt: T0, updatedAt: T0 + 30_000 });
+    expect(got).toMatchObject({ kind: 'Ingress', name: 'web', backend: { service: 'web-v2', port: 8080 }, pathType: 'Exact', firstSeenAt: T0, updatedAt: T0 + 30_000 });
+    expect(got.backends.map((b) => [b.service, b.weight, b.share, b.role, b.source.name, b.selector?.header?.name ?? null])).toEqual([
+      ['web-v2', 75, 0.75, 'primary', 'web', null],
+      ['web-v3', 25, 0.25, 'canary', 'web-canary', 'X-Canary'],
+    ]);
     expect(got.latest).toEqual({ startedAt: T0 + 30_000, durationMs: 6, verdict: fixtureRound(moved, 0, 'failing', 5).verdict });
     expect(db.prepare('SELECT count(*) AS n FROM routes').get()).toEqual({ n: 1 });
   });

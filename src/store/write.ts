@@ -11,6 +11,7 @@
 import type { HopResult, Route, RouteRound, Verdict } from '../model.js';
 import { ByteWriter, hasShape, shapeOf, toUnits, writeHopResult, type HopShape } from './codec.js';
 import { Interner } from './dict.js';
+import type { StoredBackend } from './queries.js';
 import { ALL_SCOPE, DAY_MS, HOUR_MS, MINUTE_MS, RollupRows, addRound, emptyAgg, floorTo, mergeAgg, type Agg } from './rollup.js';
 import type { Db } from './sqlite.js';
 
@@ -173,8 +174,8 @@ function sameDescription(a: Route, b: Route): boolean {
     a === b ||
     (a.namespace === b.namespace && a.ingress === b.ingress && a.ingressClass === b.ingressClass &&
       a.host === b.host && a.path === b.path && a.pathType === b.pathType && a.tls === b.tls &&
-      a.defaultBackend === b.defaultBackend && a.backend.service === b.backend.service &&
-      a.backend.port === b.backend.port && a.probe.path === b.probe.path)
+      a.defaultBackend === b.defaultBackend && a.kind === b.kind && a.name === b.name &&
+      storedBackends(a) === storedBackends(b) && a.probe.path === b.probe.path)
   );
 }
 
@@ -183,6 +184,15 @@ function sameVerdict(a: Verdict, b: Verdict): boolean {
   if (a.evidence.length !== b.evidence.length) return false;
   for (let i = 0; i < a.evidence.length; i++) if (a.evidence[i] !== b.evidence[i]) return false;
   return true;
+}
+
+/** The backends as the routes table keeps them (JSON, primary first): how they are written and their shares. */
+export function storedBackends(route: Route): string {
+  const backends: StoredBackend[] = route.backends.map((b) => ({
+    namespace: b.ref.namespace, service: b.ref.service, port: b.ref.port, weight: b.weight, share: b.share,
+    role: b.role, source: b.source, selector: b.selector,
+  }));
+  return JSON.stringify(backends);
 }
 
 /** Inserts or updates a route's description (as of time `at`) and returns its rid. */
@@ -194,26 +204,28 @@ export function registerRoute(db: Db, route: Route, at: number): number {
 function routeUpserter(db: Db): (route: Route, at: number) => number {
   const upsert = db.prepare(
     `INSERT INTO routes (id, namespace, ingress, ingress_class, host, path, path_type, tls, default_backend,
-       backend_service, backend_port, probe_path, first_seen_at, updated_at)
+       backend_service, backend_port, kind, name, backends, probe_path, first_seen_at, updated_at)
      VALUES (@id, @namespace, @ingress, @ingressClass, @host, @path, @pathType, @tls, @defaultBackend,
-       @backendService, @backendPort, @probePath, @now, @now)
+       @backendService, @backendPort, @kind, @name, @backends, @probePath, @now, @now)
      ON CONFLICT (id) DO UPDATE SET namespace = excluded.namespace, ingress = excluded.ingress,
        ingress_class = excluded.ingress_class, host = excluded.host, path = excluded.path,
        path_type = excluded.path_type, tls = excluded.tls, default_backend = excluded.default_backend,
        backend_service = excluded.backend_service, backend_port = excluded.backend_port,
+       kind = excluded.kind, name = excluded.name, backends = excluded.backends,
        probe_path = excluded.probe_path, updated_at = excluded.updated_at
      WHERE (namespace, ingress, ingress_class, host, path, path_type, tls, default_backend, backend_service,
-       backend_port, probe_path) IS NOT (excluded.namespace, excluded.ingress, excluded.ingress_class,
+       backend_port, kind, name, backends, probe_path) IS NOT (excluded.namespace, excluded.ingress, excluded.ingress_class,
        excluded.host, excluded.path, excluded.path_type, excluded.tls, excluded.default_backend,
-       excluded.backend_service, excluded.backend_port, excluded.probe_path)`,
+       excluded.backend_service, excluded.backend_port, excluded.kind, excluded.name, excluded.backends, excluded.probe_path)`,
   );
   const ridOf = db.prepare('SELECT rid FROM routes WHERE id = ?').pluck();
   return (route, at) => {
     upsert.run({
       id: route.id, namespace: route.namespace, ingress: route.ingress, ingressClass: route.ingressClass,
       host: route.host, path: route.path, pathType: route.pathType, tls: route.tls ? 1 : 0,
-      defaultBackend: route.defaultBackend ? 1 : 0, backendService: route.backend.service,
-      backendPort: JSON.stringify(route.backend.port), probePath: route.probe.path, now: at,
+      defaultBackend: route.defaultBackend ? 1 : 0, backendService: route.backends[0]?.ref.service ?? '',
+      backendPort: JSON.stringify(route.backends[0]?.ref.port ?? 0), kind: route.kind, name: route.name,
+      backends: storedBackends(route), probePath: route.probe.path, now: at,
     });
     return ridOf.get(route.id) as number;
   };

@@ -3,6 +3,7 @@
 // not endpoints of the route's Service (a separate canary Service, Flagger's primary/canary split),
 // each pod hop marked canary, stable or neither.
 
+import { primaryBackend } from '../discovery/backends.js';
 import type { HopRequest, PlannedHop, PodFacts, Route } from '../model.js';
 import { backendSpeaksTls, formatTarget, type PlanOptions, planHops } from '../probe/plan.js';
 import type { RolePods } from './select.js';
@@ -25,7 +26,7 @@ export function resolvePodPort(targetPort: number | string, pod: PodFacts): numb
 }
 
 function extraPodHop(route: Route, pod: PodFacts, request: HopRequest): PlannedHop | null {
-  const targetPort = route.servicePort?.targetPort;
+  const targetPort = primaryBackend(route)?.servicePort?.targetPort;
   if (!pod.ip || targetPort === undefined) return null;
   const port = resolvePodPort(targetPort, pod);
   if (port === null) return null;

@@ -1,6 +1,7 @@
 // Pure: a finished verification -> its report (the `-o json` and HTTP contract), a table for the
 // terminal, and the one-line progress of a running verification.
 
+import { primaryRef } from '../discovery/backends.js';
 import type { Route, VerdictHop } from '../model.js';
 import { type CheckFailure, type GroupStats, groupLabel, ms, pct, type VerifyCause } from './evaluate.js';
 import type { Thresholds, VerifyParams } from './params.js';
@@ -148,7 +149,7 @@ function routeReport(target: RouteTarget, groups: GroupStats[]): RouteReport {
     host: route.host,
     hostHeader: route.probe.hostHeader,
     path: route.path,
-    service: `${route.namespace}/${route.backend.service}`,
+    service: `${route.namespace}/${primaryRef(route).service}`,
     canary: { description: selection.description, replicaSet: selection.canaryReplicaSet, revision: selection.revision, pods: podsOf('canary') },
     stable: { replicaSets: selection.stableReplicaSets, pods: podsOf('stable') },
     groups,

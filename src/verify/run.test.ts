@@ -144,7 +144,7 @@ describe('runVerification', () => {
     let ticks = 0;
     const oldPods = snapshot.pods.filter((p) => p.metadata?.name?.startsWith('web-old'));
     const shrunk = (): ClusterSnapshot => (ticks >= 2 ? { ...snapshot, pods: oldPods } : snapshot);
-    const routeNow = (): Route[] => [ticks >= 2 ? { ...route, endpoints: route.endpoints.filter((e) => e.pod?.name.startsWith('web-old')) } : route];
+    const routeNow = (): Route[] => [ticks >= 2 ? { ...route, backends: route.backends.map((b) => ({ ...b, endpoints: b.endpoints.filter((e) => e.pod?.name.startsWith('web-old')) })) } : route];
     const h = harness(shrunk, routeNow);
     h.deps.onProgress = () => ticks++;
     const report = await runVerification(params(), h.deps);

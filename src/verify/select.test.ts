@@ -156,6 +156,6 @@ describe('planVerifyHops', () => {
 
   it('plans nothing for a route that cannot be probed', () => {
     const route = routeFixture({ notProbeable: 'regex path' });
-    expect(planVerifyHops(route, { canary: route.pods, stable: [] }, { timeoutMs: 1000, dnsServer: null, clusterDomain: 'cluster.local' })).toEqual([]);
+    expect(planVerifyHops(route, { canary: route.backends[0]!.pods, stable: [] }, { timeoutMs: 1000, dnsServer: null, clusterDomain: 'cluster.local' })).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@
 // the route's namespace a label selector matches are the canary; the Service's other pods are stable.
 // The choice is fixed when verification starts; the pods are looked up again on every tick.
 
+import { primaryBackend, primaryRef } from '../discovery/backends.js';
 import type { V1ObjectMeta, V1ReplicaSet } from '@kubernetes/client-node';
 import { podFacts } from '../discovery/pods.js';
 import { type LabelSelector, matchesLabels } from '../discovery/selectors.js';
@@ -93,8 +94,9 @@ function deploymentOwner(snapshot: ClusterSnapshot, ref: ObjectRef): OwnerRef {
 
 /** The one workload owning the ReplicaSets of the Service's pods. */
 function ownerOfRoutePods(snapshot: ClusterSnapshot, route: Route): OwnerRef {
-  const service = `Service ${route.namespace}/${route.backend.service}`;
-  const names = new Set(route.pods.map((p) => p.replicaSet).filter((n): n is string => n !== null));
+  const service = `Service ${route.namespace}/${primaryRef(route).service}`;
+  const pods = primaryBackend(route)?.pods ?? [];
+  const names = new Set(pods.map((p) => p.replicaSet).filter((n): n is string => n !== null));
   const owners = new Map<string, OwnerRef>();
   for (const rs of snapshot.replicaSets) {
     if (rs.metadata?.namespace !== route.namespace || !names.has(rs.metadata?.name ?? '')) continue;
@@ -103,7 +105,7 @@ function ownerOfRoutePods(snapshot: ClusterSnapshot, route: Route): OwnerRef {
   }
   const [only, ...more] = owners.values();
   if (!only) {
-    const why = route.pods.length === 0 ? `${service} selects no pods` : `the pods of ${service} are not owned by ReplicaSets of a Deployment`;
+    const why = pods.length === 0 ? `${service} selects no pods` : `the pods of ${service} are not owned by ReplicaSets of a Deployment`;
     throw new CannotVerifyError('NO_OWNER', `${why}: give --canary SELECTOR`);
   }
   if (more.length > 0) {
@@ -160,7 +162,7 @@ export function podsByRole(selection: CanarySelection, snapshot: ClusterSnapshot
     const selector = selection.selector;
     return {
       canary: sorted(inNamespace.filter((p) => matchesLabels(selector, p.labels))),
-      stable: sorted(route.pods.filter((p) => !matchesLabels(selector, p.labels))),
+      stable: sorted((primaryBackend(route)?.pods ?? []).filter((p) => !matchesLabels(selector, p.labels))),
     };
   }
   const stableSets = new Set(selection.stableReplicaSets);

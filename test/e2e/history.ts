@@ -71,7 +71,7 @@ function hopsOf(route: Route, outcome: Outcome, k: number): HopResult[] {
   const refused: Partial<HopResult> = { status: null, error: 'refused', errorDetail: 'connect ECONNREFUSED', timings: { connectMs: 0.3, totalMs: 0.4 }, generator: null };
   const podHop = (i: number): HopResult => hop('pod', `10.1.0.${21 + i}:8080`, 200, { pod: pods[i]!, ready: true, terminating: false, timings: { connectMs: 0.3, ttfbMs: 4.1 + jitter, totalMs: 4.6 + jitter }, ...(outcome === 'pod.refused' ? refused : {}) });
   return [
-    hop('dns', `${route.backend.service}.${route.namespace}.svc.cluster.local`, null, { timings: { dnsMs: 1.2, totalMs: 1.2 }, addresses: ['10.2.0.9'] }),
+    hop('dns', `${route.backends[0]?.ref.service ?? ''}.${route.namespace}.svc.cluster.local`, null, { timings: { dnsMs: 1.2, totalMs: 1.2 }, addresses: ['10.2.0.9'] }),
     hop('edge', '203.0.113.10:443', outcome === 'ok' ? 200 : 502, { scheme: 'https', timings: { connectMs: 1.1, tlsMs: 3.2, ttfbMs: 12.5 + jitter, totalMs: 13.4 + jitter }, ...(outcome === 'ok' ? {} : gateway()) }),
     hop('controller', '10.0.3.1:80', outcome === 'ok' ? 200 : 502, { pod: 'ingress-nginx/ingress-nginx-controller-0', timings: { connectMs: 0.5, ttfbMs: 7.9 + jitter, totalMs: 8.3 + jitter }, ...(outcome === 'ok' ? {} : gateway()) }),
     hop('service', '10.2.0.9:80', 200, { timings: { connectMs: 0.4, ttfbMs: 5.2 + jitter, totalMs: 5.6 + jitter }, ...(outcome === 'pod.refused' ? refused : {}) }),

@@ -44,7 +44,15 @@
 //   the Lua balancer never marks peers down.
 // - ExternalName backends are resolved at request time through `resolver` (the lab's DNS) when the
 //   option is given, else answered 503; ingress-nginx resolves them in Lua with the cluster DNS.
-// - No TLS listener, no canary, auth, app-root or snippet annotations; a rewrite-target with
+// - Canary Ingresses (nginx.ingress.kubernetes.io/canary: "true", controller.go mergeAlternativeBackends):
+//   skipped when servers and locations are built; each is then merged as the alternative backend of
+//   the location with the same host, path and pathType (only when some non-canary Ingress exists, not
+//   into a location on its own upstream, first canary only: balancer.lua reads alternative_backends[1]).
+//   balancer.lua route_to_alternative_balancer is rendered as maps: canary-by-header (value exact, else
+//   pattern regex, else "always"/"never") before canary-by-cookie ("always"/"never") before
+//   canary-weight, the weight as `split_clients` over $request_id (weight out of canary-weight-total
+//   when above 100, else 100). A canary or main upstream without endpoints has no balancer: no split.
+// - No TLS listener, no auth, app-root or snippet annotations; a rewrite-target with
 //   characters outside [A-Za-z0-9/_.$-] is ignored (it could not be written into nginx.conf safely).
 // - Safety: only loopback addresses are ever rendered as upstream servers; paths or hosts that
 //   cannot be written safely into nginx.conf are skipped with a comment.
@@ -199,6 +207,32 @@ export interface PlannedLocation {
   target: LocationTarget;
   /** The defining Ingress's annotations. */
   annotations: Readonly<Record<string, string>>;
+  /** The canary Ingress merged into this location (its alternative backend), absent when none. */
+  canary?: PlannedCanary;
+}
+
+/** A canary Ingress's backend as the alternative of a location, with its traffic shaping policy. */
+export interface PlannedCanary {
+  /** Number of the merge, naming its maps ($canary_N ...). */
+  id: number;
+  /** The canary Ingress. */
+  ingress: { namespace: string; name: string };
+  /** The canary's upstream name. */
+  upstreamName: string;
+  /** Where the canary's requests go (only an upstream gets a split). */
+  target: LocationTarget;
+  /** canary-weight, clamped to 0..total. */
+  weight: number;
+  /** canary-weight-total when above 100, else 100. */
+  total: number;
+  /** canary-by-header, null when unset. */
+  header: string | null;
+  /** canary-by-header-value, null when unset. */
+  headerValue: string | null;
+  /** canary-by-header-pattern, null when unset. */
+  headerPattern: string | null;
+  /** canary-by-cookie, null when unset. */
+  cookie: string | null;
 }
 
 /** One `server` block. */
@@ -296,8 +330,11 @@ export function planNginx(input: NginxConfigInput, options: Pick<NginxConfigOpti
   const ctx: PlanContext = { input, resolverSet: (options.resolver ?? null) !== null, upstreams: new Map(), skipped: [] };
   const ingresses = sortIngresses(input.ingresses.filter((ing) => servedByClass(ing, input.ingressClass, input.isDefaultClass)));
   const servers = new Map<string, PlannedServer>([[CATCH_ALL, { hostname: CATCH_ALL, locations: [defaultRoot()] }]]);
-  for (const ing of ingresses) createServers(ctx, ing, servers);
-  for (const ing of ingresses) addPathLocations(ctx, ing, servers);
+  // Canary Ingresses make no server or location of their own ("is marked as Canary, ignoring").
+  const mains = ingresses.filter((ing) => !isCanary(ing));
+  for (const ing of mains) createServers(ctx, ing, servers);
+  for (const ing of mains) addPathLocations(ctx, ing, servers);
+  if (mains.length > 0) mergeCanaries(ctx, ingresses.filter(isCanary), servers);
   const sorted = [...servers.values()].sort((a, b) => compareStrings(a.hostname, b.hostname));
   for (const server of sorted) server.locations = expandPrefixLocations(ctx, server);
   const upstreams = [...ctx.upstreams.values()].filter((u) => u.servers.length > 0).sort((a, b) => compareStrings(a.name, b.name));
@@ -413,6 +450,50 @@ function addPathLocations(ctx: PlanContext, ing: V1Ingress, servers: Map<string,
       const location = locationFor(ctx, ing, httpPath.backend, path, pathType);
       if (existing) Object.assign(existing, location);
       else server.locations.push(location);
+    }
+  }
+}
+
+/** strconv.ParseBool of the canary annotation. */
+function isCanary(ing: V1Ingress): boolean {
+  return ['1', 't', 'T', 'TRUE', 'true', 'True'].includes((annotationsOf(ing)[`${ANNOTATION_PREFIX}canary`] ?? '').trim());
+}
+
+/** An int annotation as ingress-nginx parses it, else the fallback. */
+function intAnnotation(value: string | undefined, fallback: number): number {
+  return value !== undefined && /^[+-]?\d+$/.test(value.trim()) ? Number(value.trim()) : fallback;
+}
+
+/** controller.mergeAlternativeBackends for every canary, oldest first: the canary becomes the alternative of its main location. */
+function mergeCanaries(ctx: PlanContext, canaries: V1Ingress[], servers: Map<string, PlannedServer>): void {
+  let id = 0;
+  for (const ing of canaries) {
+    const a = annotationsOf(ing);
+    const text = (key: string): string | null => a[`${ANNOTATION_PREFIX}${key}`] || null;
+    const weightTotal = intAnnotation(a[`${ANNOTATION_PREFIX}canary-weight-total`], 100);
+    const total = weightTotal > 100 ? weightTotal : 100;
+    const weight = Math.min(Math.max(intAnnotation(a[`${ANNOTATION_PREFIX}canary-weight`], 0), 0), total);
+    for (const rule of ing.spec?.rules ?? []) {
+      const server = servers.get(rule.host || CATCH_ALL);
+      for (const httpPath of rule.http?.paths ?? []) {
+        if (!server || !httpPath.backend.service) continue;
+        const path = httpPath.path || ROOT;
+        const pathType = httpPath.pathType === 'Exact' ? 'Exact' : 'Prefix';
+        const main = server.locations.find((loc) => loc.ingressPath === path && loc.pathType === pathType && !loc.isDefBackend);
+        const resolved = resolveBackend(ctx, namespaceOf(ing), httpPath.backend, a);
+        const name = `${namespaceOf(ing)}/${ing.metadata?.name ?? ''}`;
+        if (!main || main.upstreamName === resolved.upstreamName) {
+          skip(ctx, `canary ${name} ${pathType} ${path} on ${rule.host || CATCH_ALL}: no main location to merge into`);
+          continue;
+        }
+        // balancer.lua uses the first alternative backend only.
+        if (main.canary) continue;
+        main.canary = {
+          id: ++id, ingress: { namespace: namespaceOf(ing), name: ing.metadata?.name ?? '' }, upstreamName: resolved.upstreamName,
+          target: resolved.target, weight, total, header: text('canary-by-header'), headerValue: text('canary-by-header-value'),
+          headerPattern: text('canary-by-header-pattern'), cookie: text('canary-by-cookie'),
+        };
+      }
     }
   }
 }
@@ -601,6 +682,7 @@ export function renderPlan(plan: NginxPlan, options: NginxConfigOptions): string
     ...indent(renderHttpSettings(options)),
     ...indent(plan.skipped.map((line) => `# skipped: ${line.replace(/[\r\n]/g, ' ')}`)),
     ...indent(plan.upstreams.flatMap((upstream) => renderUpstream(upstream, options))),
+    ...indent(renderCanaryMaps(plan)),
     ...indent(plan.servers.flatMap((server) => renderServer(server, options))),
     '}',
   ];
@@ -772,7 +854,7 @@ function renderLocationBody(loc: PlannedLocation, options: NginxConfigOptions): 
     case 'unavailable':
       return [`# ${target.reason.replace(/[\r\n]/g, ' ')}: ingress-nginx's balancer answers 503.`, 'return 503;'];
     case 'upstream':
-      return renderProxy(loc, target.upstream, options);
+      return splits(loc) ? [`set $proxy_alternative_upstream_name $canary_alternative_${loc.canary?.id ?? 0};`, ...renderProxy(loc, `$canary_upstream_${loc.canary?.id ?? 0}`, options)] : renderProxy(loc, target.upstream, options);
     case 'external':
       return [
         `resolver ${options.resolver ?? ''} ipv6=off valid=1s;`,
@@ -781,6 +863,76 @@ function renderLocationBody(loc: PlannedLocation, options: NginxConfigOptions): 
         ...renderProxy(loc, '$external_name_upstream', options),
       ];
   }
+}
+
+/** True when the location splits traffic: both its own and its canary's upstream have endpoints (balancer.lua has balancers for both). */
+function splits(loc: PlannedLocation): boolean {
+  return loc.target.kind === 'upstream' && loc.canary?.target.kind === 'upstream';
+}
+
+/** A header name as an nginx variable suffix ($http_x_canary), null when it has other characters. */
+function headerVariable(name: string): string | null {
+  return /^[A-Za-z0-9_-]+$/.test(name) ? name.toLowerCase().replace(/-/g, '_') : null;
+}
+
+/** A value safe inside double quotes in nginx.conf. */
+function quoted(value: string): string | null {
+  return /^[^"\\$\r\n{};]*$/.test(value) ? `"${value}"` : null;
+}
+
+/**
+ * balancer.lua route_to_alternative_balancer as maps, per merged canary: the header's decision
+ * (1 canary, 0 main, - none), then the cookie's, then the weight's (split_clients over $request_id);
+ * the first decision wins. $canary_upstream_N is the upstream the location proxies to.
+ */
+function renderCanaryMaps(plan: NginxPlan): string[] {
+  const seen = new Set<number>();
+  const lines: string[] = [];
+  for (const loc of plan.servers.flatMap((s) => s.locations)) {
+    const canary = loc.canary;
+    if (!canary || !splits(loc) || seen.has(canary.id) || canary.target.kind !== 'upstream' || loc.target.kind !== 'upstream') continue;
+    seen.add(canary.id);
+    const n = canary.id;
+    lines.push(`# canary ${canary.ingress.namespace}/${canary.ingress.name} of ${loc.ingress?.namespace}/${loc.ingress?.name} ${loc.ingressPath}`);
+    lines.push(...headerMap(canary), ...cookieMap(canary), ...weightSplit(canary));
+    lines.push(
+      `map "$canary_h_${n}:$canary_c_${n}:$canary_w_${n}" $canary_${n} {`, '    ~^1: 1;', '    ~^0: 0;', '    ~^-:1: 1;', '    ~^-:0: 0;', '    ~^-:-:1$ 1;', '    default 0;', '}',
+      `map $canary_${n} $canary_upstream_${n} {`, `    1 ${canary.target.upstream};`, `    default ${loc.target.upstream};`, '}',
+      `map $canary_${n} $canary_alternative_${n} {`, `    1 ${canary.upstreamName};`, '    default "";', '}',
+    );
+  }
+  return lines;
+}
+
+function headerMap(canary: PlannedCanary): string[] {
+  const variable = canary.header === null ? null : headerVariable(canary.header);
+  const name = `$canary_h_${canary.id}`;
+  if (variable === null) return [`map "" ${name} {`, '    default "-";', '}'];
+  const value = canary.headerValue === null ? null : quoted(canary.headerValue);
+  const pattern = canary.headerPattern === null ? null : quoted(canary.headerPattern);
+  // A value: exact match; else a pattern: regex; else always/never. Any other value decides nothing.
+  const rules = canary.headerValue !== null
+    ? (value === null ? [] : [`    ${value} 1;`])
+    : canary.headerPattern !== null
+      ? (pattern === null ? [] : [`    ~${pattern} 1;`])
+      : ['    always 1;', '    never 0;'];
+  return [`map $http_${variable} ${name} {`, '    default "-";', ...rules, '}'];
+}
+
+function cookieMap(canary: PlannedCanary): string[] {
+  const variable = canary.cookie === null ? null : headerVariable(canary.cookie);
+  const name = `$canary_c_${canary.id}`;
+  if (variable === null) return [`map "" ${name} {`, '    default "-";', '}'];
+  return [`map $cookie_${variable} ${name} {`, '    default "-";', '    always 1;', '    never 0;', '}'];
+}
+
+/** math.random(total) <= weight as a split over the request id: weight/total of the requests. */
+function weightSplit(canary: PlannedCanary): string[] {
+  const name = `$canary_w_${canary.id}`;
+  if (canary.weight <= 0) return [`map "" ${name} {`, '    default 0;', '}'];
+  if (canary.weight >= canary.total) return [`map "" ${name} {`, '    default 1;', '}'];
+  const percent = Math.round((canary.weight / canary.total) * 10_000) / 100;
+  return [`split_clients "$request_id" ${name} {`, `    ${percent}% 1;`, '    * 0;', '}'];
 }
 
 /** What a location's annotations (or the defaults) make of it. */
