@@ -283,6 +283,18 @@ export interface Route {
   loadBalancer: string[];
   /** Ingress annotations (all of them; the classifier reads controller-specific ones). */
   annotations: Record<string, string>;
+  /** Another routing object wins this route's host and path on the same controller (absent when none does). */
+  conflict?: RouteConflict;
+}
+
+/** The routing object that wins a host and path this route also claims, and the controller's rule that makes it win. */
+export interface RouteConflict {
+  /** The winner, "namespace/name" of its Ingress. */
+  winner: string;
+  /** The rule the controller applies, with its source, for evidence. */
+  rule: string;
+  /** Why the winner wins here, e.g. "created 2026-01-01T00:00:00Z, before this one (2026-01-02T00:00:00Z)". */
+  because: string;
 }
 
 /** Stable error codes of a failed hop. */
@@ -400,6 +412,7 @@ export type Cause =
   | 'dns.failure'
   | 'network.blocked'
   | 'rollout.drain'
+  | 'config.route-conflict'
   | 'route.not-probeable'
   | 'route.unexplained';
 
@@ -425,6 +438,7 @@ export const CAUSES: readonly Cause[] = [
   'dns.failure',
   'network.blocked',
   'rollout.drain',
+  'config.route-conflict',
   'route.not-probeable',
   'route.unexplained',
 ];

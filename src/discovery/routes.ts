@@ -3,6 +3,7 @@
 // reads: the backend Service and port, endpoints, pods, NetworkPolicies and the
 // controller serving the route's class. No I/O; deterministic output order.
 
+import { markConflicts } from './conflicts.js';
 import { createHash } from 'node:crypto';
 import type { V1EndpointSlice, V1Ingress, V1NetworkPolicy, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { ControllerConfig } from '../config/types.js';
@@ -96,7 +97,7 @@ export function routesFrom(
   const routes = snapshot.ingresses
     .filter((ingress) => wanted === null || wanted.has(ingress.metadata?.namespace ?? 'default'))
     .flatMap((ingress) => routesOfIngress(ingress, index));
-  return uniqueById(routes.sort(compareRoutes));
+  return markConflicts(uniqueById(routes.sort(compareRoutes)), snapshot.ingresses);
 }
 
 /** The API server accepts duplicate host+path entries; keeping the first (as controllers do) keeps ids unique. */

@@ -47,7 +47,27 @@ export function scenarioB(): LabSpec {
     goApp('media', 'transcode', { replicas: 1, fault: { mode: 'slow', delayMs: 4100 } }),
     // Pods answer 200 with a 20 KB header block: over nginx's 4k default and HAProxy's 15 KiB, whose buffer hopwatch does not know (generic).
     goApp('media', 'thumbs', { fault: { mode: 'large-headers', bytes: 20_000 } }),
-    // One pod of three answers 500: the same state every round.
+    // One pod of three answers 500 while Ready (no readinessProbe): the same state every round.
     goApp('telemetry', 'ingest', { replicas: 3, podFaults: { 1: { mode: 'status', status: 500 } } }),
+    // Every pod answers 503 and its readinessProbe (/healthz) fails it: not ready, what they answer is said.
+    goApp('archive', 'vault', { readinessProbe: true, fault: { mode: 'status', status: 503 } }),
+    {
+      // An ExternalName Service that declares no port (legal): ingress-nginx uses the Ingress backend's
+      // port number. Its name does not resolve: a DNS failure, not a port mismatch.
+      services: [{ namespace: 'archive', name: 'mainframe', type: 'ExternalName', externalName: 'mainframe.dc2.invalid', ports: [] }],
+      ingresses: (['nginx', 'haproxy'] as const).map((flavour) => ({
+        namespace: 'archive',
+        name: ingressOf('mainframe', flavour),
+        className: flavour,
+        rules: [{ host: `mainframe.${flavour === 'nginx' ? 'ngx' : 'hx'}.b-lab.example`, paths: [{ path: '/', service: 'mainframe', port: 8443 }] }],
+      })),
+    },
+    {
+      // A second Ingress, created after ledger/books (or in the same second: then the greater name wins,
+      // books), claims books' host and path on nginx for another Service whose pods refuse:
+      // ingress-nginx keeps serving ledger/books.
+      ...goApp('ledger', 'a-books', { fault: { mode: 'refuse' } }),
+      ingresses: [{ namespace: 'ledger', name: 'a-books', className: 'nginx', rules: [{ host: 'books.ngx.b-lab.example', paths: [{ path: '/', service: 'a-books', port: 'api' }] }] }],
+    },
   );
 }
