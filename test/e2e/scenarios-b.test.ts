@@ -78,6 +78,13 @@ describe('lab B: one round through the real binary', () => {
     expect(route.verdict.evidence).toContain(`${declared}; the controller's own answer outranks it`);
   });
 
+  it('a per-location read timeout hopwatch is not told (HAProxy timeout-server 2 s on one backend): measured from its 504, the pod is the cause; nginx serves it', () => {
+    const route = routeOf(routes, 'media', 'render', 'haproxy');
+    expect(route.verdict).toMatchObject({ status: 'failing', hop: 'pod', cause: 'pod.timeout' });
+    expect(route.verdict.evidence.join('\n')).toMatch(/^504 from haproxy after 2\.\d\d s on both replicas: effective read timeout ≈ 2(\.\d)? s; pods answer after 2\.\d\d s$/m);
+    expect(routeOf(routes, 'media', 'render', 'nginx').verdict).toMatchObject({ status: 'ok', cause: 'ok' });
+  });
+
   it.each(FLAVOURS)('pods answering 200 with a 20 KB header block behind a proxy\'s own 502 (%s)', (flavour) => {
     const route = routeOf(routes, 'media', 'thumbs', flavour);
     expect(route.verdict).toMatchObject({ status: 'failing', hop: 'pod', cause: 'pod.headers-too-large' });

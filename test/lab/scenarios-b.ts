@@ -2,8 +2,9 @@
 // namespaces, names, ports and timings; apps whose answers look like Go's net/http (no Keep-Alive
 // announcement, text/plain); controllers tuned where hopwatch is not told (read timeout 3 s and
 // connect 1.5 s in the controllers' own configuration, while the generated hopwatch config declares
-// no setting at all, so hopwatch assumes ingress-nginx's 60 s), and HAProxy declared as a proxy of
-// unknown kind ('generic'). Each app is routed by both controllers: Ingress <name> (class nginx) and
+// no setting at all, so hopwatch assumes ingress-nginx's 60 s), a per-backend HAProxy timeout set by
+// an annotation hopwatch has no reason to read, and HAProxy declared as a proxy of unknown kind
+// ('generic'); an Ingress losing its host and path to an older one; an ExternalName without ports. Each app is routed by both controllers: Ingress <name> (class nginx) and
 // <name>-hx (class haproxy), hosts under b-lab.example.
 
 import type { HopwatchConfigOptions, LabOptions } from './lab.js';
@@ -45,6 +46,13 @@ export function scenarioB(): LabSpec {
     goApp('ledger', 'books'),
     // One pod slower (4.1 s) than the controllers' real read timeout (3 s) that hopwatch was not told.
     goApp('media', 'transcode', { replicas: 1, fault: { mode: 'slow', delayMs: 4100 } }),
+    // A per-location tuning hopwatch is not told about: HAProxy's timeout-server for this backend is 2 s
+    // (haproxy.org/timeout-server, an annotation a proxy of unknown kind gives hopwatch no reason to
+    // read), the pod answers after 2.6 s. nginx (3 s) serves it: no false alarm there.
+    (() => {
+      const app = goApp('media', 'render', { replicas: 1, fault: { mode: 'slow', delayMs: 2600 } });
+      return { ...app, ingresses: (app.ingresses ?? []).map((i) => (i.className === 'haproxy' ? { ...i, annotations: { 'haproxy.org/timeout-server': '2s' } } : i)) };
+    })(),
     // Pods answer 200 with a 20 KB header block: over nginx's 4k default and HAProxy's 15 KiB, whose buffer hopwatch does not know (generic).
     goApp('media', 'thumbs', { fault: { mode: 'large-headers', bytes: 20_000 } }),
     // One pod of three answers 500 while Ready (no readinessProbe): the same state every round.
