@@ -328,6 +328,18 @@ export interface Route {
   annotations: Record<string, string>;
   /** For HTTPRoute routes: the Gateway and the status written for the route; absent for Ingress routes. */
   gateway?: GatewayRouteFacts;
+  /** Another routing object wins this route's host and path on the same controller (absent when none does). */
+  conflict?: RouteConflict;
+}
+
+/** The routing object that wins a host and path this route also claims, and the controller's rule that makes it win. */
+export interface RouteConflict {
+  /** The winner, "namespace/name" of its Ingress. */
+  winner: string;
+  /** The rule the controller applies, with its source, for evidence. */
+  rule: string;
+  /** Why the winner wins here, e.g. "created 2026-01-01T00:00:00Z, before this one (2026-01-02T00:00:00Z)". */
+  because: string;
 }
 
 /** Stable error codes of a failed hop. */

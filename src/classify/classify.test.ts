@@ -636,6 +636,55 @@ const rows: Row[] = [
     hops: healthyRound(base, (r) => (r.hop === 'pod' || r.hop === 'service' ? { status: 500, generator: null } : isFront(r) ? { status: 500, generator: 'upstream' } : null)),
     want: { status: 'failing', hop: 'pod', cause: 'pod.app-error' },
   },
+  // ---- health checks (src/classify/readiness.ts)
+  {
+    name: 'a Ready pod without a readinessProbe answers 500: Kubernetes keeps sending it traffic',
+    route: base,
+    hops: healthyRound(base, (r) => (r.pod === 'shop/web-2' ? { status: 500, generator: null } : null)),
+    want: { status: 'degraded', hop: 'pod', cause: 'pod.app-error' },
+    evidence: ["pod shop/web-2 answers 500 on / while Ready: it has no readinessProbe, so it stays in the Service's endpoints and Kubernetes keeps sending it traffic"],
+  },
+  {
+    name: 'Ready pods whose readinessProbe checks another path refuse on the probed one: the probe is named',
+    route: routeFixture({ pods: ['web-1', 'web-2', 'web-3'].map((n, i) => podFacts(n, `10.2.0.${i + 1}`, { readinessProbe: 'http-get :http/healthz' })) }),
+    hops: healthyRound(base, (r) => (r.hop === 'pod' || r.hop === 'service' ? REFUSED : front502(r))),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.refused' },
+    evidence: ["pod shop/web-1 refuses connections on / while Ready: it has readinessProbe http-get :http/healthz, but it checks /healthz, not the failing /, so it stays in the Service's endpoints"],
+  },
+  {
+    name: 'Ready pods whose readinessProbe is a TCP connect answer 503: it checks only the port',
+    route: routeFixture({ pods: ['web-1', 'web-2', 'web-3'].map((n, i) => podFacts(n, `10.2.0.${i + 1}`, { readinessProbe: 'tcp :8080' })) }),
+    hops: healthyRound(base, (r) => (r.hop === 'pod' || r.hop === 'service' ? { status: 503, generator: null } : isFront(r) ? { status: 503, generator: 'upstream' } : null)),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.app-error' },
+    evidence: ['it has readinessProbe tcp :8080, but it checks only that the port accepts a connection'],
+  },
+  (() => {
+    const pods = ['web-1', 'web-2'].map((n, i) => podFacts(n, `10.2.0.${i + 1}`, { ready: false, readinessProbe: 'http-get :http/healthz' }));
+    const route = routeFixture({ pods, endpoints: pods.map((p) => endpointFacts(p)) });
+    return {
+      name: 'not-ready pods that answer 503 on the probed path: reported with what they answer, not only as never ready',
+      route,
+      hops: healthyRound(route, (r) => (r.hop === 'pod' ? { status: 503, generator: null } : isFront(r) ? NGINX_503 : r.hop === 'service' ? { status: null, error: 'refused' as const } : null)),
+      want: { status: 'failing', hop: 'pod', cause: 'pod.crashloop' } as Row['want'],
+      summary: ['2 of 2 pods never become ready; they answer 503 on /'],
+      evidence: ['not ready, out of the endpoints: pod shop/web-1 (10.2.0.1:8080, not ready): 503'],
+    };
+  })(),
+  // ---- two Ingresses claim the same host and path (src/classify/conflict.ts)
+  {
+    name: 'the losing Ingress of a host and path is config.route-conflict naming the winner, even when the winner\'s backend fails',
+    route: routeFixture({ ingress: 'web-v2', conflict: { winner: 'shop/web', rule: 'ingress-nginx serves the oldest Ingress (creationTimestamp)', because: 'created 2026-01-01T00:00:00.000Z, before this one (2026-02-01T00:00:00.000Z)' } }),
+    hops: healthyRound(base, front503),
+    want: { status: 'failing', hop: 'config', cause: 'config.route-conflict' },
+    summary: ['which Ingress shop/web also claims and wins'],
+    evidence: ['shop/web wins shop.example.test/: created 2026-01-01', 'ingress-nginx serves the oldest Ingress'],
+  },
+  {
+    name: 'a losing Ingress whose winner answers 200: degraded (its own backend gets no traffic)',
+    route: routeFixture({ ingress: 'web-v2', conflict: { winner: 'shop/web', rule: 'r', because: 'b' } }),
+    hops: healthyRound(base),
+    want: { status: 'degraded', hop: 'config', cause: 'config.route-conflict' },
+  },
   {
     name: 'regex path without probe-path cannot be probed',
     route: routeFixture({ notProbeable: 'regex path /api/(.*) needs the hopwatch.io/probe-path annotation' }),

@@ -18,6 +18,8 @@ import { type Context, type Finding, podNames } from './context.js';
 import { describePod, describeResult, describeServicePort } from './evidence.js';
 import { controllerSettings } from './knowledge.js';
 import { hasFailures, type Layer, layersOf } from './layers.js';
+import { conflictStatus, routeConflict } from './conflict.js';
+import { notReadyAnswers, notReadySummary } from './readiness.js';
 import { statusOfFailure } from './share.js';
 import { failingPodsCause, hiddenPodCause, hopwatchSpokeOtherProtocol, keepaliveRace, rolloutDrain, slowPodsRetried, targetPortMismatch } from './pod-causes.js';
 
@@ -78,8 +80,8 @@ function noReadyEndpoints(ctx: Context): Finding {
     return {
       hop: 'pod',
       cause: 'pod.crashloop',
-      summary: `no ready endpoint: ${pods.length} of ${backend.pods.length} pods ${verb}`,
-      evidence: pods.map(describePod),
+      summary: `no ready endpoint: ${pods.length} of ${backend.pods.length} pods ${verb}${notReadySummary(ctx)}`,
+      evidence: [...pods.map(describePod), ...notReadyAnswers(ctx)],
     };
   }
   const mismatch = targetPortMismatch(backend);
@@ -307,8 +309,10 @@ export function classify(route: Route, results: HopResult[], facts: RoundFacts =
 /** The walk for one backend: config, then the front, then what fails behind a working front. */
 function walk(ctx: Context): Verdict {
   const { route } = ctx;
-  const config = configFinding(ctx);
   const front = ctx.layers.front;
+  const conflict = routeConflict(ctx);
+  if (conflict !== null && front.state !== 'absent' && front.state !== 'unknown') return verdictOf(conflictStatus(front.state !== 'ok'), conflict, front, []);
+  const config = configFinding(ctx);
   if (config?.cause === 'config.no-controller' && route.loadBalancer.length > 0 && front.state === 'absent') {
     // Something serves the class (the Ingress has an address), just not a controller hopwatch is configured for.
     return { ...verdictOf('unknown', config, front, []), summary: `class "${route.ingressClass ?? '(none)'}" is served by a controller hopwatch is not configured to probe` };

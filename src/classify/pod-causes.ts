@@ -9,6 +9,7 @@ import { type Context, controllerName, diagnosisOf, type Finding, mostCommon, po
 import { describePod, describeResult, describeServicePort, describeSetting, describeTarget, formatBytes } from './evidence.js';
 import { type BackendProtocol, protocolName, wireOf } from './knowledge.js';
 import { inferredHeadersTooLarge, measuredSlowPods } from './measured.js';
+import { readyWhileFailing } from './readiness.js';
 
 /** The Service's targetPort is a name no pod declares, or a number the pods' declared ports do not include. */
 export function targetPortMismatch(backend: Pick<Backend, 'servicePort' | 'pods'>): string | null {
@@ -58,6 +59,7 @@ export function failingPodsCause(ctx: Context): Finding {
     ...(others.length === 0 ? [] : [`also failing otherwise: ${others.map((r) => `${r.pod ?? r.target} (${r.error ?? r.status ?? '?'})`).join(', ')}`]),
     ...others.map(describeResult),
     describeServicePort(backend),
+    ...readyWhileFailing(ctx, layers.pod.failed),
   ];
   switch (error) {
     case 'refused':

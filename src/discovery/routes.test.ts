@@ -213,10 +213,10 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    name: 'ExternalName Service keeps externalName; a Service without selector has no pods',
+    name: 'ExternalName Service keeps externalName and, declaring no port, takes the backend port number (ingress-nginx); a Service without selector has no pods',
     ingresses: [ingress('x', { rules: [rule('x.test', ['/ext', 'Prefix', svc('ext', 443)], ['/manual', 'Prefix', svc('manual', 80)])] })],
     expected: {
-      'shop/x x.test /ext': { service: { type: 'ExternalName', externalName: 'api.example.test', clusterIP: null }, servicePort: null, pods: [] },
+      'shop/x x.test /ext': { service: { type: 'ExternalName', externalName: 'api.example.test', clusterIP: null }, servicePort: { name: null, port: 443, targetPort: 443 }, pods: [] },
       'shop/x x.test /manual': { service: { clusterIP: '127.9.2.4' }, servicePort: { port: 80 }, pods: [] },
     },
   },

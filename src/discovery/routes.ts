@@ -3,6 +3,7 @@
 // reads: the backend Service and port, endpoints, pods, NetworkPolicies and the
 // controller serving the route's class. No I/O; deterministic output order.
 
+import { markConflicts } from './conflicts.js';
 import { createHash } from 'node:crypto';
 import type { V1EndpointSlice, V1Ingress, V1NetworkPolicy, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { ControllerConfig } from '../config/types.js';
@@ -98,7 +99,8 @@ export function routesFrom(
     .filter((ingress) => wanted === null || wanted.has(ingress.metadata?.namespace ?? 'default'))
     .flatMap((ingress) => routesOfIngress(ingress, index));
   // ingress-nginx canary Ingresses are weighted backends of the routes they split, not routes (canary.ts).
-  return mergeCanaries(uniqueById(routes.sort(compareRoutes)), processingOrder(snapshot.ingresses));
+  // Two Ingresses claiming one host and path (canaries aside): the loser names the winner (conflicts.ts).
+  return markConflicts(mergeCanaries(uniqueById(routes.sort(compareRoutes)), processingOrder(snapshot.ingresses)), snapshot.ingresses);
 }
 
 /** "namespace/name" -> place in ingress-nginx's processing order: oldest first (store.go sortIngressSlice), then by name. */

@@ -64,6 +64,20 @@ describe('findServicePort', () => {
   }
 });
 
+describe('findServicePort of an ExternalName Service without ports (ingress-nginx uses the backend port number)', () => {
+  const external = serviceFacts({ metadata: { name: 'legacy', namespace: 'shop' }, spec: { type: 'ExternalName', externalName: 'legacy.example.invalid' } });
+  it('takes the Ingress backend port number', () => {
+    expect(findServicePort(external, 8443)).toEqual({ name: null, port: 8443, targetPort: 8443, protocol: 'TCP', appProtocol: null });
+  });
+  it('has no port for a port name (ingress-nginx: only numeric ports are allowed)', () => {
+    expect(findServicePort(external, 'https')).toBeNull();
+  });
+  it('keeps the declared ports when there are some', () => {
+    const declared = serviceFacts({ metadata: { name: 'legacy' }, spec: { type: 'ExternalName', externalName: 'x.invalid', ports: [{ name: 'http', port: 80 }] } });
+    expect(findServicePort(declared, 8443)).toBeNull();
+  });
+});
+
 function slice(name: string, ports: { name?: string; port?: number }[], endpoints: V1Endpoint[], serviceName = 'web'): V1EndpointSlice {
   return {
     metadata: { namespace: 'shop', name, labels: { 'kubernetes.io/service-name': serviceName } },

@@ -37,8 +37,17 @@ export function servicePortFacts(port: V1ServicePort): ServicePortFacts {
   };
 }
 
-/** The Service port an Ingress backend names: by number, or by name; null when the Service has none such. */
+/**
+ * The Service port an Ingress backend names: by number, or by name; null when the Service has none such.
+ * An ExternalName Service may declare no port at all: ingress-nginx then uses the Ingress backend's
+ * port number for the ExternalName target (internal/ingress/controller/controller.go serviceEndpoints,
+ * "Ingress with an ExternalName Service and no port defined"; a port name gives no upstream), so the
+ * port is that number, not a mismatch.
+ */
 export function findServicePort(service: ServiceFacts, backendPort: number | string): ServicePortFacts | null {
+  if (service.type === 'ExternalName' && service.ports.length === 0 && typeof backendPort === 'number') {
+    return { name: null, port: backendPort, targetPort: backendPort, protocol: 'TCP', appProtocol: null };
+  }
   const found = service.ports.find((port) =>
     typeof backendPort === 'number' ? port.port === backendPort : port.name === backendPort,
   );

@@ -94,7 +94,9 @@ describe('the hard 502s, one round through the real binary', () => {
   let routes: RouteJson[];
 
   beforeAll(async () => {
-    routes = await probe('-n', 'h502');
+    // The keep-alive race needs the pods' idle timeout: a one-shot probe measures it only when asked
+    // (a pod closing after ~1.1 s announces no whole-second timeout; without the flag it is 'not-measured').
+    routes = await probe('-n', 'h502', '--measure-keepalive');
   }, 60_000);
 
   it('routes each class to its own controller', () => {

@@ -49,6 +49,17 @@ async function routes(): Promise<RouteItem[]> {
   return (await getJson<{ data: RouteItem[] }>(`${daemon.url}/api/v1/routes`, auth)).body.data;
 }
 
+/** Rounds of a route this daemon process finished, counted by its edge probes in /metrics (0 before the first). */
+async function edgeRoundsFinished(namespace: string, ingress: string): Promise<number> {
+  const text = await (await fetch(`${daemon.url}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('hopwatch_hop_requests_total{') || !line.includes(`namespace="${namespace}"`) || !line.includes(`ingress="${ingress}"`) || !line.includes('hop="edge"')) continue;
+    total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
+
 async function routeId(ingress: string): Promise<string> {
   return eventually(async () => (await routes()).find((r) => r.ingress === ingress)?.id);
 }
@@ -184,8 +195,7 @@ describe('hopwatch run', () => {
     // The last known plan keeps being probed while the cluster is away.
     const id = await routeId('api');
     const before = (await roundTimes(id)).length;
-    await new Promise((resolve) => setTimeout(resolve, 2500));
-    expect((await roundTimes(id)).length).toBeGreaterThan(before);
+    await eventually(async () => (await roundTimes(id)).length > before, 20_000);
     await lab.api.resumeListening();
     await lab.removeIngress('late', 'newcomer');
     await eventually(async () => !(await routes()).some((r) => r.ingress === 'newcomer') || undefined, 30_000);
@@ -201,12 +211,22 @@ describe('hopwatch run', () => {
     for (const t of before) expect(after).toContain(t);
   }, 60_000);
 
-  it('loses no committed round to kill -9 and leaves a clean file', async () => {
+  it('loses to kill -9 no round that finished a flush interval before it, and leaves a clean file', async () => {
+    // The guarantee (README "Durability"): a finished round waits in the write queue at most
+    // FLUSH_MS (200 ms) before its transaction commits; a commit survives kill -9 (WAL). So every
+    // round counted as finished (the edge probe in hopwatch_hop_requests_total, counted when the
+    // round finishes) more than the flush interval before the kill is in the store afterwards, even
+    // though nothing read it back before the kill. Waited: 5 flush intervals, against a loaded machine.
+    const FLUSH_MS = 200;
+    // A fresh process, so its counter and its rounds in the store (started after `since`) are the same set.
+    expect(await daemon.stop('SIGTERM')).toBe(0);
+    const since = new Date().toISOString();
+    daemon = await startDaemonProcess(configPath);
     const id = await routeId('api');
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    // What the API has read back is committed.
+    const finished = await eventually(async () => ((await edgeRoundsFinished('shop', 'api')) >= 2 ? edgeRoundsFinished('shop', 'api') : undefined), 20_000);
     const committed = await roundTimes(id);
-    expect(committed.length).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, FLUSH_MS * 5));
+    const killedAt = new Date().toISOString();
     expect(await daemon.stop('SIGKILL')).toBe('SIGKILL');
     const db = new Database(dbPath, { readonly: true });
     try {
@@ -217,6 +237,9 @@ describe('hopwatch run', () => {
     daemon = await startDaemonProcess(configPath);
     const after = await roundTimes(id);
     for (const t of committed) expect(after).toContain(t);
+    // Every round the killed process finished (and counted) a flush interval before the kill is stored.
+    const ofKilledProcess = after.filter((t) => t >= since && t < killedAt);
+    expect(ofKilledProcess.length).toBeGreaterThanOrEqual(finished);
   }, 60_000);
 
   it('sends again, after a restart, the alert its receiver refused until the daemon stopped', async () => {

@@ -78,6 +78,13 @@ describe('lab B: one round through the real binary', () => {
     expect(route.verdict.evidence).toContain(`${declared}; the controller's own answer outranks it`);
   });
 
+  it('a per-location read timeout hopwatch is not told (HAProxy timeout-server 2 s on one backend): measured from its 504, the pod is the cause; nginx serves it', () => {
+    const route = routeOf(routes, 'media', 'render', 'haproxy');
+    expect(route.verdict).toMatchObject({ status: 'failing', hop: 'pod', cause: 'pod.timeout' });
+    expect(route.verdict.evidence.join('\n')).toMatch(/^504 from haproxy after 2\.\d\d s on both replicas: effective read timeout ≈ 2(\.\d)? s; pods answer after 2\.\d\d s$/m);
+    expect(routeOf(routes, 'media', 'render', 'nginx').verdict).toMatchObject({ status: 'ok', cause: 'ok' });
+  });
+
   it.each(FLAVOURS)('pods answering 200 with a 20 KB header block behind a proxy\'s own 502 (%s)', (flavour) => {
     const route = routeOf(routes, 'media', 'thumbs', flavour);
     expect(route.verdict).toMatchObject({ status: 'failing', hop: 'pod', cause: 'pod.headers-too-large' });
@@ -85,6 +92,50 @@ describe('lab B: one round through the real binary', () => {
     // nginx: the 4k default applies; HAProxy declared generic: its buffer is unknown, the 502 measures it.
     if (flavour === 'nginx') expect(evidence).toContain('ingress-nginx proxy-buffer-size: 4096 bytes (4.0 KiB) (ingress-nginx default)');
     else expect(evidence).toMatch(/502 from haproxy on both replicas while every pod answers 200 with a \d+ bytes \(\d+\.\d KiB\)\+ header block: effective header buffer < \d+ bytes .*\(its header buffer is not known\)/);
+  });
+});
+
+describe('lab B: health checks', () => {
+  let routes: RouteJson[];
+
+  beforeAll(async () => {
+    routes = await probe('-n', 'archive');
+    routes.push(...(await probe('-n', 'telemetry')));
+  }, 60_000);
+
+  it.each(FLAVOURS)('a Ready pod answering 500 without a readinessProbe: the evidence says Kubernetes keeps sending it traffic (%s)', (flavour) => {
+    const route = routeOf(routes, 'telemetry', 'ingest', flavour);
+    expect(route.verdict).toMatchObject({ status: 'degraded', hop: 'pod', cause: 'pod.app-error' });
+    expect(route.verdict.evidence.join('\n')).toMatch(/pod telemetry\/ingest-\S+ answers 500 on \/ while Ready: it has no readinessProbe, so it stays in the Service's endpoints and Kubernetes keeps sending it traffic/);
+  });
+
+  it.each(FLAVOURS)('not-ready pods answering 503 are reported with what they answer, not only as never ready (%s)', (flavour) => {
+    const route = routeOf(routes, 'archive', 'vault', flavour);
+    expect(route.verdict).toMatchObject({ status: 'failing', hop: 'pod', cause: 'pod.crashloop' });
+    expect(route.verdict.summary).toContain('2 of 2 pods never become ready; they answer 503 on /');
+    expect(route.verdict.evidence.join('\n')).toMatch(/not ready, out of the endpoints: pod archive\/vault-\S+ \(\S+, not ready\): 503/);
+    expect(route.verdict.evidence.join('\n')).toContain('readiness http-get :web/healthz');
+  });
+});
+
+describe('lab B: legal but unusual objects', () => {
+  it.each(FLAVOURS)('an ExternalName Service without ports whose name does not resolve: dns.failure, not a port mismatch (%s)', async (flavour) => {
+    const route = routeOf(await probe('--ingress', `archive/${ingressOf('mainframe', flavour)}`), 'archive', 'mainframe', flavour);
+    expect(route.verdict).toMatchObject({ status: 'failing', hop: 'dns', cause: 'dns.failure' });
+    expect(route.verdict.summary).toBe('mainframe.dc2.invalid does not resolve');
+    expect(route.verdict.evidence.join('\n')).toMatch(/dns mainframe\.dc2\.invalid: does not resolve/);
+  });
+});
+
+describe('lab B: two Ingresses claim the same host and path', () => {
+  it('the younger one loses: config.route-conflict naming the winner and ingress-nginx\'s rule; the winner stays ok (nginx)', async () => {
+    const routes = await probe('-n', 'ledger');
+    const loser = routes.find((r) => r.ingress === 'a-books');
+    expect(loser?.verdict).toMatchObject({ status: 'degraded', hop: 'config', cause: 'config.route-conflict' });
+    expect(loser?.verdict.summary).toContain('which Ingress ledger/books also claims and wins');
+    expect(loser?.verdict.evidence.join('\n')).toMatch(/ledger\/books wins books\.ngx\.b-lab\.example\/: (created \S+, before this one \(\S+\)|both created \S+: the names decide)/);
+    expect(loser?.verdict.evidence.join('\n')).toContain('ingress-nginx serves the oldest Ingress (creationTimestamp)');
+    expect(routeOf(routes, 'ledger', 'books', 'nginx').verdict).toMatchObject({ status: 'ok', cause: 'ok' });
   });
 });
 

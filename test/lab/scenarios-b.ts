@@ -2,8 +2,9 @@
 // namespaces, names, ports and timings; apps whose answers look like Go's net/http (no Keep-Alive
 // announcement, text/plain); controllers tuned where hopwatch is not told (read timeout 3 s and
 // connect 1.5 s in the controllers' own configuration, while the generated hopwatch config declares
-// no setting at all, so hopwatch assumes ingress-nginx's 60 s), and HAProxy declared as a proxy of
-// unknown kind ('generic'). Each app is routed by both controllers: Ingress <name> (class nginx) and
+// no setting at all, so hopwatch assumes ingress-nginx's 60 s), a per-backend HAProxy timeout set by
+// an annotation hopwatch has no reason to read, and HAProxy declared as a proxy of unknown kind
+// ('generic'); an Ingress losing its host and path to an older one; an ExternalName without ports. Each app is routed by both controllers: Ingress <name> (class nginx) and
 // <name>-hx (class haproxy), hosts under b-lab.example.
 
 import type { HopwatchConfigOptions, LabOptions } from './lab.js';
@@ -45,9 +46,36 @@ export function scenarioB(): LabSpec {
     goApp('ledger', 'books'),
     // One pod slower (4.1 s) than the controllers' real read timeout (3 s) that hopwatch was not told.
     goApp('media', 'transcode', { replicas: 1, fault: { mode: 'slow', delayMs: 4100 } }),
+    // A per-location tuning hopwatch is not told about: HAProxy's timeout-server for this backend is 2 s
+    // (haproxy.org/timeout-server, an annotation a proxy of unknown kind gives hopwatch no reason to
+    // read), the pod answers after 2.6 s. nginx (3 s) serves it: no false alarm there.
+    (() => {
+      const app = goApp('media', 'render', { replicas: 1, fault: { mode: 'slow', delayMs: 2600 } });
+      return { ...app, ingresses: (app.ingresses ?? []).map((i) => (i.className === 'haproxy' ? { ...i, annotations: { 'haproxy.org/timeout-server': '2s' } } : i)) };
+    })(),
     // Pods answer 200 with a 20 KB header block: over nginx's 4k default and HAProxy's 15 KiB, whose buffer hopwatch does not know (generic).
     goApp('media', 'thumbs', { fault: { mode: 'large-headers', bytes: 20_000 } }),
-    // One pod of three answers 500: the same state every round.
+    // One pod of three answers 500 while Ready (no readinessProbe): the same state every round.
     goApp('telemetry', 'ingest', { replicas: 3, podFaults: { 1: { mode: 'status', status: 500 } } }),
+    // Every pod answers 503 and its readinessProbe (/healthz) fails it: not ready, what they answer is said.
+    goApp('archive', 'vault', { readinessProbe: true, fault: { mode: 'status', status: 503 } }),
+    {
+      // An ExternalName Service that declares no port (legal): ingress-nginx uses the Ingress backend's
+      // port number. Its name does not resolve: a DNS failure, not a port mismatch.
+      services: [{ namespace: 'archive', name: 'mainframe', type: 'ExternalName', externalName: 'mainframe.dc2.invalid', ports: [] }],
+      ingresses: (['nginx', 'haproxy'] as const).map((flavour) => ({
+        namespace: 'archive',
+        name: ingressOf('mainframe', flavour),
+        className: flavour,
+        rules: [{ host: `mainframe.${flavour === 'nginx' ? 'ngx' : 'hx'}.b-lab.example`, paths: [{ path: '/', service: 'mainframe', port: 8443 }] }],
+      })),
+    },
+    {
+      // A second Ingress, created after ledger/books (or in the same second: then the greater name wins,
+      // books), claims books' host and path on nginx for another Service whose pods refuse:
+      // ingress-nginx keeps serving ledger/books.
+      ...goApp('ledger', 'a-books', { fault: { mode: 'refuse' } }),
+      ingresses: [{ namespace: 'ledger', name: 'a-books', className: 'nginx', rules: [{ host: 'books.ngx.b-lab.example', paths: [{ path: '/', service: 'a-books', port: 'api' }] }] }],
+    },
   );
 }
