@@ -36,8 +36,11 @@ export function routeJson(round: RouteRound) {
   const { route } = round;
   return {
     id: route.id,
+    kind: route.kind,
     namespace: route.namespace,
+    name: route.name,
     ingress: route.ingress,
+    parent: route.parent,
     ingressClass: route.ingressClass,
     host: route.host,
     path: route.path,

@@ -40,7 +40,7 @@ const DEFAULTS: Config = {
   incidents: { openAfter: 2, closeAfter: 2 },
   server: { listen: '127.0.0.1:8080', token: null },
   alerts: { webhooks: [], dashboardUrl: null },
-  discovery: { watchIdleRestartMs: 300_000, maxBackoffMs: 30_000 },
+  discovery: { watchIdleRestartMs: 300_000, maxBackoffMs: 30_000, gatewayApiRecheckMs: 60_000 },
 };
 
 describe('bad configs (testdata/bad-*.yaml -> the exact .error text)', () => {

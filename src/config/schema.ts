@@ -406,7 +406,11 @@ function configSchema(now: number) {
     incidents: section({ openAfter: leaf(integer(1, 1000)).default(2), closeAfter: leaf(integer(1, 1000)).default(2) }),
     server: section({ listen: leaf(listenAddress).default('127.0.0.1:8080'), token: leaf(nullable(bearerToken)).default(null) }),
     alerts: section({ webhooks: list(webhookSchema(), [], 'webhooks'), dashboardUrl: leaf(nullable(httpUrl(['http', 'https'], true))).default(null) }),
-    discovery: section({ watchIdleRestartMs: leaf(milliseconds(1000)).default(300_000), maxBackoffMs: leaf(milliseconds(1)).default(30_000) }),
+    discovery: section({
+      watchIdleRestartMs: leaf(milliseconds(1000)).default(300_000),
+      maxBackoffMs: leaf(milliseconds(1)).default(30_000),
+      gatewayApiRecheckMs: leaf(milliseconds(1000)).default(60_000),
+    }),
   });
 }
 

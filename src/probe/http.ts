@@ -167,9 +167,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     const done = new Promise<void>((resolve) => (this.resolveDone = resolve));
     this.timer = setTimeout(onDeadline, this.hop.request.timeoutMs, this);
     slot.exchange = this;
-    const headers = ['host', host, 'user-agent', USER_AGENT, 'accept', '*/*'];
+    const extra = Object.entries(this.hop.request.headers ?? {}).filter(([name]) => !['host', 'connection', 'content-length', 'transfer-encoding'].includes(name.toLowerCase()));
+    const headers = ['host', host, 'user-agent', USER_AGENT, 'accept', '*/*', ...extra.flat()];
     // reset: true sends "connection: close" and closes the socket after the response: one connection per probe.
-    slot.client.dispatch({ method: 'GET', path: this.hop.request.path, headers, reset: true }, this);
+    slot.client.dispatch({ method: this.hop.request.method ?? 'GET', path: this.hop.request.path, headers, reset: true }, this);
     return done;
   }
 

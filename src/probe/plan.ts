@@ -130,9 +130,31 @@ function planBackend(route: Route, request: HopRequest, options: PlanOptions): P
   return hops;
 }
 
+/** What the edge and the proxy pods are sent: the route's path, Host, and the method and headers its match requires. */
+export function frontRequest(route: Route, timeoutMs: number): HopRequest {
+  const { method, headers } = route.probe;
+  return {
+    host: route.probe.hostHeader,
+    path: route.probe.path,
+    timeoutMs,
+    ...(method === undefined ? {} : { method }),
+    ...(headers === undefined ? {} : { headers: { ...headers } }),
+  };
+}
+
+/** What the Service and pods are sent: the request as the proxy forwards it (rewritten path, Host and headers). */
+export function backendRequest(route: Route, front: HopRequest): HopRequest {
+  const { backendPath, backendHeaders, backendHost } = route.probe;
+  const request: HopRequest = { ...front };
+  if (backendPath !== undefined) request.path = backendPath;
+  if (backendHost !== undefined) request.host = backendHost;
+  if (backendHeaders !== undefined) request.headers = { ...backendHeaders };
+  return request;
+}
+
 /** Plans every hop of a route, outermost first; none for routes that are ignored or cannot be probed. */
 export function planHops(route: Route, options: PlanOptions): PlannedHop[] {
   if (route.notProbeable !== null || route.probe.ignore) return [];
-  const request: HopRequest = { host: route.probe.hostHeader, path: route.probe.path, timeoutMs: options.timeoutMs };
-  return [...planDns(route, request, options), ...planFront(route, request), ...planBackend(route, request, options)];
+  const request = frontRequest(route, options.timeoutMs);
+  return [...planDns(route, request, options), ...planFront(route, request), ...planBackend(route, backendRequest(route, request), options)];
 }
