@@ -4,14 +4,14 @@ import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { controllerSettings } from '../classify/knowledge.js';
 import type { GatewayConfig } from '../config/types.js';
-import type { GatewayObject, HttpRouteObject, ReferenceGrantObject } from './gateway-types.js';
-import { hostsOnListener, intersectHostnames, replacePrefix, routesFromHttpRoutes } from './httproute.js';
+import type { GatewayObject, HttpRouteObject, ListenerSpec, ReferenceGrantObject } from './gateway-types.js';
+import { GRPC_NOT_PROBEABLE, hostsOnListener, intersectHostnames, replacePrefix, routesFromHttpRoutes } from './httproute.js';
 import { routeId } from './routes.js';
 import { type ClusterSnapshot, emptySnapshot } from './snapshot.js';
 
 const GW = 'gateway.networking.k8s.io';
 
-function gateway(listeners: GatewayObject['spec'] extends infer S ? NonNullable<S>['listeners'] : never, extra: Partial<GatewayObject> = {}): GatewayObject {
+function gateway(listeners: ListenerSpec[], extra: Partial<GatewayObject> = {}): GatewayObject {
   return {
     metadata: { namespace: 'infra', name: 'gw' },
     spec: { gatewayClassName: 'ngf', listeners },
@@ -256,5 +256,13 @@ describe('Gateway data-plane pods without configuration', () => {
   it('a configured override wins: edge, pods and kind', () => {
     const config: GatewayConfig = { namespace: 'infra', name: 'gw', kind: 'istio', edge: 'http://192.0.2.1:8080', edgeHttps: null, pods: { namespace: 'envoy-gateway-system', selector: 'app=envoy', httpPort: 9000 } };
     expect(eg([], [config])).toMatchObject({ kind: 'istio', edge: 'http://192.0.2.1:8080', httpPort: 9000, pods: [{ name: 'envoy-infra-gw-1' }] });
+  });
+});
+
+describe('GRPCRoutes', () => {
+  it('are listed with their backends and the reason they are not probed', () => {
+    const grpc = { metadata: { namespace: 'shop', name: 'rpc' }, spec: { parentRefs: [{ name: 'gw', namespace: 'infra' }], hostnames: ['rpc.example.com'], rules: [{ backendRefs: [{ name: 'web', port: 8000 }] }] } };
+    const routes = routesFromHttpRoutes(snapshot({ gateways: [gateway([listener])], grpcRoutes: [grpc] }), []);
+    expect(routes.map((r) => [r.kind, r.name, r.host, r.notProbeable, r.backends[0]?.key])).toEqual([['GRPCRoute', 'rpc', 'rpc.example.com', GRPC_NOT_PROBEABLE, 'shop/web:8000']]);
   });
 });

@@ -11,7 +11,7 @@ import type { GatewayConfig } from '../config/types.js';
 import type { Backend, GatewayRouteFacts, PathType, Route, RouteProbeSettings } from '../model.js';
 import { ANNOTATIONS, readAnnotations } from './annotations.js';
 import { conditionOf, gatewayControllerFacts, type ResolvedGateway, resolveGateways } from './gateways.js';
-import { GATEWAY_API_GROUP, type BackendRef, type HttpRouteMatch, type HttpRouteObject, type HttpRouteRule, type ListenerSpec, type ParentRef, type ReferenceGrantObject } from './gateway-types.js';
+import { GATEWAY_API_GROUP, type BackendRef, type GrpcRouteObject, type HttpRouteMatch, type HttpRouteObject, type HttpRouteRule, type ListenerSpec, type ParentRef, type ReferenceGrantObject } from './gateway-types.js';
 import { probeHostHeader } from './ingress.js';
 import { compareRoutes, indexSnapshot, noBackend, serviceBackendFacts, type SnapshotIndex } from './routes.js';
 import type { ClusterSnapshot } from './snapshot.js';
@@ -45,15 +45,38 @@ interface ParentContext {
 
 /** Every Route of the snapshot's HTTPRoutes, sorted like Ingress routes; precedence losers name their winner. */
 export function routesFromHttpRoutes(snapshot: ClusterSnapshot, gateways: readonly GatewayConfig[], options: HttpRouteOptions = {}): Route[] {
-  if (snapshot.httpRoutes.length === 0) return [];
+  if (snapshot.httpRoutes.length === 0 && snapshot.grpcRoutes.length === 0) return [];
   const index = indexSnapshot(snapshot, []);
   const resolved = resolveGateways(snapshot, gateways);
   const wanted = options.namespaces ? new Set(options.namespaces) : null;
   const precedence = new Map<string, Precedence>();
+  const inScope = (o: { metadata?: { name?: string; namespace?: string } }) => Boolean(o.metadata?.name) && (wanted === null || wanted.has(o.metadata?.namespace ?? 'default'));
   const routes = snapshot.httpRoutes
-    .filter((route) => route.metadata?.name && (wanted === null || wanted.has(route.metadata.namespace ?? 'default')))
+    .filter(inScope)
     .flatMap((route) => parentContexts(route, resolved, index).flatMap((ctx) => routesOfParent(ctx, precedence)));
-  return markConflicts(unique(routes), precedence).sort(compareRoutes);
+  const grpc = snapshot.grpcRoutes.filter(inScope).flatMap((route) => grpcRoutes(route, resolved, index));
+  return [...markConflicts(unique(routes), precedence), ...unique(grpc)].sort(compareRoutes);
+}
+
+/** Why a GRPCRoute route is listed but not probed. */
+export const GRPC_NOT_PROBEABLE = 'GRPCRoute: hopwatch probes with HTTP/1.1 requests and has no gRPC health probe (grpc.health.v1) yet, so this route is listed, not probed';
+
+/** A GRPCRoute's routes (one per parent, listener and host), each listed with its backends and not probeable. */
+function grpcRoutes(route: GrpcRouteObject, gateways: Map<string, ResolvedGateway>, index: SnapshotIndex): Route[] {
+  const asHttp: HttpRouteObject = {
+    ...(route.metadata ? { metadata: route.metadata } : {}),
+    spec: { parentRefs: route.spec?.parentRefs ?? [], hostnames: route.spec?.hostnames ?? [], rules: (route.spec?.rules ?? []).map((r) => ({ backendRefs: r.backendRefs ?? [] })) },
+    ...(route.status ? { status: route.status } : {}),
+  };
+  return parentContexts(asHttp, gateways, index).flatMap((ctx) =>
+    routesOfParent(ctx, new Map()).map((r) => ({
+      ...r,
+      kind: 'GRPCRoute' as const,
+      id: createHash('sha256').update(`GRPCRoute:${r.id}`).digest('hex').slice(0, 12),
+      backends: r.backends.map((b) => ({ ...b, source: { ...b.source, kind: 'GRPCRoute' as const } })),
+      notProbeable: GRPC_NOT_PROBEABLE,
+    })),
+  );
 }
 
 /** The (parentRef, listener) pairs an HTTPRoute is served through. */
