@@ -17,6 +17,7 @@ import { type ClusterWatch, type ClusterWatchLogger, startClusterWatch } from '.
 import { IncrementalRoutes } from './discovery/incremental.js';
 import { routesFrom } from './discovery/routes.js';
 import { startReplica } from './ha/replica.js';
+import { routesFromHttpRoutes } from './discovery/httproute.js';
 import type { Route, RouteRound } from './model.js';
 import { PodDiagnostics } from './probe/diagnose.js';
 import { HttpClientPool } from './probe/http.js';
@@ -88,6 +89,7 @@ export function startDiscovery(config: Readonly<Config>, kc: KubeConfig, log: Cl
     namespaces: config.cluster.namespaces,
     watchIdleRestartMs: config.discovery.watchIdleRestartMs,
     maxBackoffMs: config.discovery.maxBackoffMs,
+    gatewayApiRecheckMs: config.discovery.gatewayApiRecheckMs,
     log,
   });
 }
@@ -110,7 +112,10 @@ export async function waitForSync(watch: ClusterWatch, kc: KubeConfig, timeoutMs
 
 /** The routes of the current snapshot. */
 export function currentRoutes(config: Readonly<Config>, watch: ClusterWatch): Route[] {
-  return routesFrom(watch.snapshot(), config.controllers, { clusterDomain: config.cluster.clusterDomain, namespaces: config.cluster.namespaces });
+  const snapshot = watch.snapshot();
+  const ingress = routesFrom(snapshot, config.controllers, { clusterDomain: config.cluster.clusterDomain, namespaces: config.cluster.namespaces });
+  // Both front doors in one list, each sorted within itself: Ingress routes keep their order.
+  return [...ingress, ...routesFromHttpRoutes(snapshot, config.gateways, { namespaces: config.cluster.namespaces })];
 }
 
 /**

@@ -230,8 +230,8 @@ export interface GatewayRouteFacts {
   conflictWinner: string | null;
 }
 
-/** The kind of routing object a route comes from (its front door). */
-export type RouteKind = 'Ingress' | 'HTTPRoute';
+/** The kind of routing object a route comes from (its front door); GRPCRoute routes are listed, not probed. */
+export type RouteKind = 'Ingress' | 'HTTPRoute' | 'GRPCRoute';
 
 /** What a route hangs off: the IngressClass (and its controller) of an Ingress, or a Gateway listener of an HTTPRoute. */
 export interface RouteParent {

@@ -16,6 +16,7 @@ import type { Backend, HopResult, PodDiagnosis, PodFacts, Route, Verdict, Verdic
 import { combineBackends, resultsOfBackend } from './backends.js';
 import { type Context, type Finding, podNames } from './context.js';
 import { describePod, describeResult, describeServicePort } from './evidence.js';
+import { conflictFinding, gatewayFinding } from './gateway-causes.js';
 import { controllerSettings } from './knowledge.js';
 import { hasFailures, type Layer, layersOf } from './layers.js';
 import { conflictStatus, routeConflict } from './conflict.js';
@@ -317,6 +318,9 @@ function walk(ctx: Context): Verdict {
     // Something serves the class (the Ingress has an address), just not a controller hopwatch is configured for.
     return { ...verdictOf('unknown', config, front, []), summary: `class "${route.ingressClass ?? '(none)'}" is served by a controller hopwatch is not configured to probe` };
   }
+  // What a Gateway implementation wrote explains a failing front before the generic config facts.
+  const gateway = front.state === 'ok' ? null : gatewayFinding(ctx);
+  if (gateway) return verdictOf('failing', gateway, front, config && config.cause !== gateway.cause ? [config] : []);
   if (config && front.state !== 'ok') return verdictOf('failing', config, front, []);
   if (front.state === 'failed' || front.state === 'partial') {
     const finding = explainFrontFailure(ctx);
@@ -331,7 +335,7 @@ function walk(ctx: Context): Verdict {
       evidence: front.all.map(describeResult),
     };
   }
-  const degraded = explainDegraded(ctx);
+  const degraded = explainDegraded(ctx) ?? conflictFinding(ctx);
   if (degraded) return verdictOf('degraded', degraded, front, alsoFindings(ctx, degraded));
   return { status: 'ok', hop: null, cause: 'ok', summary: `${routeName(route)} answers ${front.ok[0]?.status ?? ''} through every hop`, evidence: [] };
 }

@@ -30,7 +30,18 @@ interface Row {
   expected: Generator | null;
 }
 
+// Envoy Gateway removes `server` and `x-envoy-*` from its own answers, so only the body tells; these are
+// Envoy's local-reply bodies (source/common/router/router.cc, upstream_request.cc) as it sends them.
+const EG_REFUSED = 'upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused';
+const EG_RESET = 'upstream connect error or disconnect/reset before headers. retried and the latest reset reason: connection termination';
+
 const ROWS: Row[] = [
+  { name: 'Envoy Gateway: pod refuses (no server header)', status: 503, headers: { 'content-type': 'text/plain' }, body: EG_REFUSED, expected: 'envoy' },
+  { name: 'Envoy Gateway: pod resets after a retry (no server header)', status: 503, headers: { 'content-type': 'text/plain' }, body: EG_RESET, expected: 'envoy' },
+  { name: 'Envoy Gateway: no ready endpoint (no server header)', status: 503, headers: { 'content-type': 'text/plain' }, body: 'no healthy upstream', expected: 'envoy' },
+  { name: 'Envoy Gateway: HTTPRoute timeouts.request exceeded (no server header)', status: 504, headers: { 'content-type': 'text/plain' }, body: 'upstream request timeout', expected: 'envoy' },
+  // An invalid backendRef is a direct_response 500 with an empty body and no server header: nothing tells who sent it.
+  { name: 'Envoy Gateway: invalid backendRef (empty 500)', status: 500, headers: {}, body: '', expected: null },
   { name: "nginx's 502 page", status: 502, headers: { server: 'nginx/1.22.1', 'content-type': 'text/html' }, body: NGINX_502, expected: 'nginx' },
   { name: "nginx's 504 page with server_tokens off", status: 504, headers: { server: 'nginx' }, body: NGINX_504_NO_TOKENS, expected: 'nginx' },
   { name: "ingress-nginx's own ssl-redirect", status: 308, headers: { server: 'nginx', location: 'https://a.test/' }, body: NGINX_308, expected: 'nginx' },

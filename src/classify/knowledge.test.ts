@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { controllerFacts, routeFixture } from '../../test/fixtures.js';
 import type { ControllerKind, ControllerSettingsOverrides } from '../model.js';
 import { DEFAULT_UPSTREAM } from '../config/schema.js';
-import { controllerSettings, haproxyTime, KNOWLEDGE, nginxSize } from './knowledge.js';
+import { controllerSettings, gatewayDuration, gatewayImplementation, haproxyTime, KNOWLEDGE, nginxSize } from './knowledge.js';
 
 const nginxRoute = (annotations: Record<string, string> = {}, settings?: ControllerSettingsOverrides) =>
   routeFixture({ annotations, controller: controllerFacts(settings === undefined ? {} : { settings }) });
@@ -96,4 +96,48 @@ describe('the table', () => {
     ['0', undefined],
     ['5 s', undefined],
   ])('haproxyTime(%j) is %j', (text, ms) => expect(haproxyTime(text)).toBe(ms));
+});
+
+describe('Gateway API implementations', () => {
+  it.each<[string, ControllerKind | null]>([
+    ['gateway.envoyproxy.io/gatewayclass-controller', 'envoy-gateway'],
+    ['gateway.nginx.org/nginx-gateway-controller', 'nginx-gateway-fabric'],
+    ['istio.io/gateway-controller', 'istio'],
+    ['kgateway.dev/kgateway', 'kgateway'],
+    ['io.cilium/gateway-controller', 'cilium'],
+    ['traefik.io/gateway-controller', 'traefik'],
+    ['example.com/unknown', null],
+  ])('controllerName %s is %s', (name, kind) => expect(gatewayImplementation(name)).toBe(kind));
+
+  it.each<[ControllerKind, number | null, number | null, number | null, boolean, string | null]>([
+    // kind, connect, read (route) timeout, keep-alive idle, retries a reused idempotent request, pod namespace
+    ['envoy-gateway', 10_000, 15_000, 3_600_000, false, 'envoy-gateway-system'],
+    ['nginx-gateway-fabric', 60_000, 60_000, 0, true, null],
+    ['istio', 10_000, null, 3_600_000, true, null],
+    ['kgateway', 5000, 15_000, 3_600_000, false, null],
+    ['cilium', null, null, 3_600_000, false, null],
+    ['traefik', 30_000, null, 90_000, true, '*'],
+  ])('%s: connect %s ms, route %s ms, idle %s ms, retries %s, pods in %s', (kind, connect, read, idle, retries, namespace) => {
+    const k = KNOWLEDGE[kind];
+    expect([k.connectTimeoutMs, k.readTimeoutMs, k.upstreamKeepaliveTimeoutMs, k.retries.retriesReusedIdempotent, k.gateway?.podNamespace]).toEqual([connect, read, idle, retries, namespace]);
+    expect(k.upstream).toBe('endpoints');
+  });
+
+  it('finds per-Gateway pods by GEP-1762 except where the implementation has its own labels or none', () => {
+    expect(KNOWLEDGE['nginx-gateway-fabric'].gateway?.podLabels).toEqual({ 'gateway.networking.k8s.io/gateway-name': '{gateway}' });
+    expect(KNOWLEDGE.istio.gateway?.podLabels).toEqual({ 'gateway.networking.k8s.io/gateway-name': '{gateway}' });
+    expect(KNOWLEDGE['envoy-gateway'].gateway).toMatchObject({ podLabels: { 'gateway.envoyproxy.io/owning-gateway-name': '{gateway}' }, lowPortOffset: 10_000 });
+    expect(KNOWLEDGE.cilium.gateway?.podLabels).toBeNull();
+    expect(KNOWLEDGE['envoy-gateway'].gateway?.answers.invalidBackend).toBe('500 with an empty body');
+  });
+
+  it.each([
+    ['1s', 1000],
+    ['500ms', 500],
+    ['1m30s', 90_000],
+    ['1h', 3_600_000],
+    ['0s', null],
+    ['1.5s', undefined],
+    ['10', undefined],
+  ])('gatewayDuration(%j) is %j', (text, ms) => expect(gatewayDuration(text)).toBe(ms));
 });

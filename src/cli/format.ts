@@ -62,8 +62,8 @@ export function routeJson(round: RouteRound) {
     name: route.name,
     // Kept for Ingress routes so scripts written before `name` keep working.
     ...(route.kind === 'Ingress' ? { ingress: route.ingress } : {}),
-    ingressClass: route.ingressClass,
     parent: route.parent,
+    ingressClass: route.ingressClass,
     host: route.host,
     path: route.path,
     pathType: route.pathType,

@@ -42,7 +42,7 @@ const DEFAULTS: Config = {
   alerts: { webhooks: [], dashboardUrl: null },
   metrics: { labels: {} },
   ha: { enabled: false, leaseName: 'hopwatch', leaseNamespace: null, identity: null, leaseDurationMs: 15_000, renewEveryMs: 5000 },
-  discovery: { watchIdleRestartMs: 300_000, maxBackoffMs: 30_000 },
+  discovery: { watchIdleRestartMs: 300_000, maxBackoffMs: 30_000, gatewayApiRecheckMs: 60_000 },
 };
 
 describe('bad configs (testdata/bad-*.yaml -> the exact .error text)', () => {

@@ -428,7 +428,11 @@ function configSchema(now: number) {
     alerts: section({ webhooks: list(webhookSchema(), [], 'webhooks'), dashboardUrl: leaf(nullable(httpUrl(['http', 'https'], true))).default(null) }),
     metrics: section({ labels: leaf(metricLabels).default(() => ({})) }),
     ha: haSchema(),
-    discovery: section({ watchIdleRestartMs: leaf(milliseconds(1000)).default(300_000), maxBackoffMs: leaf(milliseconds(1)).default(30_000) }),
+    discovery: section({
+      watchIdleRestartMs: leaf(milliseconds(1000)).default(300_000),
+      maxBackoffMs: leaf(milliseconds(1)).default(30_000),
+      gatewayApiRecheckMs: leaf(milliseconds(1000)).default(60_000),
+    }),
   });
 }
 

@@ -155,6 +155,8 @@ export interface DiscoveryConfig {
   watchIdleRestartMs: number;
   /** Longest wait between informer restarts after errors. */
   maxBackoffMs: number;
+  /** How often API discovery is asked again whether the Gateway API is installed, while it is not. */
+  gatewayApiRecheckMs: number;
 }
 
 /** The whole validated configuration. */

@@ -70,7 +70,8 @@ export function edgeUrl(scheme: 'http' | 'https', address: string, port: number)
   return `${scheme}://${host}:${port}`;
 }
 
-function controllerPodFacts(pod: V1Pod): ControllerPodFacts {
+/** What hopwatch keeps of a proxy pod it probes directly. */
+export function controllerPodFacts(pod: V1Pod): ControllerPodFacts {
   return {
     namespace: pod.metadata?.namespace ?? '',
     name: pod.metadata?.name ?? '',

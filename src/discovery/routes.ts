@@ -33,7 +33,7 @@ export interface RoutesOptions {
 }
 
 /** The snapshot's objects indexed for per-route lookups. */
-interface SnapshotIndex {
+export interface SnapshotIndex {
   /** The snapshot. */
   snapshot: ClusterSnapshot;
   /** Configured controllers with their pods. */
@@ -71,7 +71,7 @@ interface IngressContext {
 }
 
 /** Everything discovery knows about a route's backend. */
-interface BackendFacts {
+export interface BackendFacts {
   /** The Service, null when missing. */
   service: ServiceFacts | null;
   /** The Service port the Ingress names, null when none matches. */
@@ -141,7 +141,8 @@ export function routeId(
   return createHash('sha256').update(canonical).digest('hex').slice(0, 12);
 }
 
-function indexSnapshot(snapshot: ClusterSnapshot, controllers: readonly ControllerConfig[]): SnapshotIndex {
+/** Indexes the snapshot for per-route lookups (Ingress and HTTPRoute routes alike). */
+export function indexSnapshot(snapshot: ClusterSnapshot, controllers: readonly ControllerConfig[]): SnapshotIndex {
   const services = new Map<string, V1Service>();
   for (const service of snapshot.services) services.set(objectKey(service.metadata), service);
   const slices = groupBy(snapshot.endpointSlices, (slice) =>
@@ -250,11 +251,27 @@ function pathProblems(entry: IngressEntry, settings: AnnotationSettings): string
   return [`regex path ${JSON.stringify(entry.path)} needs the ${ANNOTATIONS.probePath} annotation`];
 }
 
-function noBackend(): BackendFacts {
+/** The facts of a backend that names no Service. */
+export function noBackend(): BackendFacts {
   return { service: null, servicePort: null, endpoints: [], pods: [], policies: [] };
 }
 
 function backendFacts(context: IngressContext, serviceName: string, port: number | string, index: SnapshotIndex): BackendFacts {
+  return serviceBackendFacts(context.namespace, serviceName, port, context.controller?.pods ?? [], index);
+}
+
+/**
+ * Everything known behind one Service port: the Service, its port, endpoints, the pods it selects and
+ * the NetworkPolicies isolating them (checked against the proxy pods that send to them).
+ */
+export function serviceBackendFacts(
+  namespace: string,
+  serviceName: string,
+  port: number | string,
+  controllerPods: readonly V1Pod[],
+  index: SnapshotIndex,
+): BackendFacts {
+  const context = { namespace, controller: { pods: [...controllerPods] } };
   const object = index.services.get(`${context.namespace}/${serviceName}`);
   if (!object) return noBackend();
   const service = serviceFacts(object);
@@ -284,7 +301,7 @@ function backendFacts(context: IngressContext, serviceName: string, port: number
 }
 
 /** Namespace, ingress, host (none first), path, then pathType and rules before the default backend. */
-function compareRoutes(a: Route, b: Route): number {
+export function compareRoutes(a: Route, b: Route): number {
   return (
     compareText(a.namespace, b.namespace) ||
     compareText(a.ingress, b.ingress) ||

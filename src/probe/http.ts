@@ -185,9 +185,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     const done = new Promise<void>((resolve) => (this.resolveDone = resolve));
     this.timer = setTimeout(onDeadline, this.hop.request.timeoutMs, this);
     slot.exchange = this;
-    const headers = this.variant === undefined ? ['host', host, 'user-agent', USER_AGENT, 'accept', '*/*'] : variantHeaders(host, this.variant);
-    // The route's own request headers: a header match, or the header or cookie that selects a canary backend.
-    for (const [name, value] of Object.entries(this.hop.request.headers ?? {})) headers.push(name, value);
+    const own = this.variant === undefined ? ['host', host, 'user-agent', USER_AGENT, 'accept', '*/*'] : variantHeaders(host, this.variant);
+    // The route's own request headers (a header match, the header or cookie that selects a canary backend), never hop-by-hop ones.
+    const extra = Object.entries(this.hop.request.headers ?? {}).filter(([name]) => !['host', 'connection', 'content-length', 'transfer-encoding'].includes(name.toLowerCase()));
+    const headers = [...own, ...extra.flat()];
     const method = this.variant?.method ?? this.hop.request.method ?? 'GET';
     const body = this.variant?.body;
     // reset: true sends "connection: close" and closes the socket after the response: one connection per probe.

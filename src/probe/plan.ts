@@ -150,22 +150,45 @@ function planSelectedFronts(route: Route, request: HopRequest): PlannedHop[] {
   return route.backends.flatMap((backend) => {
     const headers = selectingHeaders(backend);
     if (headers === null) return [];
-    return planFront(route, { ...request, headers }).map((h) => ({ ...h, backend: backend.key }));
+    return planFront(route, { ...request, headers: { ...(request.headers ?? {}), ...headers } }).map((h) => ({ ...h, backend: backend.key }));
   });
+}
+
+/** What the edge and the proxy pods are sent: the route's path, Host, and the method and headers its match requires. */
+export function frontRequest(route: Route, timeoutMs: number): HopRequest {
+  const { method, headers } = route.probe;
+  return {
+    host: route.probe.hostHeader,
+    path: route.probe.path,
+    timeoutMs,
+    ...(method === undefined ? {} : { method }),
+    ...(headers === undefined ? {} : { headers: { ...headers } }),
+  };
+}
+
+/** What the Service and pods are sent: the request as the proxy forwards it (rewritten path, Host and headers). */
+export function backendRequest(route: Route, front: HopRequest): HopRequest {
+  const { backendPath, backendHeaders, backendHost } = route.probe;
+  const request: HopRequest = { ...front };
+  if (backendPath !== undefined) request.path = backendPath;
+  if (backendHost !== undefined) request.host = backendHost;
+  if (backendHeaders !== undefined) request.headers = { ...backendHeaders };
+  return request;
 }
 
 /**
  * Plans every hop of a route, outermost first: each backend's DNS name, the front (and the front
- * again with each canary's selecting header or cookie), then each backend's Service and pods.
- * None for routes that are ignored or cannot be probed.
+ * again with each canary's selecting header or cookie), then each backend's Service and pods (sent
+ * the request as the proxy forwards it). None for routes that are ignored or cannot be probed.
  */
 export function planHops(route: Route, options: PlanOptions): PlannedHop[] {
   if (route.notProbeable !== null || route.probe.ignore) return [];
-  const request: HopRequest = { host: route.probe.hostHeader, path: route.probe.path, timeoutMs: options.timeoutMs };
+  const request = frontRequest(route, options.timeoutMs);
+  const forwarded = backendRequest(route, request);
   return [
     ...route.backends.flatMap((backend) => planDns(backend, request, options)),
     ...planFront(route, request),
     ...planSelectedFronts(route, request),
-    ...route.backends.flatMap((backend) => planBackend(route, backend, request, options)),
+    ...route.backends.flatMap((backend) => planBackend(route, backend, forwarded, options)),
   ];
 }

@@ -126,7 +126,9 @@ describe('RBAC', () => {
       [
         '/events', '/namespaces', '/pods', '/services', 'apps/deployments', 'apps/replicasets', 'discovery.k8s.io/endpointslices',
         'networking.k8s.io/ingressclasses', 'networking.k8s.io/ingresses', 'networking.k8s.io/networkpolicies',
-      ].map((r) => `${r} get,list,watch`),
+        'gateway.networking.k8s.io/gatewayclasses', 'gateway.networking.k8s.io/gateways', 'gateway.networking.k8s.io/grpcroutes',
+        'gateway.networking.k8s.io/httproutes', 'gateway.networking.k8s.io/referencegrants',
+      ].sort().map((r) => `${r} get,list,watch`),
     );
   });
 

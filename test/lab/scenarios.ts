@@ -17,6 +17,43 @@ export function merge(...parts: LabSpec[]): LabSpec {
     services: parts.flatMap((p) => p.services ?? []),
     ingresses: parts.flatMap((p) => p.ingresses ?? []),
     networkPolicies: parts.flatMap((p) => p.networkPolicies ?? []),
+    ...(parts.some((p) => p.gatewayApi)
+      ? {
+          gatewayApi: {
+            gateways: parts.flatMap((p) => p.gatewayApi?.gateways ?? []),
+            httpRoutes: parts.flatMap((p) => p.gatewayApi?.httpRoutes ?? []),
+            referenceGrants: parts.flatMap((p) => p.gatewayApi?.referenceGrants ?? []),
+          },
+        }
+      : {}),
+  };
+}
+
+/** The demo's Gateway front door: the lab Gateway with a healthy HTTPRoute and HTTPRoutes broken the Gateway API's ways. */
+export function demoGateway(): LabSpec {
+  const parentRefs = [{ name: 'public', namespace: 'gateway' }];
+  const route = (namespace: string, name: string, host: string, backend: { name: string; namespace?: string }) => ({
+    namespace,
+    name,
+    spec: { parentRefs, hostnames: [host], rules: [{ backendRefs: [{ ...backend, port: 8000 }] }] },
+  });
+  return {
+    apps: [{ namespace: 'warehouse', name: 'stock', replicas: 2 }],
+    services: [{ namespace: 'warehouse', name: 'stock', ports: [{ name: 'http', port: 8000, targetPort: 'http' }] }],
+    gatewayApi: {
+      gateways: [{ namespace: 'gateway', name: 'public', listeners: [{ name: 'http', port: 18090, protocol: 'HTTP', hostname: '*.gw.demo.test', allowedRoutes: { namespaces: { from: 'All' } } }] }],
+      httpRoutes: [
+        route('shop', 'storefront-gateway', 'shop.gw.demo.test', { name: 'storefront' }),
+        // The same refusing pods as the checkout Ingress, now behind the Gateway.
+        route('payments', 'checkout-gateway', 'pay.gw.demo.test', { name: 'checkout' }),
+        // A backendRef to a Service that does not exist: the Gateway answers 500.
+        route('catalog', 'search-gateway', 'search.gw.demo.test', { name: 'search-v2' }),
+        // Into another namespace without a ReferenceGrant: the Gateway answers 500.
+        route('shop', 'inventory', 'stock.gw.demo.test', { name: 'stock', namespace: 'warehouse' }),
+        // A hostname the listener does not accept: not attached, 404.
+        route('shop', 'storefront-old', 'shop.old.demo.test', { name: 'storefront' }),
+      ],
+    },
   };
 }
 
@@ -44,5 +81,6 @@ export function demoScenario(): LabSpec {
       // Default-deny in the namespace: the controller cannot reach the pods.
       networkPolicies: [{ namespace: 'reports', name: 'deny-all', spec: { podSelector: {}, policyTypes: ['Ingress'] } }],
     },
+    demoGateway(),
   );
 }
