@@ -1,14 +1,15 @@
-// hopwatch dashboard: a hash router over three pages (routes, one route, incidents and one
-// incident), each reading the public /api/v1 only, refreshed while visible.
+// hopwatch dashboard: a hash router over its pages (routes, one route, incidents, one incident,
+// migration), each reading the public /api/v1 only, refreshed while visible.
 
 import { forgetToken, storedToken } from './api.js';
 import { showLoadError } from './format.js';
 import { incidentPage, incidentsPage } from './incidents-page.js';
+import { migrationPage } from './migration-page.js';
 import { routePage } from './route-page.js';
 import { routesPage } from './routes-page.js';
 import { showReplica } from './replica.js';
 
-const REFRESH_MS = { routes: 10_000, route: 30_000, incidents: 30_000, incident: 0 };
+const REFRESH_MS = { routes: 10_000, route: 30_000, incidents: 30_000, incident: 0, migration: 10_000 };
 
 /** "#/route/ID?range=24h" -> { parts: ['route', 'ID'], query: { range: '24h' } }. */
 function parseHash() {
@@ -67,7 +68,7 @@ function route() {
   // The previous page goes at once: a page that fails to load must not leave another's content under its error.
   view.replaceChildren();
   const { parts, query } = parseHash();
-  const tab = parts[0] === 'incidents' || parts[0] === 'incident' ? 'incidents' : 'routes';
+  const tab = parts[0] === 'incidents' || parts[0] === 'incident' ? 'incidents' : parts[0] === 'migration' ? 'migration' : 'routes';
   for (const a of document.querySelectorAll('.tabs a')) a.classList.toggle('active', a.dataset.tab === tab);
   const setQuery = (base) => (next, opts = {}) => {
     const hash = hashOf(base, next);
@@ -84,6 +85,9 @@ function route() {
   } else if (parts[0] === 'incidents') {
     document.title = 'Incidents · hopwatch';
     current = run(view, 'incidents', incidentsPage(view, query, setQuery(['incidents'])));
+  } else if (parts[0] === 'migration') {
+    document.title = 'Migration · hopwatch';
+    current = run(view, 'migration', migrationPage(view));
   } else if (parts[0] === 'incident' && parts[1]) {
     document.title = `Incident #${parts[1]} · hopwatch`;
     current = run(view, 'incident', incidentPage(view, parts[1]));

@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import cron from 'node-cron';
 import { createAlerter } from './alerts/webhooks.js';
+import { ParityTracker } from './compare/parity.js';
+import { registerParityMetrics } from './server/parity-metrics.js';
 import { runsInCluster } from './config/environment.js';
 import { scheduleIntervalMs } from './config/schedule.js';
 import type { Config } from './config/types.js';
@@ -250,7 +252,14 @@ export async function startDaemon(config: Readonly<Config>, log: DaemonLog, opti
     const alerter = createAlerter(config.alerts, { now: Date.now, delay: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined), random: Math.random, log, dashboardUrl: config.alerts.dashboardUrl, cluster: config.metrics.labels['cluster'] ?? null });
     cleanup.unshift(() => alerter.stop());
     const routes = routesFollowing(config, watch);
-    const loop = new RunLoop({ config, watch, routes, db, writer: createWriter(db), round, metrics, alerter, timers: schedulerTimers(), log, standby: config.ha.enabled, ...(options.onRound ? { onRound: options.onRound } : {}) });
+    // Pairs (one host and path through two front doors) are compared round by round, in memory.
+    const parity = new ParityTracker(routes, Date.now);
+    registerParityMetrics(metrics.registry, parity);
+    const onRound = (r: RouteRound): void => {
+      parity.observe(r);
+      options.onRound?.(r);
+    };
+    const loop = new RunLoop({ config, watch, routes, db, writer: createWriter(db), round, metrics, alerter, timers: schedulerTimers(), log, standby: config.ha.enabled, onRound });
     metrics.trackLoad(() => ({ roundsInFlight: loop.inFlight, probesActive: round.limiter.active, probesQueued: round.limiter.queued, writesPending: loop.writesPending }));
     metrics.trackAlerts(() => alerter.stats().receivers);
     // Which replica answers and whether it leads (set once leader election starts).
@@ -267,7 +276,7 @@ export async function startDaemon(config: Readonly<Config>, log: DaemonLog, opti
       return runVerify(params, signal);
     };
     const dashboardDir = options.dashboardDir === undefined ? defaultDashboardDir() : options.dashboardDir;
-    const server = await startServer({ listen: config.server.listen, token: config.server.token, reader, metrics, health, verify, dashboardDir, log, incidentOpenAfter: config.incidents.openAfter });
+    const server = await startServer({ listen: config.server.listen, token: config.server.token, reader, metrics, health, verify, dashboardDir, log, incidentOpenAfter: config.incidents.openAfter, pairs: parity });
     cleanup.unshift(() => server.close());
     loop.start();
     const replica = startReplica(config, kc, loop, log);

@@ -134,5 +134,5 @@ function oldFirst(a: Route, b: Route): number {
 }
 
 function pairOf(old: Route, twin: Route, origin: Pair['origin']): Pair {
-  return { id: `${old.id} -> ${twin.id}`, old, new: twin, key: routeKey(old), origin };
+  return { id: `${old.id}..${twin.id}`, old, new: twin, key: routeKey(old), origin };
 }

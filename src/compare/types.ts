@@ -8,7 +8,7 @@ export type Side = 'old' | 'new';
 
 /** Two routes serving the same host and path through different front doors. */
 export interface Pair {
-  /** Stable id: the two route ids joined by " -> ". */
+  /** Stable id: the two route ids joined by ".." (old first; safe in a URL). */
   id: string;
   /** The front door being left. */
   old: Route;

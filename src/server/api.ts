@@ -10,6 +10,7 @@ import { StoreError } from '../store/errors.js';
 import type { Incident } from '../store/incidents.js';
 import type { RouteSummary, StoredRound, Timeline, TimelineQuery, Uptime } from '../store/queries.js';
 import type { StoreReader } from '../store/reader.js';
+import { pairEndpoint, pairsEndpoint, type PairsSource } from './pairs-api.js';
 import { ReaderError } from '../store/reader.js';
 import {
   ROUTE_SORT_FIELDS, type IncidentWithRoute, type RouteDetail, type RouteRow, type RouteSortField, type RouteStatusFilter,
@@ -59,7 +60,12 @@ export interface ApiDeps {
   now: () => number;
   /** Consecutive non-ok rounds that open an incident (config incidents.openAfter); absent: not known. */
   incidentOpenAfter?: number;
+  /** The daemon's pairs for /api/v1/pairs; absent: an empty list. */
+  pairs?: PairsSource | null;
 }
+
+/** No pairs: for an API without a daemon's tracker. */
+const NO_PAIRS: PairsSource = { list: () => [], get: () => undefined };
 
 /** Handles one API request; `segments` are the decoded path segments after /api/v1. */
 export type ApiHandler = (method: string, segments: readonly string[], query: URLSearchParams, signal?: AbortSignal) => Promise<ApiAnswer>;
@@ -384,6 +390,8 @@ function endpointOf(deps: ApiDeps, segments: readonly string[], query: URLSearch
   if (a === 'incidents' && b !== undefined && c === undefined) return () => incidentEndpoint(deps, b, query);
   if (a === 'timeline' && b === undefined) return () => timelineEndpoint(deps, query);
   if (a === 'namespaces' && b === undefined) return () => namespacesEndpoint(deps, query);
+  if (a === 'pairs' && b === undefined) return async () => pairsEndpoint(deps.pairs ?? NO_PAIRS, query);
+  if (a === 'pairs' && b !== undefined && c === undefined) return async () => pairEndpoint(deps.pairs ?? NO_PAIRS, b);
   return undefined;
 }
 

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { StoreReader } from '../store/reader.js';
 import { createVerifyHandler, FLAGGER_PATH, VERIFY_PATH } from '../verify/http.js';
+import type { PairsSource } from './pairs-api.js';
 import type { VerifyRunner } from '../verify/run.js';
 import { createApi, type ApiAnswer } from './api.js';
 import type { Metrics } from './metrics.js';
@@ -40,6 +41,8 @@ export interface ServerDeps {
   health: Health;
   /** Runs verifications for /api/v1/verify and /api/v1/verify/flagger; absent: those answer 404. */
   verify?: VerifyRunner | null;
+  /** The daemon's pairs for /api/v1/pairs; absent: none. */
+  pairs?: PairsSource | null;
   /** Directory of the dashboard's built files, served at `/`; null or absent: no dashboard. */
   dashboardDir?: string | null;
   /** Log lines. */
@@ -120,7 +123,7 @@ function authorize(req: IncomingMessage, token: string | null): ApiAnswer | null
 
 /** The request handler: dispatch by path, then one place that turns surprises into a 500 without a stack. */
 function handler(deps: ServerDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const api = createApi({ reader: deps.reader, now: deps.now ?? Date.now, ...(deps.incidentOpenAfter === undefined ? {} : { incidentOpenAfter: deps.incidentOpenAfter }) });
+  const api = createApi({ reader: deps.reader, now: deps.now ?? Date.now, pairs: deps.pairs ?? null, ...(deps.incidentOpenAfter === undefined ? {} : { incidentOpenAfter: deps.incidentOpenAfter }) });
   const verify = deps.verify ? createVerifyHandler(deps.verify) : null;
   return (req, res) => {
     dispatch(deps, api, verify, req, res).catch((error: unknown) => {
