@@ -3,6 +3,7 @@ import { controllerFacts, routeFixture } from '../../test/fixtures.js';
 import type { ControllerKind, HopResult, Route, RouteRound, Verdict } from '../model.js';
 import { bodyDigest, comparePair, compareExitCode, maskTokens, notCompared, volatileBody } from './compare.js';
 import { findPairs, PairSelectionError, parseObjectName } from './pairs.js';
+import { groupedDifferences, renderCompareTable } from './report.js';
 import { predictRisks } from './risks.js';
 import { controllerSettings } from '../classify/knowledge.js';
 import type { Answer, Pair, Variant, VariantResult } from './types.js';
@@ -229,6 +230,22 @@ describe('comparePair', () => {
       if (e.reason) expect(found?.reason ?? '').toMatch(e.reason);
     }
     if (s.expect.length === 0) expect(shown).toEqual([]);
+  });
+
+  it('a variant answered otherwise than the probe request keeps its own reason; the others share the probe\'s, on one table line', () => {
+    const old = haproxy({ controller: controllerFacts({ ingressClass: 'haproxy', kind: 'haproxy', settings: { readTimeoutMs: 6000 } }) });
+    const fresh = nginx({ controller: controllerFacts({ settings: { readTimeoutMs: 2000 } }) });
+    const pair = pairOf(old, fresh);
+    const timeout: [Answer[], Answer[]] = [both({ ms: 3000 }), both({ status: 504, ms: 4000 })];
+    const variants = results(pair, { probe: timeout, 'large-header': [both({ ms: 3000 }), both({ status: 400, ms: 5 })] });
+    const c = comparePair(pair, { variants, rounds: { old: round(old), new: round(fresh) } }, { ignoreBody: false });
+    const large = c.differences.find((d) => d.variant === 'large-header');
+    expect(large?.reason).toBe('old path: HAProxy tune.bufsize - tune.maxrewrite: 15 KiB in all; new path: ingress-nginx large-client-header-buffers 4 8k: 8 KiB per line, 32 KiB in all');
+    expect(c.differences.find((d) => d.variant === 'underscore-header')?.cause).toBe('timeout');
+    expect(c.risks.map((r) => r.kind)).not.toContain('request-headers');
+    const lines = groupedDifferences(c.differences).map((d) => d.variant);
+    expect(lines).toEqual(['probe, underscore-header, trailing-slash', 'large-header']);
+    expect(renderCompareTable([c])).toContain('✗ probe, underscore-header, trailing-slash: status differs at the proxy pods: old 200 after 3.0 s, new 504 after 4.0 s — new path: 504');
   });
 
   it('a verdict that differs hop by hop is a difference of the routes; worse on the new side, it matters', () => {

@@ -141,18 +141,23 @@ export function variantDifferences(result: VariantResult, ctx: ReasonContext, co
     for (const raw of raws) {
       if (seen.has(raw.kind)) continue;
       seen.add(raw.kind);
-      found.push(withReason(raw, hop, result, o, n, ctx, showsAlsoInBaseline(raw, hop, baseline)));
+      found.push(withReason(raw, hop, result, o, n, ctx, showsAlsoInBaseline(raw, hop, baseline, o, n)));
     }
   }
   return found;
 }
 
-/** True when the probe request already showed the same kind of difference: a variant's own setting is then not its cause. */
-function showsAlsoInBaseline(raw: RawDifference, hop: Answer['hop'], baseline: VariantResult | undefined): boolean {
+/**
+ * True when the probe request already showed this difference (same kind, same statuses on both
+ * sides): the variant's own setting is then not its cause. A variant answered otherwise than the
+ * probe request (a 400 where the probe got a 504) keeps its own reason.
+ */
+function showsAlsoInBaseline(raw: RawDifference, hop: Answer['hop'], baseline: VariantResult | undefined, o: Answer, n: Answer): boolean {
   if (baseline === undefined) return false;
-  const [o, n] = [representative(baseline.old, hop), representative(baseline.new, hop)];
-  if (o === undefined || n === undefined) return false;
-  return answerDifferences(o, n, true).some((d) => d.kind === raw.kind);
+  const [bo, bn] = [representative(baseline.old, hop), representative(baseline.new, hop)];
+  if (bo === undefined || bn === undefined) return false;
+  const sameStatuses = bo.status === o.status && bn.status === n.status && bo.error === o.error && bn.error === n.error;
+  return sameStatuses && answerDifferences(bo, bn, true).some((d) => d.kind === raw.kind);
 }
 
 function withReason(raw: RawDifference, hop: Answer['hop'], result: VariantResult, o: Answer, n: Answer, ctx: ReasonContext, inBaseline: boolean): Difference {

@@ -1,7 +1,7 @@
 // Pure: a compare run as a table for people and as JSON for CI.
 
 import { compareExitCode } from './compare.js';
-import type { PairComparison } from './types.js';
+import type { Difference, PairComparison } from './types.js';
 
 /** The JSON report of `hopwatch compare -o json` (fields are added, never renamed). */
 export interface CompareReport {
@@ -35,6 +35,24 @@ export function renderCompareTable(comparisons: readonly PairComparison[]): stri
   return comparisons.map(renderPair).join('\n\n');
 }
 
+/**
+ * Differences of several variants with the same kind, hop and reason on one line ("probe, head,
+ * encoded-path: status differs ..."): a slow backend makes every variant time out for one reason.
+ */
+export function groupedDifferences(differences: readonly Difference[]): Difference[] {
+  const groups = new Map<string, Difference[]>();
+  for (const d of differences) {
+    const key = d.reason === null || d.variant === 'route' ? `${groups.size}:${d.variant}:${d.kind}` : `${d.kind}|${d.hop}|${d.matters}|${d.reason}`;
+    groups.set(key, [...(groups.get(key) ?? []), d]);
+  }
+  return [...groups.values()].map((group) => {
+    const [first] = group as [Difference, ...Difference[]];
+    if (group.length === 1) return first;
+    const names = group.map((d) => d.variant).join(', ');
+    return { ...first, variant: names, summary: `${names}${first.summary.slice(first.variant.length)}` };
+  });
+}
+
 function renderPair(c: PairComparison): string {
   const verdict = (v: PairComparison['old']['verdict']): string => (v.status === 'ok' ? 'ok' : v.status === 'unknown' ? 'not probed' : `${v.status} at ${v.hop ?? '?'}: ${v.cause}`);
   const lines = [
@@ -49,7 +67,7 @@ function renderPair(c: PairComparison): string {
   }
   if (c.differences.length > 0) {
     lines.push('  differences:');
-    for (const d of c.differences) lines.push(`    ${d.matters ? '✗' : '·'} ${d.summary}`);
+    for (const d of groupedDifferences(c.differences)) lines.push(`    ${d.matters ? '✗' : '·'} ${d.summary}`);
   }
   if (c.risks.length > 0) {
     lines.push('  risks the sample did not show (predicted by the two sides\' settings):');
