@@ -34,6 +34,11 @@ export function pairSelection(options: Pick<CompareCliOptions, 'namespace' | 'ho
   const { namespace, host } = options;
   if (namespace !== undefined && !/^[^/\s]+$/.test(namespace)) throw new CannotRunError('BAD_FLAG', `-n ${JSON.stringify(namespace)}: expected a namespace name`);
   if (host !== undefined && !/^[A-Za-z0-9*.-]+$/.test(host)) throw new CannotRunError('BAD_FLAG', `--host ${JSON.stringify(host)}: expected a host name`);
+  // Checked before connecting: a half-named pair is a usage error, whatever the cluster holds.
+  if ((options.from === undefined) !== (options.to === undefined)) {
+    const missing = options.from === undefined ? '--from' : '--to';
+    throw new CannotRunError('BAD_FLAG', `${missing} is missing: --from and --to name the two sides together`);
+  }
   try {
     return {
       ...(namespace === undefined ? {} : { namespace }),
