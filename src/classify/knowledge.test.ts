@@ -71,6 +71,18 @@ describe('controllerSettings', () => {
     expect(infinite?.readTimeoutMs.value).toBeNull();
   });
 
+  it('what each controller does with the request: underscores, header and body limits, rewrites; unknown for a kind without an entry', () => {
+    const nginx = controllerSettings(nginxRoute({ 'nginx.ingress.kubernetes.io/rewrite-target': '/$2', 'nginx.ingress.kubernetes.io/proxy-body-size': '0' }));
+    expect(nginx?.request).toMatchObject({ underscores: 'dropped', headerLineBytes: 8192, headerBlockBytes: 32_768 });
+    expect(nginx?.requestBodyBytes).toEqual({ value: null, source: 'annotation nginx.ingress.kubernetes.io/proxy-body-size: 0' });
+    expect(nginx?.rewrite).toEqual({ value: '/$2', source: 'annotation nginx.ingress.kubernetes.io/rewrite-target: /$2' });
+    expect(controllerSettings(nginxRoute())?.requestBodyBytes).toEqual({ value: 1024 * 1024, source: 'ingress-nginx default' });
+    const haproxy = controllerSettings(routeFixture({ controller: controllerFacts({ kind: 'haproxy' }) }));
+    expect([haproxy?.request?.underscores, haproxy?.request?.headerBlockBytes, haproxy?.requestBodyBytes?.value, haproxy?.rewrite]).toEqual(['passed', 15_360, null, null]);
+    const kong = controllerSettings(routeFixture({ controller: controllerFacts({ kind: 'kong' }) }));
+    expect([kong?.request, kong?.requestBodyBytes]).toEqual([null, null]);
+  });
+
   it('is null without a controller', () => {
     expect(controllerSettings(routeFixture({ controller: null }))).toBeNull();
   });

@@ -150,7 +150,7 @@ describe('bodies', () => {
 
 /** Named scenarios: both sides' answers -> outcome, differences and reasons. */
 describe('comparePair', () => {
-  const slowPods: HopResult[] = [];
+  const noHops: HopResult[] = [];
   const scenarios: {
     name: string;
     old: Route;
@@ -220,7 +220,7 @@ describe('comparePair', () => {
 
   it.each(scenarios)('$name', (s) => {
     const pair = pairOf(s.old, s.fresh);
-    const [vo, vn, hops] = s.rounds ?? [OK, OK, slowPods];
+    const [vo, vn, hops] = s.rounds ?? [OK, OK, noHops];
     const comparison = comparePair(pair, { variants: results(pair, s.variants), rounds: { old: round(s.old, vo, hops), new: round(s.fresh, vn, hops) } }, { ignoreBody: s.ignoreBody ?? false });
     expect(comparison.outcome).toBe(s.outcome);
     const shown = comparison.differences.filter((d) => d.variant !== 'route');

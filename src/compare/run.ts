@@ -3,7 +3,7 @@
 // the pure comparison. Bounded: a fixed set of variants per pair, a per-request deadline, a shared
 // concurrency limit and a bound on the number of pairs.
 
-import type { HopResult, PlannedHop, Route, RouteRound } from '../model.js';
+import type { HopResult, PlannedHop, Route } from '../model.js';
 import type { HttpProbeOptions } from '../probe/http.js';
 import { type PlanOptions, planHops } from '../probe/plan.js';
 import { probeRoute, type RoundDeps, type TaskLimiter } from '../probe/round.js';
@@ -98,6 +98,3 @@ async function answerOf(hop: PlannedHop, variant: Variant, tokens: readonly stri
     generator: result.generator,
   };
 }
-
-/** The rounds of a pair alone (the daemon compares the rounds it already has). */
-export type PairRounds = { old: RouteRound; new: RouteRound };
