@@ -137,6 +137,11 @@ function latestIndex(buckets) {
   return null;
 }
 
+/** The start of the bucket that holds the instant (the newest start at or before it), undefined when none does. */
+function firstBucketOf(xs, sec) {
+  return xs.filter((x) => x <= sec).pop();
+}
+
 /** Options of the chart. */
 function chartOptions(width, data, stepMs, incidents, latest, startSec) {
   const bars = uPlot.paths.bars({ size: [0.92, 64], align: 1 });
@@ -150,8 +155,8 @@ function chartOptions(width, data, stepMs, incidents, latest, startSec) {
     legend: { live: true },
     scales: {
       // A bar covers its bucket [start, start + step): the axis ends where the newest bucket ends, or its bar is cut off.
-      // History younger than the range: the axis starts a bucket before it, so fresh data fills the chart.
-      x: { time: true, range: (u, min, max) => [startSec === null ? min : Math.max(min, Math.min(max, startSec - stepMs / 1000)), max + stepMs / 1000] },
+      // History younger than the range: the axis starts at the bucket holding its first round, so fresh data fills the chart.
+      x: { time: true, range: (u, min, max) => [startSec === null ? min : Math.max(min, firstBucketOf(data.columns[0], startSec) ?? min), max + stepMs / 1000] },
       // Two lanes, so the latency lines never cross the bars: the bars keep to the lower 55 % of the
       // plot, the latency to the upper 40 % (its scale reaches below zero, where nothing is drawn).
       n: { range: (u, min, max) => [0, Math.max(1, max) / BAR_LANE] },
