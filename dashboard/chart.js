@@ -113,6 +113,9 @@ function utcTicks(u, splits, axisIdx, space, incr) {
   });
 }
 
+/** Tick steps of the time axis, in seconds: whole minutes and up. */
+const TIME_INCREMENTS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 1209600, 2592000];
+
 /** Tick steps of the failed-rounds axis: whole numbers only. */
 const WHOLE_INCREMENTS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6];
 
@@ -137,6 +140,11 @@ function latestIndex(buckets) {
   return null;
 }
 
+/** The start of the bucket that holds the instant (the newest start at or before it), undefined when none does. */
+function firstBucketOf(xs, sec) {
+  return xs.filter((x) => x <= sec).pop();
+}
+
 /** Options of the chart. */
 function chartOptions(width, data, stepMs, incidents, latest, startSec) {
   const bars = uPlot.paths.bars({ size: [0.92, 64], align: 1 });
@@ -150,15 +158,16 @@ function chartOptions(width, data, stepMs, incidents, latest, startSec) {
     legend: { live: true },
     scales: {
       // A bar covers its bucket [start, start + step): the axis ends where the newest bucket ends, or its bar is cut off.
-      // History younger than the range: the axis starts a bucket before it, so fresh data fills the chart.
-      x: { time: true, range: (u, min, max) => [startSec === null ? min : Math.max(min, Math.min(max, startSec - stepMs / 1000)), max + stepMs / 1000] },
+      // History younger than the range: the axis starts at the bucket holding its first round, so fresh data fills the chart.
+      x: { time: true, range: (u, min, max) => [startSec === null ? min : Math.max(min, firstBucketOf(data.columns[0], startSec) ?? min), max + stepMs / 1000] },
       // Two lanes, so the latency lines never cross the bars: the bars keep to the lower 55 % of the
       // plot, the latency to the upper 40 % (its scale reaches below zero, where nothing is drawn).
       n: { range: (u, min, max) => [0, Math.max(1, max) / BAR_LANE] },
       ms: { range: (u, min, max) => { const top = Math.max(1, max * 1.05); return [-top * (1 - LINE_LANE) / LINE_LANE, top]; } },
     },
     axes: [
-      { stroke: '#4b5563', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#d7dbe0' }, values: utcTicks, size: 44 },
+      // Labels are whole minutes: ticks no finer than a minute, or a short history repeats "08:38" six times.
+      { stroke: '#4b5563', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#d7dbe0' }, values: utcTicks, size: 44, incrs: TIME_INCREMENTS },
       // Rounds are whole: no 0.5 ticks.
       { scale: 'n', label: 'failed rounds', stroke: '#4b5563', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#d7dbe0' }, size: 56, incrs: WHOLE_INCREMENTS, filter: (u, splits) => splits.map((v) => (v <= u.scales.n.max * BAR_LANE + 1e-9 ? v : null)) },
       { scale: 'ms', side: 1, label: 'edge latency (ms)', stroke: '#4b5563', grid: { show: false }, size: 64, filter: (u, splits) => splits.map((v) => (v >= 0 ? v : null)) },

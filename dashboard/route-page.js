@@ -154,7 +154,7 @@ export function routePage(view, id, state, setQuery) {
 
   const showRound = async (at, title) => {
     const round = await api(`routes/${seg(id)}/rounds/${at}`);
-    detailTitle.textContent = title ?? `Round ${utc(round.data.startedAt)} UTC`;
+    detailTitle.textContent = title ?? 'Picked round';
     detailSlot.replaceChildren(roundDetail(round.data));
     for (const tr of roundsBody.children) tr.classList.toggle('selected', Date.parse(tr.dataset.round) === at);
   };
@@ -186,8 +186,8 @@ export function routePage(view, id, state, setQuery) {
   /** The round shown when none was picked: the newest failing one in the range, else the newest. */
   const showDefaultRound = async (rounds, latestRound) => {
     const failing = rounds.find((r) => notOk(r.verdict.status));
-    if (failing) return showRound(Date.parse(failing.startedAt), `Latest failing round, ${utc(failing.startedAt)} UTC`);
-    if (latestRound) return showRound(Date.parse(latestRound.startedAt), `Latest round, ${utc(latestRound.startedAt)} UTC`);
+    if (failing) return showRound(Date.parse(failing.startedAt), failing === rounds[0] ? 'Latest round: failing' : 'Latest failing round');
+    if (latestRound) return showRound(Date.parse(latestRound.startedAt), 'Latest round');
     return undefined;
   };
 
