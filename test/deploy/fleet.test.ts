@@ -1,7 +1,8 @@
 // A fleet in one real Prometheus (Debian's prometheus, started here on loopback with its own config
 // and data directory, stopped by pid): it scrapes two `hopwatch run` daemons on two lab clusters
 // labelled east and west by hopwatch's own metrics.labels.cluster, each serving the same-named route
-// shop/web. The route breaks in east only. Prometheus's HTTP API then answers the shipped rules'
+// shop/web; east runs two replicas (leader election on its lab's Lease), west one, so the answers
+// must not depend on the number of replicas. The route breaks in east only. Prometheus's HTTP API then answers the shipped rules'
 // and dashboard's queries per cluster: east's route alert is pending and names east, west has none;
 // the recording rules evaluate; every Grafana panel's query returns data. Short scrape and
 // evaluation intervals; every wait polls Prometheus with a bound.
@@ -62,12 +63,16 @@ beforeAll(async () => {
   for (const cluster of CLUSTERS) {
     const lab = await startLab(webApp('shop', 'web', 'web.fleet.test'));
     labs.set(cluster, lab);
-    const config = await writeDaemonConfig(lab, `fleet-${cluster}.yaml`, {
-      schedule: { default: '1s' },
-      store: { path: join(lab.dir, 'fleet.db') },
-      metrics: { labels: { cluster } },
-    });
-    daemons.set(cluster, await startDaemonProcess(config));
+    const replicas = cluster === 'east' ? ['0', '1'] : ['0'];
+    for (const replica of replicas) {
+      const config = await writeDaemonConfig(lab, `fleet-${cluster}-${replica}.yaml`, {
+        schedule: { default: '1s' },
+        store: { path: join(lab.dir, `fleet-${replica}.db`) },
+        metrics: { labels: { cluster } },
+        ...(replicas.length > 1 ? { ha: { enabled: true, identity: `hopwatch-${replica}`, leaseNamespace: 'hopwatch', leaseDurationMs: '4s', renewEveryMs: '1s' } } : {}),
+      });
+      daemons.set(`${cluster}-${replica}`, await startDaemonProcess(config));
+    }
   }
   writeFileSync(join(dir, 'rules.yaml'), stringify({ groups: groups.map((g) => ({ ...g, interval: '1s' })) }));
   writeFileSync(join(dir, 'prometheus.yml'), stringify({
@@ -87,9 +92,9 @@ beforeAll(async () => {
   prometheus.stderr?.on('data', (c: Buffer) => (promLog += c.toString()));
   await eventually(async () => (await fetch(`${promUrl}/-/ready`)).ok, 60_000, async () => promLog.slice(-2000));
   // Both clusters scraped and judged ok first, then east breaks.
-  await eventually(async () => (await query('hopwatch_route_up == 1')).length === 2, 60_000, async () => promLog.slice(-1000));
+  await eventually(async () => (await query('hopwatch_route_up == 1')).length === 3, 60_000, async () => promLog.slice(-1000));
   await labs.get('east')?.setAppFault('shop', 'web', { mode: 'refuse' });
-  await eventually(async () => (await query('hopwatch_route_edge_status_code{cluster="east"} == 502')).length === 1, 60_000);
+  await eventually(async () => (await query('hopwatch_route_edge_status_code{cluster="east"} == 502')).length === 2, 60_000);
 }, 240_000);
 
 afterAll(async () => {
@@ -148,7 +153,14 @@ describe('two clusters in one Prometheus, a route broken in east only', () => {
     expect(result.length).toBeGreaterThan(0);
   });
 
-  it('the dashboard counts east\'s failing route once per cluster', async () => {
+  it('two replicas in east answer as one: one leader, and no leaderless cluster', async () => {
+    const leaders = await query('sum by (cluster) (hopwatch_leader)');
+    expect(Object.fromEntries(leaders.map((s) => [s.metric['cluster'], s.value[1]]))).toEqual({ east: '1', west: '1' });
+    const noLeader = groups.flatMap((g) => g.rules).find((r) => r.alert === 'HopwatchNoLeader');
+    expect(await query(noLeader?.expr ?? '')).toEqual([]);
+  });
+
+  it('the dashboard counts east\'s failing route once (two replicas see it)', async () => {
     const panel = dashboard.panels.find((p) => p.title === 'Routes failing');
     const expr = grafanaQuery(panel?.targets?.[0]?.expr ?? '');
     expect((await query(expr))[0]?.value[1]).toBe('1');

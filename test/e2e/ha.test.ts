@@ -8,9 +8,12 @@
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from '../lab/lab.js';
 import { merge, webApp } from '../lab/scenarios.js';
+import { ROOT } from './cli.js';
 import { type DaemonProcess, eventually, getJson, startDaemonProcess, writeDaemonConfig } from './daemon.js';
 
 /** Lease duration and renewal of both replicas (ms). */
@@ -111,6 +114,11 @@ describe('two replicas, one Lease', () => {
       const b = await replicaOf('b');
       return b?.holder === 'hopwatch-a' ? b : undefined;
     })).toMatchObject({ identity: 'hopwatch-b', leader: false });
+    // The dashboard's top bar renders the same detail (dashboard/replica.js).
+    const module = pathToFileURL(join(ROOT, 'dashboard', 'replica.js')).href;
+    const { replicaLabel } = (await import(module)) as { replicaLabel: (r: unknown) => string | null };
+    expect(replicaLabel(await replicaOf('b'))).toBe('replica hopwatch-b · standby (leader hopwatch-a)');
+    expect(replicaLabel({ identity: '', leader: true })).toBeNull();
     // hopwatch_leader says the same to Prometheus.
     const metrics = await (await fetch(`${daemons.get('b')?.url ?? ''}/metrics`)).text();
     expect(metrics).toContain('hopwatch_leader{identity="hopwatch-b"} 0');
