@@ -69,6 +69,8 @@ beforeAll(async () => {
     schedule: { default: '1s' },
     // The cluster label as hopwatch's config sets it (the rules and dashboard group by it).
     metrics: { labels: { cluster: 'live-lab' } },
+    // Leader election as deploy/kubernetes-ha runs it (its Role is checked against the Lease requests below).
+    ha: { enabled: true, leaseNamespace: 'hopwatch', identity: 'hopwatch-0', leaseDurationMs: '3s', renewEveryMs: '1s' },
     store: { ...shipped['store'], path: join(lab.dir, 'live.db') },
   };
   const configPath = join(lab.dir, 'live.yaml');
@@ -168,8 +170,8 @@ describe('PromQL against the live /metrics', () => {
 });
 
 describe('RBAC against what hopwatch really asks the API server', () => {
-  /** The RBAC attributes of a request: group, resource and verb, or a non-resource path. */
-  function attributes(method: string, raw: string): { group: string; resource: string; verb: string } | { path: string } {
+  /** The RBAC attributes of a request: group, resource, verb and namespace, or a non-resource path. */
+  function attributes(method: string, raw: string): { group: string; resource: string; verb: string; namespace: string | null } | { path: string } {
     const url = new URL(raw, 'http://api');
     const parts = url.pathname.split('/').filter((p) => p !== '');
     let group: string;
@@ -177,16 +179,38 @@ describe('RBAC against what hopwatch really asks the API server', () => {
     if (parts[0] === 'api' && parts.length > 2) [group, rest] = ['', parts.slice(2)];
     else if (parts[0] === 'apis' && parts.length > 3) [group, rest] = [parts[1] as string, parts.slice(3)];
     else return { path: url.pathname };
-    if (rest[0] === 'namespaces' && rest.length >= 3) rest = rest.slice(2);
+    let namespace: string | null = null;
+    if (rest[0] === 'namespaces' && rest.length >= 3) [namespace, rest] = [rest[1] as string, rest.slice(2)];
     const watch = ['true', '1'].includes(url.searchParams.get('watch') ?? '');
-    const verb = method !== 'GET' ? method.toLowerCase() : watch ? 'watch' : rest.length > 1 ? 'get' : 'list';
-    return { group, resource: rest[0] as string, verb };
+    const writeVerbs: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
+    const verb = method !== 'GET' ? (writeVerbs[method] ?? method.toLowerCase()) : watch ? 'watch' : rest.length > 1 ? 'get' : 'list';
+    return { group, resource: rest[0] as string, verb, namespace };
   }
 
+  type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+  const grants = (rules: readonly Rule[], a: { group: string; resource: string; verb: string }) => rules.some((r) => r.apiGroups.includes(a.group) && r.resources.includes(a.resource) && r.verbs.includes(a.verb));
+  const haRole = loadManifests(join(KUBERNETES_DIR, '..', 'kubernetes-ha')).find((m) => m.object.kind === 'Role')?.object;
+
+  it('leader election\'s requests are allowed by deploy/kubernetes-ha\'s Role, in hopwatch\'s namespace only, and use all of it', async () => {
+    // The first renewal (an update) comes one renewEveryMs after the create.
+    await eventually(async () => proxy.requests.some((r) => r.method === 'PUT' && r.url.includes('/leases/')), 15_000);
+    const roleRules = at<Rule[]>(haRole, 'rules');
+    const leases = proxy.requests.map((r) => attributes(r.method, r.url)).filter((a) => 'resource' in a && a.resource === 'leases');
+    expect(leases.length).toBeGreaterThan(0);
+    for (const a of leases) {
+      if (!('resource' in a)) continue;
+      expect(a.namespace, JSON.stringify(a)).toBe(haRole?.metadata.namespace);
+      expect(grants(roleRules, a), JSON.stringify(a)).toBe(true);
+    }
+    const used = new Set(leases.map((a) => ('verb' in a ? a.verb : '')));
+    expect([...used].sort()).toEqual([...roleRules.flatMap((r) => r.verbs)].sort());
+  });
+
   it('every request is allowed by the ClusterRole, and every grant but events is used', () => {
-    const rules = at<{ apiGroups: string[]; resources: string[]; verbs: string[] }[]>(only(manifests, 'ClusterRole', 'hopwatch'), 'rules');
-    const allowed = (a: { group: string; resource: string; verb: string }) => rules.some((r) => r.apiGroups.includes(a.group) && r.resources.includes(a.resource) && r.verbs.includes(a.verb));
-    const seen = proxy.requests.map((r) => attributes(r.method, r.url));
+    const rules = at<Rule[]>(only(manifests, 'ClusterRole', 'hopwatch'), 'rules');
+    const allowed = (a: { group: string; resource: string; verb: string }) => grants(rules, a);
+    // Leases are the Role's (the test above); everything else must be the read-only ClusterRole's.
+    const seen = proxy.requests.map((r) => attributes(r.method, r.url)).filter((a) => !('resource' in a) || a.resource !== 'leases');
     expect(seen.length).toBeGreaterThan(0);
     const denied = seen.filter((a) => ('path' in a ? !['/api', '/apis', '/version'].includes(a.path) : !allowed(a)));
     expect(denied).toEqual([]);
