@@ -114,14 +114,20 @@ export function currentRoutes(config: Readonly<Config>, watch: ClusterWatch): Ro
 
 /**
  * The routes of the watch, kept up to date by recomputing only what each change affects
- * (src/discovery/incremental.ts; the same answer as currentRoutes). A watch without a change feed
- * (tests' fakes) gets currentRoutes on every call.
+ * (src/discovery/incremental.ts; the same answer as currentRoutes), as the run loop takes them:
+ * `routes` whole, `routesDelta` what changed: one consumer, using one of them (each takes the
+ * watch's changes). A watch without a change feed (tests' fakes) gets currentRoutes on every call.
  */
-export function routesFollowing(config: Readonly<Config>, watch: ClusterWatch): () => Route[] {
-  if (watch.takeChanges === undefined) return () => currentRoutes(config, watch);
+export function discoveryFollowing(config: Readonly<Config>, watch: ClusterWatch): Pick<LoopDeps, 'routes' | 'routesDelta'> {
+  if (watch.takeChanges === undefined) return { routes: () => currentRoutes(config, watch) };
   const engine = new IncrementalRoutes(config.controllers, { clusterDomain: config.cluster.clusterDomain, namespaces: config.cluster.namespaces });
   const source = { snapshot: () => watch.snapshot(), takeChanges: () => watch.takeChanges!() };
-  return () => engine.update(source);
+  return { routes: () => engine.update(source), routesDelta: () => engine.updateDelta(source) };
+}
+
+/** discoveryFollowing's routes alone. */
+export function routesFollowing(config: Readonly<Config>, watch: ClusterWatch): () => Route[] {
+  return discoveryFollowing(config, watch).routes;
 }
 
 /** Round deps plus the limiter's counts, for metrics. */
@@ -242,8 +248,7 @@ export async function startDaemon(config: Readonly<Config>, log: DaemonLog, opti
     const round = createRoundDeps(config, { diagnosticsWaitMs: 0 });
     const alerter = createAlerter(config.alerts, { now: Date.now, delay: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined), random: Math.random, log, dashboardUrl: config.alerts.dashboardUrl });
     cleanup.unshift(() => alerter.stop());
-    const routes = routesFollowing(config, watch);
-    const loop = new RunLoop({ config, watch, routes, db, writer: createWriter(db), round, metrics, alerter, timers: schedulerTimers(), log, ...(options.onRound ? { onRound: options.onRound } : {}) });
+    const loop = new RunLoop({ config, watch, ...discoveryFollowing(config, watch), db, writer: createWriter(db), round, metrics, alerter, timers: schedulerTimers(), log, ...(options.onRound ? { onRound: options.onRound } : {}) });
     metrics.trackLoad(() => ({ roundsInFlight: loop.inFlight, probesActive: round.limiter.active, probesQueued: round.limiter.queued, writesPending: loop.writesPending }));
     metrics.trackAlerts(() => alerter.stats().receivers);
     const health = {
@@ -251,7 +256,8 @@ export async function startDaemon(config: Readonly<Config>, log: DaemonLog, opti
       ready: () => synced,
       detail: () => ({ discovery: watch.state, routes: loop.routeCount, ...(synced ? {} : { reason: `waiting for the first full sync of the Kubernetes API at ${apiServerOf(kc)}` }) }),
     };
-    const runVerify = createVerifyRunner({ round, snapshot: () => watch.snapshot(), routes, delay: abortableDelay });
+    // Its own full computation: the run loop is the one consumer of the watch's change feed.
+    const runVerify = createVerifyRunner({ round, snapshot: () => watch.snapshot(), routes: () => currentRoutes(config, watch), delay: abortableDelay });
     // Before the first sync the snapshot is empty: every Ingress would look missing. Say so (503: retry).
     const verify: typeof runVerify = async (params, signal) => {
       if (!synced) throw new CannotVerifyError('NOT_SYNCED', `hopwatch has not synced with the Kubernetes API at ${apiServerOf(kc)} yet: retry shortly`);

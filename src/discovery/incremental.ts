@@ -45,6 +45,11 @@ export interface ObjectSource {
 /** Kinds routesFrom does not read: their changes recompute nothing (the property test changes them too). */
 const NOT_READ: ReadonlySet<keyof ClusterSnapshot> = new Set(['replicaSets', 'deployments']);
 
+/** What an update changed: every route (a full recompute), or the routes recomputed and the ids gone. */
+export type RoutesDelta =
+  | { full: true; routes: Route[] }
+  | { full: false; upserted: Route[]; removed: string[] };
+
 /** How the last answer was reached, for metrics and the benchmark. */
 export interface RecomputeStats {
   /** Full recomputes so far. */
@@ -155,7 +160,8 @@ export class IncrementalRoutes {
   /** Routes by Ingress key, and the Ingress keys in routesFrom's order. */
   #routes = new Map<string, Route[]>();
   #order: string[] = [];
-  #answer: Route[] = [];
+  /** The whole answer, built again only when asked for after a partial recompute. */
+  #answer: Route[] | null = [];
   #ready = false;
   /** How answers were reached. */
   readonly stats: RecomputeStats = { full: 0, partial: 0, lastIngresses: 0 };
@@ -170,14 +176,25 @@ export class IncrementalRoutes {
 
   /** The routes after the source's changes (the same array when nothing that routes read changed). */
   update(source: ObjectSource): Route[] {
+    this.updateDelta(source);
+    return this.routes();
+  }
+
+  /** The routes now, in routesFrom's order. */
+  routes(): Route[] {
+    if (this.#answer === null) this.#answer = this.#order.flatMap((key) => this.#routes.get(key)!);
+    return this.#answer;
+  }
+
+  /** Takes the source's changes and tells what they changed: for a caller keeping its own view (the run loop), no pass over every route. */
+  updateDelta(source: ObjectSource): RoutesDelta {
     const taken = source.takeChanges();
-    if (!this.#ready || taken.all) return this.#full(source.snapshot());
+    if (!this.#ready || taken.all) return { full: true, routes: this.#full(source.snapshot()) };
     const affected = new Set<string>();
     for (const change of taken.changes) {
-      if (this.#apply(change, affected) === 'all') return this.#full(source.snapshot());
+      if (this.#apply(change, affected) === 'all') return { full: true, routes: this.#full(source.snapshot()) };
     }
-    if (affected.size > 0) this.#recompute(affected);
-    return this.#answer;
+    return affected.size > 0 ? this.#recompute(affected) : { full: false, upserted: [], removed: [] };
   }
 
   /** Everything from a snapshot. */
@@ -285,7 +302,7 @@ export class IncrementalRoutes {
   }
 
   /** Recomputes the affected Ingresses (widened to their hosts) with routesFrom on a snapshot of what they read. */
-  #recompute(affected: Set<string>): void {
+  #recompute(affected: Set<string>): RoutesDelta {
     const group = new Set<string>();
     for (const key of affected) {
       group.add(key);
@@ -300,10 +317,19 @@ export class IncrementalRoutes {
       if (list === undefined) fresh.set(key, [route]);
       else list.push(route);
     }
-    for (const key of new Set([...group, ...fresh.keys()])) this.#place(key, fresh.get(key) ?? []);
-    this.#answer = this.#order.flatMap((key) => this.#routes.get(key)!);
+    const upserted: Route[] = [];
+    const removed: string[] = [];
+    for (const key of new Set([...group, ...fresh.keys()])) {
+      const now = fresh.get(key) ?? [];
+      const ids = new Set(now.map((r) => r.id));
+      for (const route of this.#routes.get(key) ?? []) if (!ids.has(route.id)) removed.push(route.id);
+      upserted.push(...now);
+      this.#place(key, now);
+    }
+    this.#answer = null;
     this.stats.partial++;
     this.stats.lastIngresses = group.size;
+    return { full: false, upserted, removed };
   }
 
   /** Puts an Ingress's routes in place (none: it leaves the order). */
