@@ -16,10 +16,10 @@ import { loadConfig } from '../src/config/load.js';
 import { scheduleIntervalMs } from '../src/config/schedule.js';
 import type { Config } from '../src/config/types.js';
 import type { ClusterWatch } from '../src/discovery/informers.js';
-import { createRoundDeps, currentRoutes, loadKubeConfig, routesFollowing, startDiscovery } from '../src/main.js';
-import type { PlannedHop, Route } from '../src/model.js';
+import { createRoundDeps, currentRoutes, discoveryFollowing, loadKubeConfig, routesFollowing, startDiscovery } from '../src/main.js';
+import type { PlannedHop } from '../src/model.js';
 import { resultFor } from '../src/probe/result.js';
-import { RunLoop } from '../src/schedule/daemon.js';
+import { type LoopDeps, RunLoop } from '../src/schedule/daemon.js';
 import { createMetrics } from '../src/server/metrics.js';
 import { openStore } from '../src/store/sqlite.js';
 import { createWriter } from '../src/store/write.js';
@@ -130,14 +130,14 @@ async function syncOnce(config: Readonly<Config>, info: LabInfo): Promise<SyncRu
 }
 
 /** The run loop over the real watch, with probes stubbed; `seen` is told about every probe dispatched. */
-function startLoop(config: Readonly<Config>, watch: ClusterWatch, routes: () => Route[], seen: (hop: PlannedHop) => void): { loop: RunLoop; close: () => void } {
+function startLoop(config: Readonly<Config>, watch: ClusterWatch, discovery: Pick<LoopDeps, 'routes' | 'routesDelta'>, seen: (hop: PlannedHop) => void): { loop: RunLoop; close: () => void } {
   const db = openStore(':memory:');
   const round = createRoundDeps(config, { diagnosticsWaitMs: 0 });
   const stub = { status: null, error: 'refused' as const, errorDetail: 'stubbed', timings: { totalMs: 0.1 }, bytes: 0, headerBytes: 0, headers: {}, generator: null, addresses: [] };
   const probe = async (hop: PlannedHop) => (seen(hop), resultFor(hop, stub));
   const metrics = createMetrics({ defaultMetrics: false });
   const loop = new RunLoop({
-    config, watch, routes, db, writer: createWriter(db), round: { ...round, probe, diagnose: undefined }, metrics, alerter: { notify: () => undefined, stats: () => ({ receivers: [] }) },
+    config, watch, ...discovery, db, writer: createWriter(db), round: { ...round, probe, diagnose: undefined }, metrics, alerter: { notify: () => undefined, stats: () => ({ receivers: [] }) },
     timers: { setTimer: (fn, ms) => setTimeout(fn, ms), clearTimer: (h) => clearTimeout(h as NodeJS.Timeout), cron: (e, fn) => cron.schedule(e, fn), cronPeriodMs: (e) => scheduleIntervalMs({ kind: 'cron', expression: e }) },
     log: () => undefined,
   });
@@ -203,11 +203,12 @@ async function phase(ctx: BenchContext, host: LabHost, config: Readonly<Config>,
   const watch = startDiscovery(config, loadKubeConfig(config), () => undefined);
   const times: number[] = [];
   const timed = timedWatch(watch, times);
-  const routes = kind === 'incremental' ? routesFollowing(config, timed) : () => currentRoutes(config, watch);
+  // The daemon's wiring (src/main.ts): the run loop takes discovery's deltas; the baseline recomputes every route.
+  const discovery: Pick<LoopDeps, 'routes' | 'routesDelta'> = kind === 'incremental' ? discoveryFollowing(config, timed) : { routes: () => currentRoutes(config, watch) };
   const waiter: { match: ((hop: PlannedHop) => boolean) | null; hit: () => void } = { match: null, hit: () => undefined };
   const notice: Notice = { at: Number.NaN };
   watch.onChange(() => (Number.isNaN(notice.at) ? (notice.at = performance.now()) : undefined));
-  const { loop, close } = startLoop(config, timed, routes, (hop) => waiter.match?.(hop) && waiter.hit());
+  const { loop, close } = startLoop(config, timed, discovery, (hop) => waiter.match?.(hop) && waiter.hit());
   try {
     await watch.synced;
     // Let the first rounds of every route (spread over a second) pass: a change comes to a running daemon.

@@ -84,51 +84,61 @@ function servicesOf(ingress: V1Ingress): string[] {
   return [...names].map((name) => `${ns}/${name}`);
 }
 
-/** A multimap of string keys to sets of string values. */
+/** A multimap of string keys to string values; a key with one value holds the string alone (most do: a Set per key would double the heap). */
 class Index {
-  readonly #map = new Map<string, Set<string>>();
+  readonly #map = new Map<string, string | Set<string>>();
 
   add(key: string, value: string): void {
-    let set = this.#map.get(key);
-    if (set === undefined) this.#map.set(key, (set = new Set()));
-    set.add(value);
+    const held = this.#map.get(key);
+    if (held === undefined) this.#map.set(key, value);
+    else if (typeof held === 'string') {
+      if (held !== value) this.#map.set(key, new Set([held, value]));
+    } else held.add(value);
   }
 
   delete(key: string, value: string): void {
-    const set = this.#map.get(key);
-    if (set === undefined) return;
-    set.delete(value);
-    if (set.size === 0) this.#map.delete(key);
+    const held = this.#map.get(key);
+    if (held === undefined) return;
+    if (typeof held === 'string') {
+      if (held === value) this.#map.delete(key);
+      return;
+    }
+    held.delete(value);
+    if (held.size === 1) this.#map.set(key, held.values().next().value!);
   }
 
-  get(key: string): ReadonlySet<string> {
-    return this.#map.get(key) ?? EMPTY;
+  get(key: string): Iterable<string> {
+    const held = this.#map.get(key);
+    return held === undefined ? EMPTY : typeof held === 'string' ? [held] : held;
   }
 }
-const EMPTY: ReadonlySet<string> = new Set();
+const EMPTY: readonly string[] = [];
 
-/** Objects of one kind by key, and by namespace. */
+/** Objects of one kind by namespace, then by key. */
 class Store<T extends KubernetesObject> {
-  readonly byKey = new Map<string, T>();
-  readonly byNamespace = new Map<string, Map<string, T>>();
+  readonly #byNamespace = new Map<string, Map<string, T>>();
 
+  /** Sets (null: deletes) the object of a key; returns what it replaced. */
   set(key: string, object: T | null): T | undefined {
-    const before = this.byKey.get(key);
     const ns = key.slice(0, key.indexOf('/'));
+    let m = this.#byNamespace.get(ns);
+    const before = m?.get(key);
     if (object === null) {
-      this.byKey.delete(key);
-      this.byNamespace.get(ns)?.delete(key);
+      m?.delete(key);
+      if (m?.size === 0) this.#byNamespace.delete(ns);
     } else {
-      this.byKey.set(key, object);
-      let m = this.byNamespace.get(ns);
-      if (m === undefined) this.byNamespace.set(ns, (m = new Map()));
+      if (m === undefined) this.#byNamespace.set(ns, (m = new Map()));
       m.set(key, object);
     }
     return before;
   }
 
+  get(key: string): T | undefined {
+    return this.#byNamespace.get(key.slice(0, key.indexOf('/')))?.get(key);
+  }
+
   inNamespace(ns: string): Iterable<T> {
-    return this.byNamespace.get(ns)?.values() ?? [];
+    return this.#byNamespace.get(ns)?.values() ?? [];
   }
 }
 
@@ -306,7 +316,7 @@ export class IncrementalRoutes {
     const group = new Set<string>();
     for (const key of affected) {
       group.add(key);
-      const ingress = this.#ingresses.byKey.get(key);
+      const ingress = this.#ingresses.get(key);
       if (ingress !== undefined) for (const host of hostsOf(ingress)) for (const k of this.#byHost.get(host)) group.add(k);
     }
     const routes = routesFrom(this.#partOf(group), this.#controllers, this.#options);
@@ -365,7 +375,7 @@ export class IncrementalRoutes {
     const namespaces = new Set<string>(this.#selectors.map((c) => c.namespace));
     const services = new Set<string>();
     for (const key of group) {
-      const ingress = this.#ingresses.byKey.get(key);
+      const ingress = this.#ingresses.get(key);
       if (ingress === undefined) continue;
       if (this.#wanted !== null && !this.#wanted.has(ingress.metadata?.namespace ?? 'default')) continue;
       part.ingresses.push(ingress);
@@ -373,10 +383,10 @@ export class IncrementalRoutes {
       for (const svc of servicesOf(ingress)) services.add(svc);
     }
     for (const svc of services) {
-      const service = this.#services.byKey.get(svc);
+      const service = this.#services.get(svc);
       if (service !== undefined) part.services.push(service);
     }
-    for (const svc of services) for (const key of this.#slicesByService.get(svc)) part.endpointSlices.push(this.#slices.byKey.get(key)!);
+    for (const svc of services) for (const key of this.#slicesByService.get(svc)) part.endpointSlices.push(this.#slices.get(key)!);
     for (const ns of namespaces) {
       part.pods.push(...this.#pods.inNamespace(ns));
       part.networkPolicies.push(...this.#policies.inNamespace(ns));
