@@ -15,11 +15,15 @@ import cron from 'node-cron';
 import { loadConfig } from '../src/config/load.js';
 import { scheduleIntervalMs } from '../src/config/schedule.js';
 import type { Config } from '../src/config/types.js';
+import type { IntOrString, V1EndpointSlice } from '@kubernetes/client-node';
+import { IncrementalRoutes } from '../src/discovery/incremental.js';
 import type { ClusterWatch } from '../src/discovery/informers.js';
-import { createRoundDeps, currentRoutes, loadKubeConfig, routesFollowing, startDiscovery } from '../src/main.js';
-import type { PlannedHop, Route } from '../src/model.js';
+import { type ClusterSnapshot, emptySnapshot } from '../src/discovery/snapshot.js';
+import { planHops } from '../src/probe/plan.js';
+import { createRoundDeps, currentRoutes, discoveryFollowing, loadKubeConfig, routesFollowing, startDiscovery } from '../src/main.js';
+import type { PlannedHop } from '../src/model.js';
 import { resultFor } from '../src/probe/result.js';
-import { RunLoop } from '../src/schedule/daemon.js';
+import { type LoopDeps, RunLoop } from '../src/schedule/daemon.js';
 import { createMetrics } from '../src/server/metrics.js';
 import { openStore } from '../src/store/sqlite.js';
 import { createWriter } from '../src/store/write.js';
@@ -130,14 +134,14 @@ async function syncOnce(config: Readonly<Config>, info: LabInfo): Promise<SyncRu
 }
 
 /** The run loop over the real watch, with probes stubbed; `seen` is told about every probe dispatched. */
-function startLoop(config: Readonly<Config>, watch: ClusterWatch, routes: () => Route[], seen: (hop: PlannedHop) => void): { loop: RunLoop; close: () => void } {
+function startLoop(config: Readonly<Config>, watch: ClusterWatch, discovery: Pick<LoopDeps, 'routes' | 'routesDelta'>, seen: (hop: PlannedHop) => void): { loop: RunLoop; close: () => void } {
   const db = openStore(':memory:');
   const round = createRoundDeps(config, { diagnosticsWaitMs: 0 });
   const stub = { status: null, error: 'refused' as const, errorDetail: 'stubbed', timings: { totalMs: 0.1 }, bytes: 0, headerBytes: 0, headers: {}, generator: null, addresses: [] };
   const probe = async (hop: PlannedHop) => (seen(hop), resultFor(hop, stub));
   const metrics = createMetrics({ defaultMetrics: false });
   const loop = new RunLoop({
-    config, watch, routes, db, writer: createWriter(db), round: { ...round, probe, diagnose: undefined }, metrics, alerter: { notify: () => undefined, stats: () => ({ receivers: [] }) },
+    config, watch, ...discovery, db, writer: createWriter(db), round: { ...round, probe, diagnose: undefined }, metrics, alerter: { notify: () => undefined, stats: () => ({ receivers: [] }) },
     timers: { setTimer: (fn, ms) => setTimeout(fn, ms), clearTimer: (h) => clearTimeout(h as NodeJS.Timeout), cron: (e, fn) => cron.schedule(e, fn), cronPeriodMs: (e) => scheduleIntervalMs({ kind: 'cron', expression: e }) },
     log: () => undefined,
   });
@@ -203,11 +207,12 @@ async function phase(ctx: BenchContext, host: LabHost, config: Readonly<Config>,
   const watch = startDiscovery(config, loadKubeConfig(config), () => undefined);
   const times: number[] = [];
   const timed = timedWatch(watch, times);
-  const routes = kind === 'incremental' ? routesFollowing(config, timed) : () => currentRoutes(config, watch);
+  // The daemon's wiring (src/main.ts): the run loop takes discovery's deltas; the baseline recomputes every route.
+  const discovery: Pick<LoopDeps, 'routes' | 'routesDelta'> = kind === 'incremental' ? discoveryFollowing(config, timed) : { routes: () => currentRoutes(config, watch) };
   const waiter: { match: ((hop: PlannedHop) => boolean) | null; hit: () => void } = { match: null, hit: () => undefined };
   const notice: Notice = { at: Number.NaN };
   watch.onChange(() => (Number.isNaN(notice.at) ? (notice.at = performance.now()) : undefined));
-  const { loop, close } = startLoop(config, timed, routes, (hop) => waiter.match?.(hop) && waiter.hit());
+  const { loop, close } = startLoop(config, timed, discovery, (hop) => waiter.match?.(hop) && waiter.hit());
   try {
     await watch.synced;
     // Let the first rounds of every route (spread over a second) pass: a change comes to a running daemon.
@@ -264,6 +269,61 @@ async function changes(ctx: BenchContext, host: LabHost, config: Readonly<Config
   ];
 }
 
+/** A cluster snapshot in memory shaped like clusterObjects (typed-form objects, the watch's order). */
+function snapshotOf(services: number): ClusterSnapshot {
+  const snap = emptySnapshot();
+  snap.ingressClasses.push({ metadata: { name: 'nginx', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } } });
+  for (let n = 0; n < NAMESPACES; n++) snap.namespaces.push({ metadata: { name: `team-${n}` } });
+  const slice = (namespace: string, service: string, part: string, ips: string[]): V1EndpointSlice => ({
+    metadata: { namespace, name: `${service}-${part}`, labels: { 'kubernetes.io/service-name': service } }, addressType: 'IPv4',
+    endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true, serving: true, terminating: false } })), ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+  });
+  for (let i = 0; i < services; i++) {
+    const namespace = `team-${i % NAMESPACES}`;
+    const name = `svc-${i}`;
+    snap.services.push({ metadata: { namespace, name }, spec: { clusterIP: ipOf(40_000 + (i % 20_000)), ports: [{ name: 'http', port: 80, targetPort: 'http' as unknown as IntOrString }] } });
+    snap.endpointSlices.push(slice(namespace, name, 'a', [ipOf((4 * i) % 60_000), ipOf((4 * i + 1) % 60_000)]), slice(namespace, name, 'b', [ipOf((4 * i + 2) % 60_000), ipOf((4 * i + 3) % 60_000)]));
+    const rules = ['a', 'b'].map((h) => ({ host: `${h}-${i}.bench.test`, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name, port: { name: 'http' } } } }] } }));
+    snap.ingresses.push({ metadata: { namespace, name: `web-${i}` }, spec: { ingressClassName: 'nginx', rules }, status: { loadBalancer: { ingress: [{ ip: EDGE.ip }] } } });
+  }
+  const key = (o: { metadata?: { namespace?: string; name?: string } }): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+  for (const list of Object.values(snap) as { metadata?: { namespace?: string; name?: string } }[][]) list.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  return snap;
+}
+
+/** Discovery (every route computed, as at a start) and planning (every route's hops) of a snapshot in memory: ms and heap held. */
+async function computeAndPlan(config: Readonly<Config>, services: number): Promise<{ ms: number; heap: number; routes: number; hops: number }> {
+  const snap = snapshotOf(services);
+  const heap0 = await heapUsedAfterGc();
+  const t0 = performance.now();
+  const engine = new IncrementalRoutes(config.controllers, { clusterDomain: config.cluster.clusterDomain });
+  const routes = engine.update({ snapshot: () => snap, takeChanges: () => ({ all: true }) });
+  const plans = routes.map((route) => planHops(route, { timeoutMs: config.probe.timeoutMs, dnsServer: config.cluster.dnsServer, clusterDomain: config.cluster.clusterDomain }));
+  const ms = performance.now() - t0;
+  const heap = (await heapUsedAfterGc()) - heap0;
+  return { ms, heap, routes: routes.length, hops: plans.reduce((n, p) => n + p.length, 0) };
+}
+
+/** The ceiling of one replica's discovery: 20,000 routes against 10,000, computed and planned in the same run. */
+async function scaleFigures(ctx: BenchContext, config: Readonly<Config>): Promise<Figure[]> {
+  const [small, large] = ctx.mode === 'tiny' ? [100, 200] : [5000, 10_000];
+  const runs = ctx.mode === 'full' ? 3 : 1;
+  const a: { ms: number; heap: number; routes: number; hops: number }[] = [];
+  const b: typeof a = [];
+  for (let r = 0; r < runs; r++) {
+    a.push(await computeAndPlan(config, small));
+    b.push(await computeAndPlan(config, large));
+  }
+  const x = b.at(-1)!;
+  const y = a.at(-1)!;
+  ctx.log(`discovery + plan: ${x.routes} routes (${x.hops} hops) in ${median(b.map((v) => v.ms)).toFixed(0)} ms, ${y.routes} in ${median(a.map((v) => v.ms)).toFixed(0)} ms`);
+  const note = 'a snapshot in memory shaped like the lab API server\'s (2 hosts per Ingress, 2 EndpointSlices of 2 endpoints per Service); IncrementalRoutes\' first (full) computation and planHops of every route; heap after a full GC with routes, plans and indices held';
+  return [
+    figure({ bench: 'discovery', name: `discovery + plan, ${x.routes} routes (${x.hops} hops)`, value: median(b.map((v) => v.ms)), unit: 'ms', baseline: { name: `${y.routes} routes, same run`, value: median(a.map((v) => v.ms)) }, runs, note }),
+    figure({ bench: 'discovery', name: `heap of routes, plans and indices, ${x.routes} routes`, value: mb(median(b.map((v) => v.heap))), unit: 'MB', baseline: { name: `${y.routes} routes, same run`, value: mb(median(a.map((v) => v.heap))) }, runs }),
+  ];
+}
+
 async function measure(ctx: BenchContext): Promise<Figure[]> {
   const scale = SCALE[ctx.mode];
   const host = LabHost.spawn();
@@ -287,6 +347,7 @@ async function measure(ctx: BenchContext): Promise<Figure[]> {
     figure({ ...base, name: `heap held by the watch + ${last.routes} routes`, value: mb(col('routesHeap')), unit: 'MB', baseline: { name: 'the same lists as parsed JSON', value: mb(col('plainHeap')) }, aim: { of: 'value', max: 50 } }),
   ];
   figures.push(...(await changes(ctx, host, config, scale.changes, scale.burst, last.routes)));
+  figures.push(...(await scaleFigures(ctx, config)));
   return figures;
 }
 

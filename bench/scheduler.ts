@@ -31,14 +31,22 @@ import { type BenchContext, type Benchmark, type Figure, figure, quantile } from
 import { LabHost } from './lab-host.js';
 import { heapUsedAfterGc, loaded, mb, watchRss } from './load.js';
 
+/** The scheduler's ceiling point of full runs: routes, period, warm-up and window. */
+interface LargeScale {
+  routes: number;
+  intervalMs: number;
+  warmMs: number;
+  measureMs: number;
+}
+
 /**
  * Scale per mode: lab apps, the main point (routes, interval), windows, and the knee's steps (probes/s at a
  * 5 s interval). Windows are whole periods, so every route is counted as often as its schedule says.
  */
 const SCALE = {
-  full: { apps: 40, routes: 5000, intervalMs: 30_000, warmMs: 32_000, measureMs: 60_000, idleMs: 15_000, knee: [2000, 4000, 7000, 10_000, 13_000], kneeIntervalMs: 5000 },
-  quick: { apps: 16, routes: 715, intervalMs: 5000, warmMs: 7000, measureMs: 10_000, idleMs: 3000, knee: [] as number[], kneeIntervalMs: 5000 },
-  tiny: { apps: 2, routes: 20, intervalMs: 1000, warmMs: 1500, measureMs: 2000, idleMs: 1000, knee: [] as number[], kneeIntervalMs: 1000 },
+  full: { apps: 40, routes: 5000, intervalMs: 30_000, warmMs: 32_000, measureMs: 60_000, idleMs: 15_000, knee: [2000, 4000, 7000, 10_000, 13_000], kneeIntervalMs: 5000, large: { routes: 10_000, intervalMs: 60_000, warmMs: 62_000, measureMs: 120_000 } as LargeScale | null },
+  quick: { apps: 16, routes: 715, intervalMs: 5000, warmMs: 7000, measureMs: 10_000, idleMs: 3000, knee: [] as number[], kneeIntervalMs: 5000, large: null as LargeScale | null },
+  tiny: { apps: 2, routes: 20, intervalMs: 1000, warmMs: 1500, measureMs: 2000, idleMs: 1000, knee: [] as number[], kneeIntervalMs: 1000, large: null as LargeScale | null },
 };
 
 /** What one window of the run loop measured. */
@@ -284,6 +292,20 @@ function mainFigures(w: Window, idle: number[], rawMicros: number, everyMs: numb
   ];
 }
 
+/** The ceiling of one replica's scheduler (full runs): 10,000 routes x 7 hops every 60 s, one window in a fresh process. */
+async function largeWindow(rig: Rig, large: LargeScale): Promise<Figure[]> {
+  const w = await windowInChild(rig, replicate(rig.routes, large.routes), large.intervalMs, large.warmMs, large.measureMs);
+  rig.ctx.log(`${w.routes} routes / ${large.intervalMs / 1000} s: ${Math.round(w.probes)} probes/s, ${(w.cpuShare * 100).toFixed(0)} % core, RSS ${mb(w.rssPeak).toFixed(0)} MB, lateness p99 ${quantile(w.lateness, 0.99).toFixed(1)} ms`);
+  const base = { bench: 'scheduler', runs: 1 };
+  const name = `${w.routes} routes x ${rig.hopsPerRoute} hops / ${large.intervalMs / 1000} s`;
+  const note = `one ${large.measureMs / 1000} s window after ${large.warmMs / 1000} s warm-up (plus the first rounds' drain, ${(w.drainMs / 1000).toFixed(1)} s); lab ${(w.labCpuShare * 100).toFixed(0)} % core meanwhile; ${w.skipped} rounds skipped of ${w.rounds}`;
+  return [
+    figure({ ...base, name: `${name}: CPU share (${Math.round(w.probes)} probes/s)`, value: w.cpuShare * 100, unit: '% core', baseline: { name: 'the lab\'s Node process, same window', value: w.labCpuShare * 100 }, note }),
+    figure({ ...base, name: `${name}: RSS peak including the start`, value: mb(w.rssStartPeak), unit: 'MB', baseline: { name: 'same process before the loop started', value: mb(w.rssBefore) } }),
+    figure({ ...base, name: `${name}: schedule lateness p99`, value: quantile(w.lateness, 0.99), unit: 'ms', baseline: { name: 'lateness p50', value: quantile(w.lateness, 0.5) }, aim: { of: 'value', max: 10 } }),
+  ];
+}
+
 /**
  * A route whose HTTP hops all go to the lab's nginx controller pods with a Host nginx does not serve,
  * expecting 404: nginx (C, one worker per replica) answers itself, so the targets keep up with rates
@@ -361,6 +383,7 @@ export const schedulerBench: Benchmark = {
     ctx.log(`${w.routes} routes: ${Math.round(w.probes)} probes/s, hopwatch ${(w.cpuShare * 100).toFixed(0)} % core, RSS ${mb(w.rssPeak).toFixed(0)} MB, lab ${(w.labCpuShare * 100).toFixed(0)} %, lateness p99 ${quantile(w.lateness, 0.99).toFixed(1)} ms`);
     const note = `${discovered.length} lab apps x2 pods replicated to ${w.routes} routes x ${hopsPerRoute} hops; one ${scale.measureMs / 1000} s window after ${scale.warmMs / 1000} s warm-up; the lab's Node process (pods, Service forwarders, edge) took ${(w.labCpuShare * 100).toFixed(0)} % core meanwhile, nginx and dnsmasq apart; hopwatch ran in a fresh process`;
     const figures = mainFigures(w, idle, rawMicros, scale.intervalMs, note);
+    if (scale.large !== null) figures.push(...(await largeWindow(rig, scale.large)));
     if (scale.knee.length > 0) figures.push(...(await knee(rig, scale)));
     return figures;
   },

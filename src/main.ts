@@ -16,7 +16,8 @@ import { scheduleIntervalMs } from './config/schedule.js';
 import type { Config } from './config/types.js';
 import { resolveKubeconfigSource } from './config/load.js';
 import { type ClusterWatch, type ClusterWatchLogger, startClusterWatch } from './discovery/informers.js';
-import { IncrementalRoutes } from './discovery/incremental.js';
+import { FollowedRoutes } from './discovery/follow.js';
+import type { RoutesDelta } from './discovery/incremental.js';
 import { routesFrom } from './discovery/routes.js';
 import { startReplica } from './ha/replica.js';
 import { routesFromHttpRoutes } from './discovery/httproute.js';
@@ -122,14 +123,27 @@ export function currentRoutes(config: Readonly<Config>, watch: ClusterWatch): Ro
 
 /**
  * The routes of the watch, kept up to date by recomputing only what each change affects
- * (src/discovery/incremental.ts; the same answer as currentRoutes). A watch without a change feed
- * (tests' fakes) gets currentRoutes on every call.
+ * (src/discovery/follow.ts; the same answer as currentRoutes), as the run loop takes them:
+ * `routes` whole or `routesDelta` what changed (one consumer, using one of them: each takes the
+ * watch's changes), and `current`, what was last taken, for readers beside the run loop. A watch
+ * without a change feed (tests' fakes) gets currentRoutes on every call.
  */
-export function routesFollowing(config: Readonly<Config>, watch: ClusterWatch): () => Route[] {
-  if (watch.takeChanges === undefined) return () => currentRoutes(config, watch);
-  const engine = new IncrementalRoutes(config.controllers, { clusterDomain: config.cluster.clusterDomain, namespaces: config.cluster.namespaces });
+export function discoveryFollowing(config: Readonly<Config>, watch: ClusterWatch): Pick<LoopDeps, 'routes' | 'routesDelta'> & { current: () => Route[] } {
+  if (watch.takeChanges === undefined) return { routes: () => currentRoutes(config, watch), current: () => currentRoutes(config, watch) };
+  const followed = new FollowedRoutes({ controllers: config.controllers, gateways: config.gateways, clusterDomain: config.cluster.clusterDomain, namespaces: config.cluster.namespaces });
   const source = { snapshot: () => watch.snapshot(), takeChanges: () => watch.takeChanges!() };
-  return () => engine.update(source);
+  const routesDelta = (): RoutesDelta => followed.delta(source);
+  // The same array again when nothing changed: the run loop's cue that there is nothing to do.
+  const routes = (): Route[] => {
+    followed.delta(source);
+    return followed.current();
+  };
+  return { routes, routesDelta, current: () => followed.current() };
+}
+
+/** discoveryFollowing's routes alone. */
+export function routesFollowing(config: Readonly<Config>, watch: ClusterWatch): () => Route[] {
+  return discoveryFollowing(config, watch).routes;
 }
 
 /** Round deps plus the limiter's counts, for metrics. */
@@ -251,15 +265,16 @@ export async function startDaemon(config: Readonly<Config>, log: DaemonLog, opti
     const round = createRoundDeps(config, { diagnosticsWaitMs: 0 });
     const alerter = createAlerter(config.alerts, { now: Date.now, delay: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined), random: Math.random, log, dashboardUrl: config.alerts.dashboardUrl, cluster: config.metrics.labels['cluster'] ?? null });
     cleanup.unshift(() => alerter.stop());
-    const routes = routesFollowing(config, watch);
-    // Pairs (one host and path through two front doors) are compared round by round, in memory.
-    const parity = new ParityTracker(routes, Date.now);
+    const discovery = discoveryFollowing(config, watch);
+    // Pairs (one host and path through two front doors) are compared round by round, in memory; they
+    // read the routes the run loop last took (`current`), never the change feed itself.
+    const parity = new ParityTracker(discovery.current, Date.now);
     registerParityMetrics(metrics.registry, parity);
     const onRound = (r: RouteRound): void => {
       parity.observe(r);
       options.onRound?.(r);
     };
-    const loop = new RunLoop({ config, watch, routes, db, writer: createWriter(db), round, metrics, alerter, timers: schedulerTimers(), log, standby: config.ha.enabled, onRound });
+    const loop = new RunLoop({ config, watch, routes: discovery.routes, ...(discovery.routesDelta ? { routesDelta: discovery.routesDelta } : {}), db, writer: createWriter(db), round, metrics, alerter, timers: schedulerTimers(), log, standby: config.ha.enabled, onRound });
     metrics.trackLoad(() => ({ roundsInFlight: loop.inFlight, probesActive: round.limiter.active, probesQueued: round.limiter.queued, writesPending: loop.writesPending }));
     metrics.trackAlerts(() => alerter.stats().receivers);
     // Which replica answers and whether it leads (set once leader election starts).
@@ -269,7 +284,8 @@ export async function startDaemon(config: Readonly<Config>, log: DaemonLog, opti
       ready: () => synced,
       detail: () => ({ discovery: watch.state, routes: loop.routeCount, replica: replicaDetail(), ...(synced ? {} : { reason: `waiting for the first full sync of the Kubernetes API at ${apiServerOf(kc)}` }) }),
     };
-    const runVerify = createVerifyRunner({ round, snapshot: () => watch.snapshot(), routes, delay: abortableDelay });
+    // Its own full computation: the run loop is the one consumer of the watch's change feed.
+    const runVerify = createVerifyRunner({ round, snapshot: () => watch.snapshot(), routes: () => currentRoutes(config, watch), delay: abortableDelay });
     // Before the first sync the snapshot is empty: every Ingress would look missing. Say so (503: retry).
     const verify: typeof runVerify = async (params, signal) => {
       if (!synced) throw new CannotVerifyError('NOT_SYNCED', `hopwatch has not synced with the Kubernetes API at ${apiServerOf(kc)} yet: retry shortly`);

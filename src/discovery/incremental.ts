@@ -42,8 +42,13 @@ export interface ObjectSource {
   takeChanges(): ObjectChanges;
 }
 
-/** Kinds routesFrom does not read: their changes recompute nothing (the property test changes them too). */
-const NOT_READ: ReadonlySet<keyof ClusterSnapshot> = new Set(['replicaSets', 'deployments']);
+/** Kinds routesFrom does not read (the Gateway API's are follow.ts's): their changes recompute nothing here (the property test changes them too). */
+const NOT_READ: ReadonlySet<keyof ClusterSnapshot> = new Set(['replicaSets', 'deployments', 'gatewayClasses', 'gateways', 'httpRoutes', 'grpcRoutes', 'referenceGrants']);
+
+/** What an update changed: every route (a full recompute), or the routes recomputed and the ids gone. */
+export type RoutesDelta =
+  | { full: true; routes: Route[] }
+  | { full: false; upserted: Route[]; removed: string[] };
 
 /** How the last answer was reached, for metrics and the benchmark. */
 export interface RecomputeStats {
@@ -79,51 +84,61 @@ function servicesOf(ingress: V1Ingress): string[] {
   return [...names].map((name) => `${ns}/${name}`);
 }
 
-/** A multimap of string keys to sets of string values. */
+/** A multimap of string keys to string values; a key with one value holds the string alone (most do: a Set per key would double the heap). */
 class Index {
-  readonly #map = new Map<string, Set<string>>();
+  readonly #map = new Map<string, string | Set<string>>();
 
   add(key: string, value: string): void {
-    let set = this.#map.get(key);
-    if (set === undefined) this.#map.set(key, (set = new Set()));
-    set.add(value);
+    const held = this.#map.get(key);
+    if (held === undefined) this.#map.set(key, value);
+    else if (typeof held === 'string') {
+      if (held !== value) this.#map.set(key, new Set([held, value]));
+    } else held.add(value);
   }
 
   delete(key: string, value: string): void {
-    const set = this.#map.get(key);
-    if (set === undefined) return;
-    set.delete(value);
-    if (set.size === 0) this.#map.delete(key);
+    const held = this.#map.get(key);
+    if (held === undefined) return;
+    if (typeof held === 'string') {
+      if (held === value) this.#map.delete(key);
+      return;
+    }
+    held.delete(value);
+    if (held.size === 1) this.#map.set(key, held.values().next().value!);
   }
 
-  get(key: string): ReadonlySet<string> {
-    return this.#map.get(key) ?? EMPTY;
+  get(key: string): Iterable<string> {
+    const held = this.#map.get(key);
+    return held === undefined ? EMPTY : typeof held === 'string' ? [held] : held;
   }
 }
-const EMPTY: ReadonlySet<string> = new Set();
+const EMPTY: readonly string[] = [];
 
-/** Objects of one kind by key, and by namespace. */
+/** Objects of one kind by namespace, then by key. */
 class Store<T extends KubernetesObject> {
-  readonly byKey = new Map<string, T>();
-  readonly byNamespace = new Map<string, Map<string, T>>();
+  readonly #byNamespace = new Map<string, Map<string, T>>();
 
+  /** Sets (null: deletes) the object of a key; returns what it replaced. */
   set(key: string, object: T | null): T | undefined {
-    const before = this.byKey.get(key);
     const ns = key.slice(0, key.indexOf('/'));
+    let m = this.#byNamespace.get(ns);
+    const before = m?.get(key);
     if (object === null) {
-      this.byKey.delete(key);
-      this.byNamespace.get(ns)?.delete(key);
+      m?.delete(key);
+      if (m?.size === 0) this.#byNamespace.delete(ns);
     } else {
-      this.byKey.set(key, object);
-      let m = this.byNamespace.get(ns);
-      if (m === undefined) this.byNamespace.set(ns, (m = new Map()));
+      if (m === undefined) this.#byNamespace.set(ns, (m = new Map()));
       m.set(key, object);
     }
     return before;
   }
 
+  get(key: string): T | undefined {
+    return this.#byNamespace.get(key.slice(0, key.indexOf('/')))?.get(key);
+  }
+
   inNamespace(ns: string): Iterable<T> {
-    return this.byNamespace.get(ns)?.values() ?? [];
+    return this.#byNamespace.get(ns)?.values() ?? [];
   }
 }
 
@@ -155,7 +170,8 @@ export class IncrementalRoutes {
   /** Routes by Ingress key, and the Ingress keys in routesFrom's order. */
   #routes = new Map<string, Route[]>();
   #order: string[] = [];
-  #answer: Route[] = [];
+  /** The whole answer, built again only when asked for after a partial recompute. */
+  #answer: Route[] | null = [];
   #ready = false;
   /** How answers were reached. */
   readonly stats: RecomputeStats = { full: 0, partial: 0, lastIngresses: 0 };
@@ -170,14 +186,25 @@ export class IncrementalRoutes {
 
   /** The routes after the source's changes (the same array when nothing that routes read changed). */
   update(source: ObjectSource): Route[] {
+    this.updateDelta(source);
+    return this.routes();
+  }
+
+  /** The routes now, in routesFrom's order. */
+  routes(): Route[] {
+    if (this.#answer === null) this.#answer = this.#order.flatMap((key) => this.#routes.get(key)!);
+    return this.#answer;
+  }
+
+  /** Takes the source's changes and tells what they changed: for a caller keeping its own view (the run loop), no pass over every route. */
+  updateDelta(source: ObjectSource): RoutesDelta {
     const taken = source.takeChanges();
-    if (!this.#ready || taken.all) return this.#full(source.snapshot());
+    if (!this.#ready || taken.all) return { full: true, routes: this.#full(source.snapshot()) };
     const affected = new Set<string>();
     for (const change of taken.changes) {
-      if (this.#apply(change, affected) === 'all') return this.#full(source.snapshot());
+      if (this.#apply(change, affected) === 'all') return { full: true, routes: this.#full(source.snapshot()) };
     }
-    if (affected.size > 0) this.#recompute(affected);
-    return this.#answer;
+    return affected.size > 0 ? this.#recompute(affected) : { full: false, upserted: [], removed: [] };
   }
 
   /** Everything from a snapshot. */
@@ -285,11 +312,11 @@ export class IncrementalRoutes {
   }
 
   /** Recomputes the affected Ingresses (widened to their hosts) with routesFrom on a snapshot of what they read. */
-  #recompute(affected: Set<string>): void {
+  #recompute(affected: Set<string>): RoutesDelta {
     const group = new Set<string>();
     for (const key of affected) {
       group.add(key);
-      const ingress = this.#ingresses.byKey.get(key);
+      const ingress = this.#ingresses.get(key);
       if (ingress !== undefined) for (const host of hostsOf(ingress)) for (const k of this.#byHost.get(host)) group.add(k);
     }
     const routes = routesFrom(this.#partOf(group), this.#controllers, this.#options);
@@ -300,10 +327,19 @@ export class IncrementalRoutes {
       if (list === undefined) fresh.set(key, [route]);
       else list.push(route);
     }
-    for (const key of new Set([...group, ...fresh.keys()])) this.#place(key, fresh.get(key) ?? []);
-    this.#answer = this.#order.flatMap((key) => this.#routes.get(key)!);
+    const upserted: Route[] = [];
+    const removed: string[] = [];
+    for (const key of new Set([...group, ...fresh.keys()])) {
+      const now = fresh.get(key) ?? [];
+      const ids = new Set(now.map((r) => r.id));
+      for (const route of this.#routes.get(key) ?? []) if (!ids.has(route.id)) removed.push(route.id);
+      upserted.push(...now);
+      this.#place(key, now);
+    }
+    this.#answer = null;
     this.stats.partial++;
     this.stats.lastIngresses = group.size;
+    return { full: false, upserted, removed };
   }
 
   /** Puts an Ingress's routes in place (none: it leaves the order). */
@@ -339,7 +375,7 @@ export class IncrementalRoutes {
     const namespaces = new Set<string>(this.#selectors.map((c) => c.namespace));
     const services = new Set<string>();
     for (const key of group) {
-      const ingress = this.#ingresses.byKey.get(key);
+      const ingress = this.#ingresses.get(key);
       if (ingress === undefined) continue;
       if (this.#wanted !== null && !this.#wanted.has(ingress.metadata?.namespace ?? 'default')) continue;
       part.ingresses.push(ingress);
@@ -347,10 +383,10 @@ export class IncrementalRoutes {
       for (const svc of servicesOf(ingress)) services.add(svc);
     }
     for (const svc of services) {
-      const service = this.#services.byKey.get(svc);
+      const service = this.#services.get(svc);
       if (service !== undefined) part.services.push(service);
     }
-    for (const svc of services) for (const key of this.#slicesByService.get(svc)) part.endpointSlices.push(this.#slices.byKey.get(key)!);
+    for (const svc of services) for (const key of this.#slicesByService.get(svc)) part.endpointSlices.push(this.#slices.get(key)!);
     for (const ns of namespaces) {
       part.pods.push(...this.#pods.inNamespace(ns));
       part.networkPolicies.push(...this.#policies.inNamespace(ns));

@@ -5,12 +5,13 @@ import type { AlertEvent, AlertRoute } from '../alerts/payloads.js';
 import type { Config } from '../config/types.js';
 import { parseSchedule, ScheduleError } from '../config/schedule.js';
 import type { Schedule } from '../config/types.js';
+import type { RoutesDelta } from '../discovery/incremental.js';
 import type { ClusterWatch } from '../discovery/informers.js';
 import type { Route, RouteRound } from '../model.js';
 import { probeRoute, type RoundDeps } from '../probe/round.js';
 import { getIncident, type Incident, insertIncident, listIncidents, updateIncident } from '../store/incidents.js';
 import { addToOutbox, oldestOutboxEntry, outboxEntries, removeFromOutbox, removeOutboxBefore } from '../store/outbox.js';
-import { getRoute, markRoutePresence } from '../store/queries.js';
+import { getRoute, markRoutePresence, markRoutesChanged } from '../store/queries.js';
 import type { Db } from '../store/sqlite.js';
 import type { StoreWriter } from '../store/write.js';
 import { IncidentTracker, type IncidentAction } from './incidents.js';
@@ -52,6 +53,8 @@ export interface LoopDeps {
   watch: ClusterWatch;
   /** Computes routes from the watch's snapshot. */
   routes: () => Route[];
+  /** What changed in the routes since the last call (src/discovery/incremental.ts); when given, used instead of routes. */
+  routesDelta?: () => RoutesDelta;
   /** The store (main connection, for incidents). */
   db: Db;
   /** The store's round writer. */
@@ -200,7 +203,12 @@ export class RunLoop {
   #refresh(): void {
     const state = this.#deps.watch.state;
     if (state === 'connecting') return;
-    const answer = this.#deps.routes();
+    let answer: Route[];
+    if (this.#deps.routesDelta !== undefined) {
+      const delta = this.#deps.routesDelta();
+      if (!delta.full) return this.#applyDelta(delta.upserted, delta.removed, state);
+      answer = delta.routes;
+    } else answer = this.#deps.routes();
     if (answer === this.#lastAnswer && (this.#restoredChecked || state !== 'synced')) {
       this.#deps.metrics.setDiscovery({ routes: this.#known.size, lastSyncMs: this.#lastSyncMs, state });
       return;
@@ -208,13 +216,13 @@ export class RunLoop {
     this.#lastAnswer = answer;
     const current = new Map<string, Route>();
     const upserted: ScheduledRoute[] = [];
-    let added = false;
+    const added: string[] = [];
     for (const route of answer) {
       if (route.probe.ignore) continue;
       current.set(route.id, route);
       const known = this.#known.get(route.id);
       if (known === route) continue;
-      added ||= known === undefined;
+      if (known === undefined) added.push(route.id);
       upserted.push({ route, schedule: scheduleOf(route, this.#deps.config, (m) => this.#warnOnce(m)), definition: routeDefinition(route) });
     }
     const removed: string[] = [];
@@ -227,9 +235,41 @@ export class RunLoop {
     this.#scheduler.updateRoutes(upserted, removed);
     if (state === 'synced') this.#closeRestoredOfGoneRoutes(current);
     if (current.size !== this.#known.size) this.#deps.log('info', `discovery: ${current.size} routes scheduled`);
-    this.#markPresence(current, added || removed.length > 0);
+    this.#markPresence(current, added, removed);
     this.#known = current;
     this.#deps.metrics.setDiscovery({ routes: current.size, lastSyncMs: this.#lastSyncMs, state });
+  }
+
+  /** #refresh for a known change: the routes recomputed (some maybe ignored now) and the ids gone. */
+  #applyDelta(upserted: readonly Route[], gone: readonly string[], state: string): void {
+    const scheduled: ScheduledRoute[] = [];
+    const added: string[] = [];
+    const present = new Set<string>();
+    const removed: string[] = [];
+    for (const route of upserted) {
+      const known = this.#known.get(route.id);
+      if (route.probe.ignore) {
+        if (known !== undefined) removed.push(route.id);
+        continue;
+      }
+      present.add(route.id);
+      if (known === route) continue;
+      if (known === undefined) added.push(route.id);
+      scheduled.push({ route, schedule: scheduleOf(route, this.#deps.config, (m) => this.#warnOnce(m)), definition: routeDefinition(route) });
+      this.#known.set(route.id, route);
+    }
+    for (const id of gone) if (!present.has(id) && this.#known.has(id)) removed.push(id);
+    for (const id of removed) {
+      const route = this.#known.get(id)!;
+      this.#known.delete(id);
+      this.#deps.metrics.forgetRoute(id);
+      this.#apply(this.#tracker.forget(id, this.#deps.round.now()), route, 'route-removed');
+    }
+    this.#scheduler.updateRoutes(scheduled, removed);
+    if (state === 'synced') this.#closeRestoredOfGoneRoutes(this.#known);
+    if (added.length !== removed.length) this.#deps.log('info', `discovery: ${this.#known.size} routes scheduled`);
+    this.#markPresence(this.#known, added, removed);
+    this.#deps.metrics.setDiscovery({ routes: this.#known.size, lastSyncMs: this.#lastSyncMs, state });
   }
 
   /** A route no longer discovered, as the store last knew it, for its alerts. */
@@ -250,11 +290,12 @@ export class RunLoop {
     }
   }
 
-  /** Tells the store which routes exist (removed ones leave the routes list, their history stays). */
-  #markPresence(current: Map<string, Route>, changed: boolean): void {
-    if (!changed && this.#presenceMarked) return;
+  /** Tells the store which routes exist (removed ones leave the routes list, their history stays): all at first, then what changed. */
+  #markPresence(current: Map<string, Route>, added: readonly string[], removed: readonly string[]): void {
+    if (this.#presenceMarked && added.length === 0 && removed.length === 0) return;
     try {
-      markRoutePresence(this.#deps.db, [...current.keys()], this.#deps.round.now());
+      if (this.#presenceMarked) markRoutesChanged(this.#deps.db, added, removed, this.#deps.round.now());
+      else markRoutePresence(this.#deps.db, [...current.keys()], this.#deps.round.now());
       this.#presenceMarked = true;
     } catch (error) {
       this.#deps.log('error', `store: cannot record route presence: ${error instanceof Error ? error.message : String(error)}`);

@@ -118,6 +118,15 @@ export function markRoutePresence(db: Db, present: readonly string[], now: numbe
   })();
 }
 
+/** markRoutePresence for a known change: these routes are present again, those are gone (what a change to one object costs, not a pass over every route). */
+export function markRoutesChanged(db: Db, added: readonly string[], removed: readonly string[], now: number): void {
+  if (added.length === 0 && removed.length === 0) return;
+  db.transaction(() => {
+    db.prepare('UPDATE routes SET removed_at = ? WHERE removed_at IS NULL AND id IN (SELECT value FROM json_each(?))').run(now, JSON.stringify(removed));
+    db.prepare('UPDATE routes SET removed_at = NULL WHERE removed_at IS NOT NULL AND id IN (SELECT value FROM json_each(?))').run(JSON.stringify(added));
+  })();
+}
+
 /** One route with its newest verdict, or null. */
 export function getRoute(db: Db, id: string): RouteSummary | null {
   const r = db.prepare('SELECT * FROM routes WHERE id = ?').get(id) as RouteRow | undefined;
