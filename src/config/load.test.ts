@@ -151,7 +151,7 @@ describe('the example config', () => {
 
   test('names every field of Config', () => {
     const text = readFileSync(examplePath, 'utf8');
-    const fields = ['kubeconfig', 'context', 'clusterDomain', 'dnsServer', 'namespaces', 'ingressClass', 'kind', 'edge', 'edgeHttps', 'namespace', 'selector', 'httpPort', 'httpsPort', 'upstream', 'timeoutMs', 'concurrency', 'default', 'overrides', 'match', 'ingress', 'schedule', 'lateAfterMs', 'path', 'rawDays', 'minuteDays', 'hourDays', 'dayDays', 'maxSizeMb', 'openAfter', 'closeAfter', 'listen', 'token', 'webhooks', 'url', 'headers', 'watchIdleRestartMs', 'maxBackoffMs', 'labels', 'enabled', 'leaseName', 'leaseNamespace', 'identity', 'leaseDurationMs', 'renewEveryMs'];
+    const fields = ['kubeconfig', 'context', 'clusterDomain', 'dnsServer', 'namespaces', 'ingressClass', 'kind', 'edge', 'edgeHttps', 'namespace', 'selector', 'httpPort', 'httpsPort', 'upstream', 'timeoutMs', 'concurrency', 'default', 'overrides', 'match', 'ingress', 'schedule', 'lateAfterMs', 'path', 'rawDays', 'minuteDays', 'hourDays', 'dayDays', 'maxSizeMb', 'openAfter', 'closeAfter', 'listen', 'token', 'webhooks', 'url', 'headers', 'watchIdleRestartMs', 'maxBackoffMs', 'labels', 'enabled', 'leaseName', 'leaseNamespace', 'identity', 'leaseDurationMs', 'renewEveryMs', 'gatewayApiRecheckMs', 'gateways'];
     for (const field of fields) expect(text).toMatch(new RegExp(`^\\s*(- )?${field}:`, 'm'));
   });
 });

@@ -135,7 +135,7 @@ function routesOfParent(ctx: ParentContext, precedence: Map<string, Precedence>)
     rules.flatMap((rule, ruleIndex) => {
       const matches = rule.matches && rule.matches.length > 0 ? rule.matches : [{}];
       return matches.map((match, matchIndex) => {
-        const route = buildRoute(ctx, host, rule, ruleIndex, match, matchIndex);
+        const route = buildRoute(ctx, host, rule, match);
         // The same match twice in one HTTPRoute (a later rule repeating it): the later one gets a derived id.
         for (let n = 2; precedence.has(route.id); n++) route.id = createHash('sha256').update(`${route.id}#${n}`).digest('hex').slice(0, 12);
         precedence.set(route.id, { created, order: [ruleIndex, matchIndex] });
@@ -158,7 +158,7 @@ export function matchKey(match: HttpRouteMatch): string {
   return JSON.stringify([match.path?.type ?? 'PathPrefix', match.path?.value ?? '/', match.method ?? null, sorted(match.headers), sorted(match.queryParams)]);
 }
 
-function buildRoute(ctx: ParentContext, host: string | null, rule: HttpRouteRule, _ruleIndex: number, match: HttpRouteMatch, _matchIndex: number): Route {
+function buildRoute(ctx: ParentContext, host: string | null, rule: HttpRouteRule, match: HttpRouteMatch): Route {
   const annotations = { ...(ctx.route.metadata?.annotations ?? {}) };
   const settings = readAnnotations(annotations);
   const request = requestOf(match, settings.probePath);
@@ -342,9 +342,14 @@ function gatewayFacts(ctx: ParentContext, rule: HttpRouteRule): GatewayRouteFact
   };
 }
 
+/** One route per id: two parentRefs naming the same listener give the same routes. */
 function unique(routes: readonly Route[]): Route[] {
   const seen = new Set<string>();
-  return routes.filter((route) => !seen.has(route.id) && seen.add(route.id) !== undefined);
+  return routes.filter((route) => {
+    if (seen.has(route.id)) return false;
+    seen.add(route.id);
+    return true;
+  });
 }
 
 /** When a route's routing object was created and where its rule stands, for precedence. */

@@ -109,16 +109,17 @@ describe('hopwatch probe on the lab Gateway', () => {
   });
 
   it.each([
-    ['web', 'ok', null, 'ok', []],
-    ['refuse', 'failing', 'pod', 'pod.refused', ['shop/refuse-']],
-    ['missing', 'failing', 'config', 'config.service-missing', ['BackendNotFound']],
-    ['cross', 'failing', 'config', 'config.ref-not-permitted', ['RefNotPermitted', 'store/stock']],
-    ['crossok', 'ok', null, 'ok', []],
-    ['elsewhere', 'failing', 'config', 'config.route-not-accepted', ['NoMatchingListenerHostname']],
-    ['slow', 'failing', 'pod', 'pod.timeout', ['timeouts.request: 1s']],
-    ['matched', 'ok', null, 'ok', []],
-  ])('HTTPRoute %s is %s at %s: %s', (name, status, hop, cause, evidence) => {
+    ['web', 200, 'ok', null, 'ok', []],
+    ['refuse', 502, 'failing', 'pod', 'pod.refused', ['shop/refuse-']],
+    ['missing', 500, 'failing', 'config', 'config.service-missing', ['BackendNotFound', 'shop/nope']],
+    ['cross', 500, 'failing', 'config', 'config.ref-not-permitted', ['RefNotPermitted', 'store/stock']],
+    ['crossok', 200, 'ok', null, 'ok', []],
+    ['elsewhere', 404, 'failing', 'config', 'config.route-not-accepted', ['NoMatchingListenerHostname']],
+    ['slow', 504, 'failing', 'pod', 'pod.timeout', ['timeouts.request: 1s']],
+    ['matched', 200, 'ok', null, 'ok', []],
+  ])('HTTPRoute %s: the Gateway answers %s; %s at %s: %s', (name, edge, status, hop, cause, evidence) => {
     const route = routeOf(all.routes, 'HTTPRoute', name as string);
+    expect(route.hops.find((h) => h.hop === 'edge')?.status).toBe(edge);
     expect(route.verdict).toMatchObject({ status, hop, cause });
     const text = [route.verdict.summary, ...route.verdict.evidence].join('\n');
     for (const needle of evidence as string[]) expect(text).toContain(needle);
