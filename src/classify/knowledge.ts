@@ -41,10 +41,11 @@
 //   true (nginx drops a header whose name has an underscore), LargeClientHeaderBuffers "4 8k" (one
 //   line at most 8 KiB, 400 "Request Header Or Cookie Too Large" beyond), ProxyBodySize "1m" (413
 //   above; annotation proxy-body-size); annotation rewrite-target rewrites the path sent to the pods
-//   (template.go buildProxyPass: `rewrite "(?i)<path>" <target> break;`).
+//   (template.go buildProxyPass: `rewrite "(?i)<path>" <target> break;`); enable-cors "true" makes
+//   nginx answer CORS itself (Access-Control-Allow-Origin * by default, cors-allow-origin).
 // - HAProxy: header names are HTTP tokens, underscores pass; the whole request head must fit
 //   tune.bufsize - tune.maxrewrite (15 KiB), else 400; no body limit by default; annotation
-//   haproxy.org/path-rewrite rewrites the path.
+//   haproxy.org/path-rewrite rewrites the path; haproxy.org/cors-enable "true" answers CORS.
 // - Traefik: Go's net/http passes underscores, DefaultMaxHeaderBytes 1 MiB, no body limit.
 // - Contour (Envoy): headers_with_underscores_action ALLOW (Envoy's default), max_request_headers_kb
 //   60, no body limit.
@@ -107,6 +108,8 @@ interface AnnotationKeys {
   bodyLimit?: NumberAnnotation;
   /** Annotations that rewrite the path the pods see (rewrite-target, path-rewrite). */
   rewrite?: string[];
+  /** Annotations that make the controller answer CORS itself (enable-cors, cors-enable). */
+  cors?: string[];
 }
 
 /** What a controller does with the client's request before it reaches the pods. */
@@ -206,6 +209,7 @@ export const KNOWLEDGE: Readonly<Record<ControllerKind, ControllerKnowledge>> = 
       serviceUpstream: 'nginx.ingress.kubernetes.io/service-upstream',
       bodyLimit: { key: 'nginx.ingress.kubernetes.io/proxy-body-size', parse: nginxBodySize },
       rewrite: ['nginx.ingress.kubernetes.io/rewrite-target'],
+      cors: ['nginx.ingress.kubernetes.io/enable-cors'],
     },
     request: {
       underscores: 'dropped',
@@ -238,6 +242,7 @@ export const KNOWLEDGE: Readonly<Record<ControllerKind, ControllerKnowledge>> = 
         { key: 'haproxy.org/server-proto', parse: (v, route) => (v.trim() === 'h2' ? (route.annotations['haproxy.org/server-ssl'] === 'true' ? 'h2' : 'h2c') : null) },
       ],
       rewrite: ['haproxy.org/path-rewrite'],
+      cors: ['haproxy.org/cors-enable'],
     },
     request: {
       underscores: 'passed',
@@ -482,6 +487,8 @@ export interface ControllerSettings {
   requestBodyBytes: Setting<number | null> | null;
   /** An annotation rewriting the path the pods see, null when none is set. */
   rewrite: Setting<string> | null;
+  /** An annotation making the controller answer CORS itself ("true"), null when none is set. */
+  cors: Setting<string> | null;
 }
 
 /**
@@ -522,13 +529,14 @@ export function controllerSettings(of: Route, backend: Backend | null = of.backe
     protocolHints: protocolHints(route, known),
     request: known.request ?? null,
     requestBodyBytes: known.request === undefined ? null : annotated(route, annotations.bodyLimit, { value: known.request.bodyBytes, source: `${known.name} default` }),
-    rewrite: rewriteOf(route, known),
+    rewrite: firstAnnotation(route, known.annotations.rewrite),
+    cors: firstAnnotation(route, (known.annotations.cors ?? []).filter((key) => route.annotations[key]?.trim() === 'true')),
   };
 }
 
-/** The first rewrite annotation set on the route, null when none. */
-function rewriteOf(route: SettingsScope, known: ControllerKnowledge): Setting<string> | null {
-  for (const key of known.annotations.rewrite ?? []) {
+/** The first of these annotations set on the route, with its source, null when none. */
+function firstAnnotation(route: SettingsScope, keys: readonly string[] | undefined): Setting<string> | null {
+  for (const key of keys ?? []) {
     const value = route.annotations[key];
     if (value !== undefined) return { value, source: `annotation ${key}: ${value}` };
   }

@@ -43,7 +43,7 @@ function variant(kind: Variant['kind'], name: string = kind): Variant {
 }
 
 function results(pair: Pair, perVariant: Partial<Record<Variant['kind'], [Answer[], Answer[]]>>): VariantResult[] {
-  const kinds: Variant['kind'][] = ['probe', 'underscore-header', 'large-header', 'trailing-slash'];
+  const kinds: Variant['kind'][] = ['probe', 'underscore-header', 'large-header', 'trailing-slash', 'cors'];
   return kinds.map((kind) => {
     const [old, fresh] = perVariant[kind] ?? perVariant.probe ?? [both(), both()];
     return { variant: variant(kind), old, new: fresh };
@@ -95,8 +95,9 @@ describe('variants', () => {
   it('GET and HEAD only by default: probe, head, underscore, large header, slash, encoded path', () => {
     const variants = planVariants(pairOf(nginx({ probe: { ...nginx().probe, path: '/api' } }), haproxy()), { methods: [] });
     expect(variants.map((v) => `${v.method} ${v.path} ${v.name}`)).toEqual([
-      'GET /api probe', 'HEAD /api head', 'GET /api underscore-header', 'GET /api large-header', 'GET /api/ trailing-slash', 'GET /api/hopwatch%2Fcompare encoded-path',
+      'GET /api probe', 'HEAD /api head', 'GET /api underscore-header', 'GET /api large-header', 'GET /api/ trailing-slash', 'GET /api/hopwatch%2Fcompare encoded-path', 'GET /api cors',
     ]);
+    expect(variants[6]?.headers).toEqual([['origin', 'https://hopwatch-compare.invalid']]);
     expect(variants[2]?.headers).toEqual([[UNDERSCORE_HEADER, '1']]);
   });
 
@@ -206,6 +207,13 @@ describe('comparePair', () => {
       expect: [{ variant: 'trailing-slash', kind: 'location' }, { variant: 'trailing-slash', kind: 'cookies' }],
     },
     {
+      name: 'CORS answered by the old controller (enable-cors), not translated to the new one',
+      old: nginx({ annotations: { 'nginx.ingress.kubernetes.io/enable-cors': 'true' } }), fresh: haproxy(),
+      variants: { probe: [both(), both()], cors: [both({ headers: { 'content-type': 'application/json', 'access-control-allow-origin': '*' } }), both()] },
+      outcome: 'different',
+      expect: [{ variant: 'cors', kind: 'header', reason: /^old path: ingress-nginx answers CORS itself \(annotation nginx\.ingress\.kubernetes\.io\/enable-cors: true\); new path: HAProxy leaves CORS to the app$/ }],
+    },
+    {
       name: 'slower alone does not matter',
       old: nginx(), fresh: haproxy(),
       variants: { probe: [both({ ms: 20 }), both({ ms: 900 })] },
@@ -244,8 +252,8 @@ describe('comparePair', () => {
     expect(c.differences.find((d) => d.variant === 'underscore-header')?.cause).toBe('timeout');
     expect(c.risks.map((r) => r.kind)).not.toContain('request-headers');
     const lines = groupedDifferences(c.differences).map((d) => d.variant);
-    expect(lines).toEqual(['probe, underscore-header, trailing-slash', 'large-header']);
-    expect(renderCompareTable([c])).toContain('✗ probe, underscore-header, trailing-slash: status differs at the proxy pods: old 200 after 3.0 s, new 504 after 4.0 s — new path: 504');
+    expect(lines).toEqual(['probe, underscore-header, trailing-slash, cors', 'large-header']);
+    expect(renderCompareTable([c])).toContain('✗ probe, underscore-header, trailing-slash, cors: status differs at the proxy pods: old 200 after 3.0 s, new 504 after 4.0 s — new path: 504');
   });
 
   it('a verdict that differs hop by hop is a difference of the routes; worse on the new side, it matters', () => {

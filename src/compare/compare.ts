@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { controllerSettings } from '../classify/knowledge.js';
 import type { Route, RouteRound, VerdictStatus } from '../model.js';
 import { frontDoorOf, objectOf } from './pairs.js';
-import { describeAnswer, failed, formatBytes, formatMs, type ReasonContext, rewriteReason, statusReason, variantReason } from './reasons.js';
+import { corsReason, describeAnswer, failed, formatBytes, formatMs, type ReasonContext, rewriteReason, statusReason, variantReason } from './reasons.js';
 import { predictRisks } from './risks.js';
 import type { Answer, Difference, Pair, PairComparison, RiskKind, SideSummary, VariantResult } from './types.js';
 
@@ -164,7 +164,8 @@ function withReason(raw: RawDifference, hop: Answer['hop'], result: VariantResul
   const variant = result.variant;
   const ownReason = inBaseline ? null : variantReason(variant, ctx);
   const reason = raw.kind === 'status' ? (inBaseline ? statusReason({ ...variant, kind: 'probe' }, o, n, ctx) : statusReason(variant, o, n, ctx))
-    : raw.kind === 'latency' || raw.kind === 'header' || raw.kind === 'cookies' ? null
+    : raw.kind === 'header' ? (raw.old.startsWith('access-control-') || raw.new.startsWith('access-control-') ? corsReason(ctx) : null)
+    : raw.kind === 'latency' || raw.kind === 'cookies' ? null
     : (ownReason ?? rewriteReason(ctx));
   const what = raw.kind === 'header' ? 'response header' : raw.kind;
   const summary = `${variant.name}: ${what} differs at the ${hop === 'edge' ? 'edge' : 'proxy pods'}: old ${raw.old}, new ${raw.new}${reason === null ? '' : ` — ${reason.text}`}`;

@@ -126,6 +126,8 @@ export function variantReason(variant: Variant, ctx: ReasonContext): Reason | nu
       return { cause: 'underscores', text: `old path: ${underscoresText(old)}; new path: ${underscoresText(fresh)}` };
     case 'large-header':
       return { cause: 'request-headers', text: `old path: ${requestHeadersText(old)}; new path: ${requestHeadersText(fresh)}` };
+    case 'cors':
+      return corsReason(ctx);
     case 'probe':
     case 'head':
     case 'trailing-slash':
@@ -153,6 +155,19 @@ function failureReason(bad: Answer, good: Answer, badSide: Side, ctx: ReasonCont
     };
   }
   return null;
+}
+
+/** The CORS a side's controller answers itself, as text. */
+export function corsText(s: ControllerSettings | null): string {
+  if (s === null) return 'CORS unknown';
+  return s.cors === null ? `${s.name} leaves CORS to the app` : `${s.name} answers CORS itself (${s.cors.source})`;
+}
+
+/** CORS headers that differ where one controller answers CORS itself and the other does not. */
+export function corsReason(ctx: ReasonContext): Reason | null {
+  const { old, new: fresh } = ctx.settings;
+  if ((old?.cors === null) === (fresh?.cors === null)) return null;
+  return { cause: 'cors', text: `old path: ${corsText(old)}; new path: ${corsText(fresh)}` };
 }
 
 /** Different bodies, redirects or 404s on the same request: the two paths send the pods different paths when their rewrites differ. */

@@ -6,6 +6,7 @@ import type { ControllerSettings } from '../classify/knowledge.js';
 import {
   bodyLimitText,
   bufferText,
+  corsText,
   formatBytes,
   formatMs,
   keepaliveText,
@@ -86,7 +87,13 @@ const rewriteRisk: RiskRule = (old, fresh) => {
   return { kind: 'rewrite', old: rewriteText(old), new: rewriteText(fresh), summary: 'the pods see other paths through the new path: links, redirects and routing in the app may break' };
 };
 
-const RULES: readonly RiskRule[] = [timeoutRisk, retriesRisk, responseHeadersRisk, requestHeadersRisk, bodyRisk, underscoresRisk, keepaliveRisk, rewriteRisk];
+const corsRisk: RiskRule = (old, fresh) => {
+  if ((old.cors === null) === (fresh.cors === null)) return null;
+  const what = fresh.cors === null ? 'browsers calling from another origin lose the CORS headers the old controller added' : 'the new controller adds CORS headers the app did not send';
+  return { kind: 'cors', old: corsText(old), new: corsText(fresh), summary: `cross-origin requests: ${what}` };
+};
+
+const RULES: readonly RiskRule[] = [timeoutRisk, retriesRisk, responseHeadersRisk, requestHeadersRisk, bodyRisk, underscoresRisk, keepaliveRisk, rewriteRisk, corsRisk];
 
 /** The risks both sides' settings predict, leaving out the kinds the sample already showed. */
 export function predictRisks(settings: SidesSettings, shown: ReadonlySet<RiskKind>): Risk[] {

@@ -28,6 +28,7 @@ export type VariantKind =
   | 'large-header' // one request header near the old path's header limit
   | 'trailing-slash' // the path with (or without) a trailing slash
   | 'encoded-path' // a percent-encoded path segment
+  | 'cors' // a cross-origin request (Origin header): CORS headers only answer one
   | 'match' // a request that selects one backend of a rule (canary header or cookie)
   | 'method'; // another method, only when asked
 
@@ -111,7 +112,7 @@ export interface Difference {
 }
 
 /** What a difference of settings could break, a risk the sample could not show. */
-export type RiskKind = 'timeout' | 'retries' | 'response-headers' | 'request-headers' | 'body-limit' | 'underscores' | 'keepalive' | 'rewrite';
+export type RiskKind = 'timeout' | 'retries' | 'response-headers' | 'request-headers' | 'body-limit' | 'underscores' | 'keepalive' | 'rewrite' | 'cors';
 
 /** A difference the two sides' settings predict but the sample did not show. */
 export interface Risk {

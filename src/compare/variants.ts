@@ -12,6 +12,8 @@ export const SAFE_METHODS: readonly string[] = ['GET', 'HEAD'];
 export const ASKABLE_METHODS: readonly string[] = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 /** The request header whose name has an underscore. */
 export const UNDERSCORE_HEADER = 'x_hopwatch_compare';
+/** The origin of the cross-origin variant (reserved .invalid name: no real site). */
+export const CORS_ORIGIN = 'https://hopwatch-compare.invalid';
 /** The header that fills a request header block near the old path's limit. */
 export const PAD_HEADER = 'x-hopwatch-pad';
 /** The header block assumed when the old side's limit is unknown (nginx's and many proxies' 8 KiB line). */
@@ -41,6 +43,7 @@ export function planVariants(pair: Pair, options: VariantOptions): Variant[] {
   if (slash !== null) variants.push(get('trailing-slash', 'trailing-slash', slash, [], `GET ${slash}`));
   const encoded = encodedPath(path);
   variants.push(get('encoded-path', 'encoded-path', encoded, [], `GET ${encoded}`));
+  variants.push(get('cors', 'cors', path, [['origin', CORS_ORIGIN]], `GET ${path} with Origin ${CORS_ORIGIN}`));
   variants.push(...matchVariants(pair, path));
   for (const method of options.methods) variants.push(methodVariant(method, path));
   return variants;

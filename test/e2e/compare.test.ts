@@ -88,7 +88,7 @@ describe('hopwatch compare through nginx and HAProxy', () => {
     expect(pair?.new.frontDoor).toBe('IngressClass haproxy (HAProxy)');
     expect(pair?.differences.filter((d) => d.matters)).toEqual([]);
     // Every variant went through the edge and both proxy pods of each side.
-    expect(pair?.variants.map((v) => v.variant.name)).toEqual(['probe', 'head', 'underscore-header', 'large-header', 'encoded-path']);
+    expect(pair?.variants.map((v) => v.variant.name)).toEqual(['probe', 'head', 'underscore-header', 'large-header', 'encoded-path', 'cors']);
     for (const v of pair?.variants ?? []) expect([v.old.length, v.new.length, v.old.every((a) => a.status === 200)]).toEqual([3, 3, true]);
     const retries = pair?.risks.find((r) => r.kind === 'retries');
     expect(retries?.old).toContain('ingress-nginx retries errors and timeouts on the next pod');
