@@ -155,7 +155,7 @@ describe('hopwatch compare through nginx and HAProxy', () => {
 describe('could not compare: exit 2 with one line naming the flag', () => {
   it.each([
     [['-n', NS, '--from', 'ingress/nope', '--to', 'ingress/same-hp'], /--from ingress\/nope: no route of Ingress mig\/nope/],
-    [['--from', 'same'], /--from "same": expected ingress\/NAME/],
+    [['--from', 'same', '--to', 'ingress/same-hp'], /--from "same": expected ingress\/NAME/],
     [['-n', NS, '--from', 'ingress/same'], /--to is missing/],
     [['--methods', 'GET,TRACE'], /--methods "GET,TRACE": TRACE is not one of/],
     [['--host', 'nothing.mig.test'], /no pair found in host nothing\.mig\.test/],
