@@ -207,7 +207,7 @@ export function routePage(view, id, state, setQuery) {
     head.replaceChildren(
       h('nav', { class: 'crumbs' }, h('a', { href: '#/' }, 'Routes'), ' / ', h('a', { href: `#/?ns=${encodeURIComponent(d.namespace)}` }, d.namespace), ' / ', d.ingress),
       h('div', { class: 'page-head' }, h('h1', {}, owner, ' ', h('span', { class: 'route-where' }, where)),
-        h('p', { class: 'muted mono small' }, `${d.ingressClass ?? 'no class'} · backend ${d.backend.service}:${d.backend.port} · probes ${d.probePath}${d.tls ? ' · tls' : ''}`)),
+        h('p', { class: 'muted mono small' }, `${d.kind ?? 'Ingress'} ${d.namespace}/${d.name ?? d.ingress} · ${d.ingressClass ?? 'no class'} · ${backendsText(d)} · probes ${d.probePath}${d.tls ? ' · tls' : ''}`)),
       verdictBlock(d), statsBlock(d, streak, now));
     pickerSlot.replaceChildren(rangePicker(range, pickRange));
     const t = timeline.data;
@@ -223,4 +223,17 @@ export function routePage(view, id, state, setQuery) {
     }
   };
   return { load };
+}
+
+/** "backend web:http" for one backend; "backends web:http 75 %, web-v2:http 25 % (canary web-canary, header X-Canary)" for a split route. */
+function backendsText(d) {
+  const backends = d.backends ?? [];
+  if (backends.length <= 1) return `backend ${d.backend.service}:${d.backend.port}`;
+  const one = (b) => {
+    const how = [b.role === 'canary' ? `canary ${b.source?.name ?? ''}`.trim() : null,
+      b.selector?.header ? `header ${b.selector.header.name}` : null,
+      b.selector?.cookie ? `cookie ${b.selector.cookie.name}` : null].filter(Boolean);
+    return `${b.service}:${b.port} ${Math.round(b.share * 1000) / 10} %${how.length ? ` (${how.join(', ')})` : ''}`;
+  };
+  return `backends ${backends.map(one).join(', ')}`;
 }

@@ -53,6 +53,24 @@ export function breakable(text) {
   return text.split(/(?<=[.:/-])/).flatMap((part, i) => (i === 0 ? [part] : [h('wbr'), part]));
 }
 
+/** Per-backend pod results of a round whose pods belong to several backends: "shop/web-v2:80: 0 of 2 pods answer (refused)". */
+function backendPods(hops) {
+  const byBackend = new Map();
+  for (const hp of hops) {
+    if (hp.hop !== 'pod' || !hp.backend) continue;
+    const list = byBackend.get(hp.backend) ?? [];
+    list.push(hp);
+    byBackend.set(hp.backend, list);
+  }
+  if (byBackend.size < 2) return null;
+  const line = ([backend, pods]) => {
+    const failing = pods.filter((p) => p.error || p.status >= 500);
+    const why = [...new Set(failing.map((p) => p.error ?? String(p.status)))].join(', ');
+    return h('li', { 'data-backend': backend }, h('span', { class: 'mono' }, backend), `: ${pods.length - failing.length} of ${pods.length} pods answer${why ? ` (${why}: ${failing.map((p) => p.pod ?? p.target).join(', ')})` : ''}`);
+  };
+  return h('ul', { class: 'evidence backends' }, ...[...byBackend.entries()].map(line));
+}
+
 /** The round detail block. */
 export function roundDetail(round) {
   const scaleMs = Math.max(1, ...round.hops.map((hp) => hp.timings.totalMs));
@@ -64,6 +82,7 @@ export function roundDetail(round) {
       h('span', { class: 'muted' }, `${millis(round.durationMs)} wall time`)),
     h('p', { class: 'summary' }, v.summary),
     v.evidence.length ? h('ul', { class: 'evidence' }, ...v.evidence.map((e) => h('li', {}, e))) : null,
+    backendPods(round.hops),
     h('div', { class: 'wf-legend' }, ...PHASES.map((p) => h('span', {}, h('i', { class: `wf-seg wf-${p.key}`, style: { background: PHASE_COLOURS[p.key] } }), p.label))),
     h('div', { class: 'table-wrap' }, h('table', { class: 'grid waterfall' },
       h('thead', {}, h('tr', {}, ...['Hop', 'Target', 'Result', 'Generator', 'Phases'].map((t) => h('th', {}, t)))),
@@ -71,6 +90,7 @@ export function roundDetail(round) {
         h('td', {}, hopChip(hp.hop)),
         h('td', { class: 'target-cell' },
           hp.pod ? h('div', { class: 'mono' }, ...breakable(hp.pod), hp.terminating ? h('span', { class: 'tag' }, 'terminating') : null, hp.ready === false ? h('span', { class: 'tag' }, 'not ready') : null) : null,
+          hp.backend && (hp.hop === 'edge' || hp.hop === 'controller') ? h('span', { class: 'tag', title: 'sent with the header or cookie that selects this backend' }, `for ${hp.backend}`) : null,
           h('div', { class: hp.pod ? 'mono muted small' : 'mono' }, ...breakable(hp.target))),
         h('td', { class: 'result-cell' }, result(hp), hp.error && hp.errorDetail ? h('div', { class: 'muted small' }, hp.errorDetail) : null),
         h('td', {}, hp.generator ?? '–'),

@@ -288,7 +288,7 @@ export interface Backend {
   policies: PolicyFacts[];
 }
 
-/** One host+path of one Ingress, with everything discovery knows about its backend. */
+/** One host+path of one routing object, with its weighted backends and everything discovery knows about them. */
 export interface Route {
   /** Stable id: derived from namespace, ingress, host and path. */
   id: string;

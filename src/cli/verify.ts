@@ -28,6 +28,7 @@ interface VerifyCliOptions extends CommonOptions {
   maxErrorRatioDelta?: string;
   canary?: string;
   revision?: string;
+  canaryBackend?: string;
   waitRollout?: string;
   waitTimeout?: string;
   output: 'table' | 'json';
@@ -36,7 +37,7 @@ interface VerifyCliOptions extends CommonOptions {
 
 const PARAM_FLAGS = [
   'ingress', 'host', 'path', 'duration', 'interval', 'maxFailureRatio', 'maxP95Ms', 'maxLatencyRatio',
-  'latencySlackMs', 'maxErrorRatioDelta', 'canary', 'revision', 'waitRollout', 'waitTimeout',
+  'latencySlackMs', 'maxErrorRatioDelta', 'canary', 'revision', 'canaryBackend', 'waitRollout', 'waitTimeout',
 ] as const;
 
 /** The verification flags as raw parameters, keyed by flag name so errors name the flag. */
@@ -124,6 +125,7 @@ export function verifyCommand(): Command {
     .option('--latency-slack-ms <ms>', `p95 differences up to this are noise (default ${d.latencySlackMs})`)
     .option('--max-error-ratio-delta <ratio>', `most canary failure ratio minus stable's (default ${d.maxErrorRatioDelta})`)
     .option('--canary <selector>', 'the canary pods: a label selector (default: the newest ReplicaSet)')
+    .option('--canary-backend <service>', 'the canary pods: those of this weighted backend of the route (an ingress-nginx canary Ingress\'s Service); default when the route has exactly one canary backend')
     .option('--revision <which>', 'the canary pods: "latest", the newest ReplicaSet of the backend\'s Deployment (the default)')
     .option('--wait-rollout <deployment/name>', 'first wait until this Deployment\'s newest ReplicaSet is ready')
     .option('--wait-timeout <duration>', `most time to wait for the rollout (default ${d.waitTimeoutMs / 60_000}m)`)

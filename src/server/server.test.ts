@@ -255,6 +255,9 @@ describe('GET /api/v1/routes/{id} and its rounds', () => {
     expect(res.status).toBe(200);
     const d = res.json.data;
     expect(d.id).toBe(id);
+    // The routing object and its weighted backends (the generator's routes have one each).
+    expect(d).toMatchObject({ kind: 'Ingress', name: d.ingress, backend: { service: expect.any(String) } });
+    expect(d.backends).toEqual([expect.objectContaining({ service: d.backend.service, port: d.backend.port, weight: 100, share: 1, role: 'primary', selector: null })]);
     expect(d.latestRound.hops.length).toBeGreaterThan(3);
     expect(d.latestRound.hops[0]).toMatchObject({ hop: 'dns' });
     expect(d.uptime['7d']).toMatchObject({ rounds: expect.any(Number), ok: expect.any(Number) });

@@ -1,6 +1,6 @@
 // Small hand-made routes and rounds for the store's tests (the generator makes big ones).
 
-import { bareBackend } from '../discovery/backends.js';
+import { onlyBackend } from './generate.js';
 import type { HopResult, Route, RouteRound, Verdict, VerdictStatus } from '../model.js';
 
 /** A route with the given namespace and name; every other field a plain default. */
@@ -9,7 +9,7 @@ export function fixtureRoute(namespace: string, ingress: string, overrides: Part
   return {
     id: `${namespace}/${ingress}/${host}/`, kind: 'Ingress', namespace, name: ingress, ingress,
     parent: { kind: 'IngressClass', namespace: null, name: 'nginx', sectionName: null, port: null },
-    backends: [bareBackend({ namespace, service: ingress, port: 'http' }, { kind: 'Ingress', namespace, name: ingress })],
+    backends: [onlyBackend(namespace, ingress, ingress, 'http')],
     ingressClass: 'nginx', host, path: '/', pathType: 'Prefix', tls: false, defaultBackend: false,
     probe: { path: '/', hostHeader: host, expectStatus: null, ignore: false, schedule: null }, notProbeable: null,
     controller: null, loadBalancer: [], annotations: {},

@@ -15,10 +15,9 @@
 //
 // Run (after `npm run build`): node dist/src/store/generate.js --out bench/data/store.db
 
-import { bareBackend, primaryRef } from '../discovery/backends.js';
 import { pathToFileURL } from 'node:url';
 import type { StoreConfig } from '../config/types.js';
-import type { Cause, HopKind, HopResult, Route, RouteRound, Verdict, VerdictHop, VerdictStatus } from '../model.js';
+import type { Backend, Cause, HopKind, HopResult, Route, RouteRound, Verdict, VerdictHop, VerdictStatus } from '../model.js';
 import { compact } from './compact.js';
 import { insertIncident } from './incidents.js';
 import { ALL_SCOPE, DAY_MS, HOUR_MS, MINUTE_MS, RollupRows, addRound, emptyAgg, floorTo, mergeAgg, type Agg } from './rollup.js';
@@ -89,6 +88,15 @@ export function syntheticWorld(routes: number, namespaces: number, intervalMs: n
   return { seed, intervalMs, routes: Array.from({ length: routes }, (_, i) => syntheticRoute(i, namespaces)) };
 }
 
+/** A route's one backend, known only as written (the store keeps no Service facts). */
+export function onlyBackend(namespace: string, ingress: string, service: string, port: number | string): Backend {
+  return {
+    key: `${namespace}/${service}:${port}`, ref: { namespace, service, port }, weight: 100, share: 1, role: 'primary',
+    source: { kind: 'Ingress', namespace, name: ingress }, selector: null, problem: null,
+    service: null, servicePort: null, endpoints: [], pods: [], policies: [],
+  };
+}
+
 function syntheticRoute(i: number, namespaces: number): Route {
   const namespace = `team-${i % namespaces}`;
   const ingress = `app-${i}`;
@@ -96,7 +104,7 @@ function syntheticRoute(i: number, namespaces: number): Route {
   return {
     id: `${namespace}/${ingress}/${host}/`, kind: 'Ingress', namespace, name: ingress, ingress,
     parent: { kind: 'IngressClass', namespace: null, name: 'nginx', sectionName: null, port: null },
-    backends: [bareBackend({ namespace, service: `svc-${i}`, port: 80 }, { kind: 'Ingress', namespace, name: ingress })],
+    backends: [onlyBackend(namespace, ingress, `svc-${i}`, 80)],
     ingressClass: 'nginx', host, path: '/', pathType: 'Prefix', tls: i % 3 === 0, defaultBackend: false,
     probe: { path: '/', hostHeader: host, expectStatus: null, ignore: false, schedule: null },
     notProbeable: null, controller: null,
@@ -184,7 +192,7 @@ function verdictOf(route: Route, kind: EpisodeKind | null): Verdict {
     case 'pod.crashloop':
       return { ...v, summary: '1 of 2 pods restarts (CrashLoopBackOff)', evidence: [`${pods[1]} CrashLoopBackOff, 4 restarts`] };
     case 'dns.failure':
-      return { ...v, summary: `${primaryRef(route).service}.${route.namespace}.svc.cluster.local does not resolve`, evidence: ['NXDOMAIN'] };
+      return { ...v, summary: `${route.backends[0]?.ref.service ?? ''}.${route.namespace}.svc.cluster.local does not resolve`, evidence: ['NXDOMAIN'] };
   }
 }
 
@@ -256,7 +264,7 @@ function httpHop(
 }
 
 function dnsHop(route: Route, ip: string, fails: boolean, dnsMs: number): HopResult {
-  const name = `${primaryRef(route).service}.${route.namespace}.svc.cluster.local`;
+  const name = `${route.backends[0]?.ref.service ?? ''}.${route.namespace}.svc.cluster.local`;
   return {
     hop: 'dns', target: name, address: name, port: 53, scheme: 'dns', pod: null, ready: null, terminating: null,
     status: null, error: fails ? 'dns' : null, errorDetail: fails ? 'ENOTFOUND' : null, timings: { dnsMs, totalMs: dnsMs },

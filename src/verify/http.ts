@@ -78,7 +78,9 @@ export function rawFromFlagger(payload: unknown): RawParams {
   const ingress = raw['ingress'];
   raw['ingress'] = typeof ingress === 'string' && ingress !== '' ? (ingress.includes('/') ? ingress : `${namespace}/${ingress}`) : `${namespace}/${name}`;
   // Flagger's canary Deployment keeps the target's labels (app=<name>); its primary gets app=<name>-primary.
-  if (raw['canary'] === undefined && raw['revision'] === undefined) raw['canary'] = `app=${name}`;
+  // A canary named as a weighted backend of the route (canaryBackend) replaces that default.
+  const byBackend = raw['canaryBackend'] !== undefined || raw['canary-backend'] !== undefined;
+  if (raw['canary'] === undefined && raw['revision'] === undefined && !byBackend) raw['canary'] = `app=${name}`;
   // Flagger waits 10 s for a webhook unless its `timeout` says otherwise: the verify default of 60 s would always time out.
   if (raw['duration'] === undefined) raw['duration'] = FLAGGER_DEFAULT_DURATION;
   return raw;

@@ -52,7 +52,7 @@ describe('parseVerifyParams', () => {
   it.each([
     [{}, 'ingress', 'required: NAMESPACE/NAME of the Ingress'],
     [{ ingress: 'web' }, 'ingress', 'expected NAMESPACE/NAME (lowercase DNS names), got "web"'],
-    [{ ingress: 'shop/web', color: 'red' }, 'color', 'unknown parameter; known: ingress, host, path, duration, interval, maxFailureRatio, maxP95Ms, maxLatencyRatio, latencySlackMs, maxErrorRatioDelta, canary, revision, waitRollout, waitTimeout'],
+    [{ ingress: 'shop/web', color: 'red' }, 'color', 'unknown parameter; known: ingress, host, path, duration, interval, maxFailureRatio, maxP95Ms, maxLatencyRatio, latencySlackMs, maxErrorRatioDelta, canary, revision, canaryBackend, waitRollout, waitTimeout'],
     [{ ingress: 'shop/web', maxP95Ms: 1, 'max-p95-ms': 2 }, 'max-p95-ms', 'given twice (as "maxP95Ms" too)'],
     [{ ingress: ['shop/web', 'shop/api'] }, 'ingress', 'given more than once'],
     [{ ingress: 'shop/web', duration: '90' }, 'duration', 'no unit: add one of w, d, h, m, s, ms; expected a duration like 30s, 1m30s, 250ms'],

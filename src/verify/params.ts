@@ -12,7 +12,9 @@ export type CanarySpec =
   /** The pods of the newest ReplicaSet of the backend's Deployment (by revision, then creation time). */
   | { kind: 'revision' }
   /** The pods a label selector matches, in the route's namespace. */
-  | { kind: 'selector'; text: string; selector: LabelSelector };
+  | { kind: 'selector'; text: string; selector: LabelSelector }
+  /** The pods of a weighted backend of the route (an ingress-nginx canary Ingress's Service), by Service name. */
+  | { kind: 'backend'; service: string };
 
 /** Pass/fail thresholds of a verification. */
 export interface Thresholds {
@@ -71,7 +73,7 @@ export const MAX_WAIT_MS = 3_600_000;
 /** Every parameter, in camelCase as the API and JSON bodies spell them. */
 export const VERIFY_PARAMETERS = [
   'ingress', 'host', 'path', 'duration', 'interval', 'maxFailureRatio', 'maxP95Ms', 'maxLatencyRatio',
-  'latencySlackMs', 'maxErrorRatioDelta', 'canary', 'revision', 'waitRollout', 'waitTimeout',
+  'latencySlackMs', 'maxErrorRatioDelta', 'canary', 'revision', 'canaryBackend', 'waitRollout', 'waitTimeout',
 ] as const;
 
 /** One parameter's name. */
@@ -108,7 +110,7 @@ export function parseVerifyParams(raw: RawParams): VerifyParams {
     durationMs,
     intervalMs,
     thresholds: parseThresholds(values),
-    canary: parseCanary(values, text('canary'), text('revision')),
+    canary: parseCanary(values, text('canary'), text('revision'), text('canaryBackend')),
     waitRollout: waitName === null ? null : parseDeployment(values, waitName, ingress.namespace),
     waitTimeoutMs: parseMs(values, 'waitTimeout', text('waitTimeout'), VERIFY_DEFAULTS.waitTimeoutMs, 1, MAX_WAIT_MS),
   };
@@ -226,8 +228,13 @@ function parseThresholds(values: Normalised): Thresholds {
   };
 }
 
-function parseCanary(values: Normalised, canary: string | null, revision: string | null): CanarySpec {
+function parseCanary(values: Normalised, canary: string | null, revision: string | null, backend: string | null): CanarySpec {
   if (canary !== null && revision !== null) throw param(values, 'canary', 'give either canary (a selector) or revision, not both');
+  if (backend !== null) {
+    if (canary !== null || revision !== null) throw param(values, 'canaryBackend', 'give either canary-backend, canary (a selector) or revision, not several');
+    if (!validName(backend)) throw param(values, 'canaryBackend', `${JSON.stringify(backend)} is not a Service name`);
+    return { kind: 'backend', service: backend };
+  }
   if (revision !== null && revision !== 'latest') throw param(values, 'revision', `only "latest" is supported, got ${JSON.stringify(revision)}`);
   if (canary === null) return { kind: 'revision' };
   try {

@@ -11,7 +11,7 @@ import type { V1ObjectMeta, V1ReplicaSet } from '@kubernetes/client-node';
 import { podFacts } from '../discovery/pods.js';
 import { type LabelSelector, matchesLabels } from '../discovery/selectors.js';
 import type { ClusterSnapshot } from '../discovery/snapshot.js';
-import type { ObjectRef, PodFacts, Route } from '../model.js';
+import type { Backend, ObjectRef, PodFacts, Route } from '../model.js';
 import { CannotVerifyError } from './errors.js';
 import type { CanarySpec } from './params.js';
 
@@ -42,6 +42,8 @@ export interface CanarySelection {
   stableReplicaSets: string[];
   /** The canary selector (selector mode), null in revision mode. */
   selector: LabelSelector | null;
+  /** Backend mode: the key of the route's canary backend whose pods are the canary (the primary's are stable); absent or null otherwise. */
+  backend?: string | null;
 }
 
 /** Canary and stable pods at one moment. */
@@ -55,11 +57,42 @@ export interface RolePods {
 /** Chooses the canary for a route; throws CannotVerifyError when there is no owner or no canary pod. */
 export function selectCanary(snapshot: ClusterSnapshot, route: Route, canary: CanarySpec, deployment: ObjectRef | null): CanarySelection {
   const namespace = route.namespace;
-  const selection = canary.kind === 'selector' ? selectorSelection(namespace, canary.text, canary.selector) : revisionSelection(snapshot, route, deployment);
+  const selection = canary.kind === 'selector'
+    ? selectorSelection(namespace, canary.text, canary.selector)
+    : canary.kind === 'backend'
+      ? backendSelection(route, canary.service)
+      : (onlyCanaryBackend(route, deployment) ?? revisionSelection(snapshot, route, deployment));
   if (podsByRole(selection, snapshot, route).canary.length === 0) {
     throw new CannotVerifyError('NO_CANARY', `no canary pods: ${selection.description} has no pods in ${namespace}`);
   }
   return selection;
+}
+
+/** The route's canary backend by Service name; throws CannotVerifyError naming the backends it has. */
+function backendSelection(route: Route, service: string): CanarySelection {
+  const [primary, ...others] = route.backends;
+  const backend = others.find((b) => b.ref.service === service);
+  if (primary === undefined || backend === undefined) {
+    const known = others.map((b) => b.ref.service).join(', ') || 'none';
+    throw new CannotVerifyError('NO_CANARY', `route ${route.host ?? '*'}${route.path} has no canary backend ${service} (its canary backends: ${known})`);
+  }
+  return backendMode(route, primary, backend);
+}
+
+/** Without a canary named and without a Deployment to wait for, a route with exactly one canary backend verifies that backend. */
+function onlyCanaryBackend(route: Route, deployment: ObjectRef | null): CanarySelection | null {
+  const [primary, ...others] = route.backends;
+  const usable = others.filter((b) => b.problem === null);
+  if (deployment !== null || primary === undefined || usable.length !== 1 || usable[0] === undefined) return null;
+  return backendMode(route, primary, usable[0]);
+}
+
+function backendMode(route: Route, primary: Backend, backend: Backend): CanarySelection {
+  const share = `${Math.round(backend.share * 1000) / 10} % by weight${backend.selector?.header ? `, header ${backend.selector.header.name}` : ''}${backend.selector?.cookie ? `, cookie ${backend.selector.cookie.name}` : ''}`;
+  return {
+    description: `canary backend Service ${backend.ref.namespace}/${backend.ref.service} (${share}; from ${backend.source.kind} ${backend.source.namespace}/${backend.source.name}) against ${primary.ref.service}`,
+    namespace: route.namespace, owner: null, canaryReplicaSet: null, revision: null, stableReplicaSets: [], selector: null, backend: backend.key,
+  };
 }
 
 function selectorSelection(namespace: string, text: string, selector: LabelSelector): CanarySelection {
@@ -158,6 +191,11 @@ export function newestFirst(a: V1ReplicaSet, b: V1ReplicaSet): number {
 export function podsByRole(selection: CanarySelection, snapshot: ClusterSnapshot, route: Route): RolePods {
   const inNamespace = snapshot.pods.filter((p) => p.metadata?.namespace === selection.namespace).map(podFacts);
   const sorted = (pods: PodFacts[]): PodFacts[] => pods.sort((a, b) => a.name.localeCompare(b.name));
+  if (selection.backend) {
+    // Backend mode: the pods behind the canary backend now, against the primary's.
+    const canary = route.backends.find((b) => b.key === selection.backend);
+    return { canary: sorted([...(canary?.pods ?? [])]), stable: sorted([...(primaryBackend(route)?.pods ?? [])]) };
+  }
   if (selection.selector) {
     const selector = selection.selector;
     return {

@@ -105,4 +105,31 @@ describe('hopwatch probe with canary Ingresses', () => {
     expect(route.backends.map((b) => [b.service, b.share])).toEqual([['web', 0.5], ['web-v2', 0.5]]);
     expect(route.hops.filter((h) => h.hop === 'pod')).toHaveLength(4);
   }, 60_000);
+
+  it('verify with a weighted canary backend: chosen automatically, passes a healthy one', async () => {
+    const result = await runHopwatch(['verify', '--config', configPath, '-o', 'json', '--ingress', 'healthy/web', '--duration', '2s', '--interval', '250ms']);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as { ok: boolean; routes: { canary: { description: string; pods: string[] }; stable: { pods: string[] } }[] };
+    expect(report.ok).toBe(true);
+    const route = report.routes[0]!;
+    expect(route.canary.description).toContain('canary backend Service healthy/web-v2 (50 % by weight');
+    expect(route.canary.pods).toHaveLength(2);
+    for (const pod of route.canary.pods) expect(pod).toMatch(/^healthy\/web-v2-/);
+    for (const pod of route.stable.pods) expect(pod).toMatch(/^healthy\/web-(?!v2)/);
+  }, 60_000);
+
+  it('verify --canary-backend fails a refusing canary backend at its pods', async () => {
+    const result = await runHopwatch(['verify', '--config', configPath, '-o', 'json', '--ingress', 'weighted/web', '--canary-backend', 'web-v2', '--duration', '2s', '--interval', '250ms']);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as { ok: boolean; failingHop: string; cause: string; failures: { group: string; pods: string[] }[] };
+    expect(report).toMatchObject({ ok: false, failingHop: 'pod', cause: 'pod.refused' });
+    expect(report.failures[0]?.group).toBe('canary');
+    for (const pod of report.failures[0]?.pods ?? []) expect(pod).toMatch(/^weighted\/web-v2-/);
+  }, 60_000);
+
+  it('verify --canary-backend naming no backend of the route cannot verify (exit 2, naming the backends)', async () => {
+    const result = await runHopwatch(['verify', '--config', configPath, '--ingress', 'weighted/web', '--canary-backend', 'nope', '--duration', '1s']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('has no canary backend nope (its canary backends: web-v2)');
+  }, 60_000);
 });
