@@ -368,36 +368,38 @@ describe('the first ten minutes, from a clean clone', () => {
     await page.close();
   });
 
-  it('fresh demo, phone width: targets wrap between words, never inside one (13)', async () => {
-    const id = await routeId(url, 'legacy/billing');
-    const { page, errors } = await newPage(PHONE);
-    await page.goto(`${url}/#/route/${encodeURIComponent(id)}`);
-    await loaded(page, 'route');
-    await page.waitForSelector('.round-detail td.target-cell');
-    const midWord = await page.evaluate(() => {
-      const bad: string[] = [];
-      for (const cell of Array.from(document.querySelectorAll('.round-detail td.target-cell .mono'))) {
-        const text = cell.textContent ?? '';
-        let prevTop: number | null = null;
-        let index = 0;
-        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
-        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-          for (let k = 0; k < (node.textContent ?? '').length; k++, index++) {
-            const range = document.createRange();
-            range.setStart(node, k);
-            range.setEnd(node, k + 1);
-            const top = range.getClientRects()[0]?.top ?? null;
-            if (top !== null && prevTop !== null && top > prevTop + 2 && !/[.:/\- ]/.test(text[index - 1] ?? '')) bad.push(`${text.slice(0, index)}|${text.slice(index)}`);
-            if (top !== null) prevTop = top;
+  it('fresh demo: targets wrap between words, never inside one, at a narrow desktop and at phone width (13)', async () => {
+    const id = await routeId(url, 'payments/checkout');
+    for (const size of [{ width: 1150, height: 900 }, PHONE]) {
+      const { page, errors } = await newPage(size);
+      await page.goto(`${url}/#/route/${encodeURIComponent(id)}`);
+      await loaded(page, 'route');
+      await page.waitForSelector('.round-detail td.target-cell');
+      const midWord = await page.evaluate(() => {
+        const bad: string[] = [];
+        for (const cell of Array.from(document.querySelectorAll('.round-detail td.target-cell .mono'))) {
+          const text = cell.textContent ?? '';
+          let prevTop: number | null = null;
+          let index = 0;
+          const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+          for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (let k = 0; k < (node.textContent ?? '').length; k++, index++) {
+              const range = document.createRange();
+              range.setStart(node, k);
+              range.setEnd(node, k + 1);
+              const top = range.getClientRects()[0]?.top ?? null;
+              if (top !== null && prevTop !== null && top > prevTop + 2 && !/[.:/\- ]/.test(text[index - 1] ?? '')) bad.push(`${text.slice(0, index)}|${text.slice(index)}`);
+              if (top !== null) prevTop = top;
+            }
           }
         }
-      }
-      return bad;
-    });
-    expect(midWord).toEqual([]);
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBe(PHONE.width);
-    expect(errors).toEqual([]);
-    await page.close();
+        return bad;
+      });
+      expect({ width: size.width, midWord }).toEqual({ width: size.width, midWord: [] });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBe(size.width);
+      expect(errors).toEqual([]);
+      await page.close();
+    }
   });
 
   it('fresh demo: screenshots of the routes page, a failing route and the incidents page, at 1400×900 and 375 px', async () => {
