@@ -313,11 +313,20 @@ export class IncrementalRoutes {
 
   /** Recomputes the affected Ingresses (widened to their hosts) with routesFrom on a snapshot of what they read. */
   #recompute(affected: Set<string>): RoutesDelta {
-    const group = new Set<string>();
-    for (const key of affected) {
-      group.add(key);
+    // Closed over shared hosts: an Ingress pulled in for one host has its routes on its other hosts
+    // recomputed too, and those need every Ingress of those hosts (a canary there, a conflict).
+    const group = new Set<string>(affected);
+    const queue = [...affected];
+    for (let key = queue.pop(); key !== undefined; key = queue.pop()) {
       const ingress = this.#ingresses.get(key);
-      if (ingress !== undefined) for (const host of hostsOf(ingress)) for (const k of this.#byHost.get(host)) group.add(k);
+      if (ingress === undefined) continue;
+      for (const host of hostsOf(ingress)) {
+        for (const k of this.#byHost.get(host)) {
+          if (group.has(k)) continue;
+          group.add(k);
+          queue.push(k);
+        }
+      }
     }
     const routes = routesFrom(this.#partOf(group), this.#controllers, this.#options);
     const fresh = new Map<string, Route[]>();
