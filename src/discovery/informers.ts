@@ -518,6 +518,8 @@ class ClusterWatchImpl implements ClusterWatch {
   /** checking: the first API discovery call is out; absent: not installed (asked again on a timer); present: watched. */
   private gatewayApi: 'checking' | 'absent' | 'present' = 'checking';
   private gatewayTimer: NodeJS.Timeout | null = null;
+  /** An API discovery call for the Gateway API is in flight. */
+  private gatewayChecking = false;
   private readonly ctx: UnitContext;
   private readonly namespaces: readonly string[] | null;
   private readonly changeListeners = new Set<() => void>();
@@ -547,7 +549,8 @@ class ClusterWatchImpl implements ClusterWatch {
     const recheckMs = options.gatewayApiRecheckMs ?? 60_000;
     void this.checkGatewayApi(recheckMs);
     this.gatewayTimer = setInterval(() => {
-      if (this.gatewayApi === 'absent') void this.checkGatewayApi(recheckMs);
+      // One check at a time: a slow API discovery call overlapping the next tick found the API twice (every Gateway kind watched twice).
+      if (this.gatewayApi === 'absent' && !this.gatewayChecking) void this.checkGatewayApi(recheckMs);
     }, recheckMs);
   }
 
@@ -564,11 +567,14 @@ class ClusterWatchImpl implements ClusterWatch {
   private async checkGatewayApi(recheckMs: number): Promise<void> {
     const first = this.gatewayApi === 'checking';
     let resources: GatewayApiResources;
+    this.gatewayChecking = true;
     try {
       resources = await discoverGatewayApi(this.ctx.kubeConfig, this.ctx.apis);
     } catch (err) {
       if (first) this.log('warn', `Gateway API: API discovery failed (${describeWatchError(err)}); watching Ingress routes only, asking again every ${Math.round(recheckMs / 1000)} s`);
       resources = null;
+    } finally {
+      this.gatewayChecking = false;
     }
     if (this.abort.signal.aborted) return;
     const kinds = gatewayKinds(resources);
