@@ -7,9 +7,9 @@
 // The unit of recompute is a group of Ingresses: those a changed object affects (an index from each
 // object to the Ingresses that read it: the Service and its EndpointSlices by the Service's name,
 // a Pod through the Services selecting it, a NetworkPolicy through its namespace), widened to every
-// Ingress sharing a host with one of them (transitively: their other hosts too), so that logic across Ingresses of one host (canary
-// Ingresses becoming weighted backends of the main Ingress's route, conflicts between Ingresses of
-// the same host and path) sees the whole host. What cannot be attributed that way recomputes
+// Ingress sharing a host with one of them (transitively: their other hosts too), so that logic
+// across Ingresses of one host (canary Ingresses becoming weighted backends of the main Ingress's
+// route, conflicts between Ingresses of the same host and path) sees the whole host. What cannot be attributed that way recomputes
 // everything: controller pods (every route of their class), IngressClasses, Namespaces (policies'
 // namespaceSelectors), a relist, and any kind this module does not know.
 
