@@ -363,7 +363,8 @@ export const schedulerBench: Benchmark = {
   id: 'scheduler',
   title: '2. Scheduler at scale',
   async run(ctx) {
-    const scale = SCALE[ctx.mode];
+    // HOPWATCH_BENCH_SCHEDULER_FULL_MAIN=1: only the full run's main window (5,000 routes x 7 hops every 30 s), whatever the mode (no knee, no 10,000-route window): its RSS without a cap, in ~3 minutes.
+    const scale = process.env['HOPWATCH_BENCH_SCHEDULER_FULL_MAIN'] === '1' ? { ...SCALE.full, knee: [] as number[], large: null } : SCALE[ctx.mode];
     const host = LabHost.spawn();
     ctx.defer(() => host.stop());
     const apps = Array.from({ length: scale.apps }, (_, i) => webApp(`team-${i % 4}`, `app-${i}`, `app-${i}.bench.test`));

@@ -58,10 +58,19 @@ export function controllerFacts(controller: ResolvedController, loadBalancer: re
     edgeHttps: config.edgeHttps ?? (first ? edgeUrl('https', first, 443) : null),
     httpPort: config.pods.httpPort,
     httpsPort: config.pods.httpsPort,
-    pods: controller.pods.map(controllerPodFacts),
+    pods: podFactsOf(controller),
     // Only when configured: absent means the kind's defaults (src/classify/knowledge.ts).
     ...(config.settings === undefined ? {} : { settings: { ...config.settings } }),
   };
+}
+
+/** The pod facts of each resolved controller, made once: every route of the controller shares them (read only), not a copy per route. */
+const POD_FACTS = new WeakMap<ResolvedController, ControllerPodFacts[]>();
+
+function podFactsOf(controller: ResolvedController): ControllerPodFacts[] {
+  let facts = POD_FACTS.get(controller);
+  if (facts === undefined) POD_FACTS.set(controller, (facts = controller.pods.map(controllerPodFacts)));
+  return facts;
 }
 
 /** A URL for an address (IPv6 literals bracketed). */

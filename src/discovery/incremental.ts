@@ -7,9 +7,9 @@
 // The unit of recompute is a group of Ingresses: those a changed object affects (an index from each
 // object to the Ingresses that read it: the Service and its EndpointSlices by the Service's name,
 // a Pod through the Services selecting it, a NetworkPolicy through its namespace), widened to every
-// Ingress sharing a host with one of them, so that logic across Ingresses of one host (canary
-// Ingresses becoming weighted backends of the main Ingress's route, conflicts between Ingresses of
-// the same host and path) sees the whole host. What cannot be attributed that way recomputes
+// Ingress sharing a host with one of them (transitively: their other hosts too), so that logic
+// across Ingresses of one host (canary Ingresses becoming weighted backends of the main Ingress's
+// route, conflicts between Ingresses of the same host and path) sees the whole host. What cannot be attributed that way recomputes
 // everything: controller pods (every route of their class), IngressClasses, Namespaces (policies'
 // namespaceSelectors), a relist, and any kind this module does not know.
 
@@ -68,6 +68,11 @@ function namespaceOf(object: KubernetesObject): string {
   return object.metadata?.namespace ?? '';
 }
 
+/** "namespace/service" of the Service an EndpointSlice belongs to (its label). */
+function serviceOfSlice(slice: V1EndpointSlice): string {
+  return `${namespaceOf(slice)}/${slice.metadata?.labels?.[SERVICE_NAME_LABEL] ?? ''}`;
+}
+
 /** Hosts of an Ingress as routesFrom keys its routes ("" for no host and the default backend). */
 function hostsOf(ingress: V1Ingress): string[] {
   const hosts = (ingress.spec?.rules ?? []).map((rule) => rule.host ?? '');
@@ -114,27 +119,37 @@ class Index {
 }
 const EMPTY: readonly string[] = [];
 
-/** Objects of one kind by namespace, then by key. */
+/**
+ * Objects of one kind by namespace, then by name. Keyed by the object's own name string, not the
+ * "namespace/name" key: a key string per object held here was most of this module's heap.
+ */
 class Store<T extends KubernetesObject> {
   readonly #byNamespace = new Map<string, Map<string, T>>();
 
   /** Sets (null: deletes) the object of a key; returns what it replaced. */
   set(key: string, object: T | null): T | undefined {
-    const ns = key.slice(0, key.indexOf('/'));
+    const slash = key.indexOf('/');
+    const ns = key.slice(0, slash);
+    const name = object?.metadata?.name ?? key.slice(slash + 1);
     let m = this.#byNamespace.get(ns);
-    const before = m?.get(key);
+    const before = m?.get(name);
     if (object === null) {
-      m?.delete(key);
+      m?.delete(name);
       if (m?.size === 0) this.#byNamespace.delete(ns);
     } else {
       if (m === undefined) this.#byNamespace.set(ns, (m = new Map()));
-      m.set(key, object);
+      m.set(name, object);
     }
     return before;
   }
 
   get(key: string): T | undefined {
-    return this.#byNamespace.get(key.slice(0, key.indexOf('/')))?.get(key);
+    const slash = key.indexOf('/');
+    return this.getIn(key.slice(0, slash), key.slice(slash + 1));
+  }
+
+  getIn(ns: string, name: string): T | undefined {
+    return this.#byNamespace.get(ns)?.get(name);
   }
 
   inNamespace(ns: string): Iterable<T> {
@@ -164,8 +179,7 @@ export class IncrementalRoutes {
   /** Ingress keys by host, and by the "namespace/service" they name. */
   #byHost = new Index();
   #byService = new Index();
-  /** "namespace/service" of slices by slice key (a slice's label may change), and slice keys by it. */
-  #sliceService = new Map<string, string>();
+  /** Slice names by the "namespace/service" of their label (the slice is in the Service's namespace). */
   #slicesByService = new Index();
   /** Routes by Ingress key, and the Ingress keys in routesFrom's order. */
   #routes = new Map<string, Route[]>();
@@ -217,7 +231,6 @@ export class IncrementalRoutes {
     this.#policies = new Store();
     this.#byHost = new Index();
     this.#byService = new Index();
-    this.#sliceService.clear();
     this.#slicesByService = new Index();
     for (const o of snapshot.ingresses) this.#setIngress(keyOf(o), o);
     for (const o of snapshot.services) this.#services.set(keyOf(o), o);
@@ -257,9 +270,7 @@ export class IncrementalRoutes {
         for (const k of this.#byService.get(key)) affected.add(k);
         return 'some';
       case 'endpointSlices': {
-        const before = this.#sliceService.get(key);
-        const now = this.#setSlice(key, object as V1EndpointSlice | null);
-        for (const svc of [before, now]) if (svc !== undefined) for (const k of this.#byService.get(svc)) affected.add(k);
+        for (const svc of this.#setSlice(key, object as V1EndpointSlice | null)) for (const k of this.#byService.get(svc)) affected.add(k);
         return 'some';
       }
       case 'pods': {
@@ -296,22 +307,23 @@ export class IncrementalRoutes {
     return before;
   }
 
-  /** Stores a slice; returns the "namespace/service" it belongs to now (undefined when deleted). */
-  #setSlice(key: string, slice: V1EndpointSlice | null): string | undefined {
-    this.#slices.set(key, slice);
-    const before = this.#sliceService.get(key);
-    if (before !== undefined) this.#slicesByService.delete(before, key);
-    if (slice === null) {
-      this.#sliceService.delete(key);
-      return undefined;
+  /** Stores a slice; returns the "namespace/service" it belonged to and belongs to now (a slice's label may change). */
+  #setSlice(key: string, slice: V1EndpointSlice | null): string[] {
+    const before = this.#slices.set(key, slice);
+    const name = key.slice(key.indexOf('/') + 1);
+    const services: string[] = [];
+    if (before !== undefined) {
+      services.push(serviceOfSlice(before));
+      this.#slicesByService.delete(services[0]!, before.metadata?.name ?? name);
     }
-    const svc = `${namespaceOf(slice)}/${slice.metadata?.labels?.[SERVICE_NAME_LABEL] ?? ''}`;
-    this.#sliceService.set(key, svc);
-    this.#slicesByService.add(svc, key);
-    return svc;
+    if (slice !== null) {
+      services.push(serviceOfSlice(slice));
+      this.#slicesByService.add(services[services.length - 1]!, slice.metadata?.name ?? name);
+    }
+    return services;
   }
 
-  /** Recomputes the affected Ingresses (widened to their hosts) with routesFrom on a snapshot of what they read. */
+  /** Recomputes the affected Ingresses (widened to their hosts, transitively) with routesFrom on a snapshot of what they read. */
   #recompute(affected: Set<string>): RoutesDelta {
     // Closed over shared hosts: an Ingress pulled in for one host has its routes on its other hosts
     // recomputed too, and those need every Ingress of those hosts (a canary there, a conflict).
@@ -395,7 +407,10 @@ export class IncrementalRoutes {
       const service = this.#services.get(svc);
       if (service !== undefined) part.services.push(service);
     }
-    for (const svc of services) for (const key of this.#slicesByService.get(svc)) part.endpointSlices.push(this.#slices.get(key)!);
+    for (const svc of services) {
+      const ns = svc.slice(0, svc.indexOf('/'));
+      for (const name of this.#slicesByService.get(svc)) part.endpointSlices.push(this.#slices.getIn(ns, name)!);
+    }
     for (const ns of namespaces) {
       part.pods.push(...this.#pods.inNamespace(ns));
       part.networkPolicies.push(...this.#policies.inNamespace(ns));

@@ -16,9 +16,9 @@
 //   its late list is refused, and any late activity stops it again.
 // - Listed objects come from the typed list calls as class instances with Date fields;
 //   watched objects are plain JSON with strings (and real list items carry no
-//   apiVersion/kind). Lists are serialised back to JSON before the informer sees them,
-//   and every object is deserialised into one typed form (`V1Pod`, ... with Dates and
-//   apiVersion/kind set), so consumers never see a mix. Note the typed form's renamed
+//   apiVersion/kind). A typed list's items are kept as listed (apiVersion/kind set) and every
+//   watched object is deserialised into the same typed form (`V1Pod`, ... with Dates), so
+//   consumers never see a mix; the informer itself gets stubs (names and resourceVersions). Note the typed form's renamed
 //   fields, e.g. NetworkPolicy `spec.ingress[].from` is `_from`.
 
 import {
@@ -383,13 +383,14 @@ class WatchUnit {
     // Refusing a stale list keeps an abandoned ListWatch from opening its watch afterwards.
     if (generation !== this.generation) throw new ClusterWatchError('stopped', `${this.label}: list of an abandoned informer`);
     const items = result.items.map((item): KubernetesObject => {
-      // List items come without apiVersion/kind, and client-node's serializer throws on a
-      // typed instance whose apiVersion is undefined (it reads `apiVersion.split`).
+      // List items come without apiVersion/kind.
       item.apiVersion = this.spec.apiVersion;
       item.kind = this.spec.kind;
-      return this.spec.model === null ? item : ObjectSerializer.serialize(item, this.spec.model);
+      return item;
     });
-    this.replaceAll(items);
+    // A typed list's items are already the typed form watched objects are deserialised into: kept
+    // as they are (serialising them back to JSON and deserialising again took most of a sync's time).
+    this.replaceAll(items, this.spec.model !== null);
     // The informer keeps its own cache of every object, but reads only names and resourceVersions
     // from it (to tell adds, updates and deletes apart): hand it stubs, so objects are held once.
     return { metadata: result.metadata, items: items.map(stubOf) };
@@ -403,9 +404,10 @@ class WatchUnit {
     return typed;
   }
 
-  private replaceAll(items: KubernetesObject[]): void {
+  /** The unit's objects from a list; `typed`: the items are already in the typed form (see list()). */
+  private replaceAll(items: KubernetesObject[], typed: boolean): void {
     const next = new Map<string, KubernetesObject>();
-    for (const raw of items) next.set(objectKey(raw), this.normalise(raw));
+    for (const raw of items) next.set(objectKey(raw), typed ? raw : this.normalise(raw));
     const changed =
       next.size !== this.objects.size ||
       [...next].some(([key, object]) => this.objects.get(key)?.metadata?.resourceVersion !== object.metadata?.resourceVersion);
@@ -516,6 +518,8 @@ class ClusterWatchImpl implements ClusterWatch {
   /** checking: the first API discovery call is out; absent: not installed (asked again on a timer); present: watched. */
   private gatewayApi: 'checking' | 'absent' | 'present' = 'checking';
   private gatewayTimer: NodeJS.Timeout | null = null;
+  /** An API discovery call for the Gateway API is in flight. */
+  private gatewayChecking = false;
   private readonly ctx: UnitContext;
   private readonly namespaces: readonly string[] | null;
   private readonly changeListeners = new Set<() => void>();
@@ -545,7 +549,8 @@ class ClusterWatchImpl implements ClusterWatch {
     const recheckMs = options.gatewayApiRecheckMs ?? 60_000;
     void this.checkGatewayApi(recheckMs);
     this.gatewayTimer = setInterval(() => {
-      if (this.gatewayApi === 'absent') void this.checkGatewayApi(recheckMs);
+      // One check at a time: a slow API discovery call overlapping the next tick found the API twice (every Gateway kind watched twice).
+      if (this.gatewayApi === 'absent' && !this.gatewayChecking) void this.checkGatewayApi(recheckMs);
     }, recheckMs);
   }
 
@@ -562,11 +567,14 @@ class ClusterWatchImpl implements ClusterWatch {
   private async checkGatewayApi(recheckMs: number): Promise<void> {
     const first = this.gatewayApi === 'checking';
     let resources: GatewayApiResources;
+    this.gatewayChecking = true;
     try {
       resources = await discoverGatewayApi(this.ctx.kubeConfig, this.ctx.apis);
     } catch (err) {
       if (first) this.log('warn', `Gateway API: API discovery failed (${describeWatchError(err)}); watching Ingress routes only, asking again every ${Math.round(recheckMs / 1000)} s`);
       resources = null;
+    } finally {
+      this.gatewayChecking = false;
     }
     if (this.abort.signal.aborted) return;
     const kinds = gatewayKinds(resources);

@@ -68,6 +68,8 @@ interface IngressContext {
   annotations: Record<string, string>;
   /** hopwatch.io/* settings. */
   settings: AnnotationSettings;
+  /** Backend facts by "service:port", shared by the Ingress's routes (read only): hosts of one Ingress mostly name the same backend. */
+  backends: Map<string, BackendFacts>;
 }
 
 /** Everything discovery knows about a route's backend. */
@@ -177,6 +179,7 @@ function routesOfIngress(ingress: V1Ingress, index: SnapshotIndex): Route[] {
     loadBalancer: loadBalancerAddresses(ingress),
     annotations,
     settings: readAnnotations(annotations),
+    backends: new Map(),
   };
   return ingressEntries(ingress).map((entry) => buildRoute(entry, context, index));
 }
@@ -257,7 +260,10 @@ export function noBackend(): BackendFacts {
 }
 
 function backendFacts(context: IngressContext, serviceName: string, port: number | string, index: SnapshotIndex): BackendFacts {
-  return serviceBackendFacts(context.namespace, serviceName, port, context.controller?.pods ?? [], index);
+  const key = `${serviceName}:${typeof port}:${port}`;
+  let facts = context.backends.get(key);
+  if (facts === undefined) context.backends.set(key, (facts = serviceBackendFacts(context.namespace, serviceName, port, context.controller?.pods ?? [], index)));
+  return facts;
 }
 
 /**
