@@ -298,6 +298,38 @@ describe('risks', () => {
     expect(risks.find((r) => r.kind === 'body-limit')?.summary).toBe('a request body over 64 KiB (uploads): the new path answers 413 where the old one takes it');
   });
 
+  /** An HTTPRoute of the Gateway "infra/public" served by `kind`. */
+  const httpRoute = (kind: ControllerKind, probe: Partial<Route['probe']> = {}): Route => {
+    const base = side('r-gw', 'web', 'gw-class', kind, { kind: 'HTTPRoute', parent: { kind: 'Gateway', namespace: 'infra', name: 'public', sectionName: 'http', port: 80 } });
+    return { ...base, probe: { ...base.probe, ...probe } };
+  };
+
+  it('ingress-nginx -> Envoy Gateway: underscores rejected with 400, 15 s route timeout, retries lost; no body-limit risk (Envoy has none)', () => {
+    const risks = predictRisks(settings(nginx(), httpRoute('envoy-gateway')), new Set());
+    expect(risks.map((r) => r.kind).sort()).toEqual(['keepalive', 'retries', 'timeout', 'underscores']);
+    expect(risks.find((r) => r.kind === 'underscores')).toMatchObject({
+      old: 'ingress-nginx drops headers whose name has an underscore (enable-underscores-in-headers: false)',
+      new: 'Envoy Gateway rejects requests with such headers (400) (ClientTrafficPolicy headers.withUnderscoresAction: RejectRequest (default))',
+      summary: 'a client sending a header whose name has an underscore: the new path rejects the request (400)',
+    });
+  });
+
+  it('ingress-nginx -> NGINX Gateway Fabric: the same request limits (nginx\'s defaults), so no request risk; keep-alive off is no risk either', () => {
+    const risks = predictRisks(settings(nginx(), httpRoute('nginx-gateway-fabric')), new Set());
+    expect(risks.map((r) => r.kind).sort()).toEqual([]);
+    expect(controllerSettings(httpRoute('nginx-gateway-fabric'))?.requestBodyBytes).toEqual({ value: 1024 * 1024, source: 'NGINX Gateway Fabric default' });
+  });
+
+  it('a rewrite-target on the Ingress side and a URLRewrite on the HTTPRoute side: compared by the path the pods get', () => {
+    const old = nginx({ annotations: { 'nginx.ingress.kubernetes.io/rewrite-target': '/' } });
+    const rewritten = httpRoute('nginx-gateway-fabric', { path: '/app', backendPath: '/' });
+    expect(predictRisks(settings(old, rewritten), new Set()).map((r) => r.kind)).not.toContain('rewrite');
+    const wrong = httpRoute('nginx-gateway-fabric', { path: '/app', backendPath: '/app/' });
+    expect(predictRisks(settings(old, wrong), new Set()).find((r) => r.kind === 'rewrite')?.new).toBe('NGINX Gateway Fabric rewrites the path (HTTPRoute URLRewrite: the pods get /app/ for /app)');
+    // Only on the HTTPRoute side: the Ingress passes the path, the Gateway rewrites it.
+    expect(predictRisks(settings(nginx(), rewritten), new Set()).find((r) => r.kind === 'rewrite')).toMatchObject({ old: 'ingress-nginx passes the path unchanged' });
+  });
+
   it('no settings on a side, no prediction', () => {
     expect(predictRisks({ old: null, new: controllerSettings(nginx()) }, new Set())).toEqual([]);
   });
