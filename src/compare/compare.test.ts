@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { controllerFacts, routeFixture } from '../../test/fixtures.js';
 import type { ControllerKind, HopResult, Route, RouteRound, Verdict } from '../model.js';
-import { bodyDigest, comparePair, compareExitCode, maskTokens, notCompared, volatileBody } from './compare.js';
+import { bodyDigest, comparePair, compareExitCode, maskTokens, notCompared, routeDifferences, volatileBody } from './compare.js';
 import { findPairs, PairSelectionError, parseObjectName } from './pairs.js';
 import { groupedDifferences, renderCompareTable } from './report.js';
 import { predictRisks } from './risks.js';
@@ -271,6 +271,20 @@ describe('comparePair', () => {
     expect(compareExitCode([alike, different, notCompared(pair, 'x')])).toBe(1);
     expect(compareExitCode([alike, notCompared(pair, 'x')])).toBe(2);
     expect(compareExitCode([])).toBe(2);
+  });
+});
+
+describe('route differences', () => {
+  it('the same Service port named by name on the Ingress and by number on the HTTPRoute is the same backend', () => {
+    const old = nginx();
+    const primary = old.backends[0]!;
+    expect(primary.servicePort).not.toBeNull();
+    const byNumber = { ...primary, key: `${primary.ref.namespace}/${primary.ref.service}:${primary.servicePort?.port ?? 0}`, ref: { ...primary.ref, port: primary.servicePort?.port ?? 0 } };
+    const byName = { ...primary, key: `${primary.ref.namespace}/${primary.ref.service}:http`, ref: { ...primary.ref, port: 'http' } };
+    const fresh = haproxy({ kind: 'HTTPRoute', backends: [byNumber] });
+    expect(routeDifferences(pairOf({ ...old, backends: [byName] }, fresh), { old: round(old), new: round(fresh) })).toEqual([]);
+    const elsewhere = { ...byNumber, ref: { ...byNumber.ref, service: 'other' } };
+    expect(routeDifferences(pairOf({ ...old, backends: [byName] }, haproxy({ backends: [elsewhere] })), { old: round(old), new: round(fresh) }).map((d) => d.kind)).toEqual(['backends']);
   });
 });
 
