@@ -5,6 +5,7 @@ import { bodyDigest, comparePair, compareExitCode, maskTokens, notCompared, rout
 import { findPairs, PairSelectionError, parseObjectName } from './pairs.js';
 import { groupedDifferences, renderCompareTable } from './report.js';
 import { predictRisks } from './risks.js';
+import { variantReason } from './reasons.js';
 import { controllerSettings } from '../classify/knowledge.js';
 import type { Answer, Pair, Variant, VariantResult } from './types.js';
 import { planVariants, toggleSlash, encodedPath, UNDERSCORE_HEADER, PAD_HEADER } from './variants.js';
@@ -271,6 +272,20 @@ describe('comparePair', () => {
     expect(compareExitCode([alike, different, notCompared(pair, 'x')])).toBe(1);
     expect(compareExitCode([alike, notCompared(pair, 'x')])).toBe(2);
     expect(compareExitCode([])).toBe(2);
+  });
+});
+
+describe('variant reasons', () => {
+  it('an underscore or large-header variant is explained by its setting only when the two sides\' settings differ', () => {
+    const ngf = side('r-gw', 'web', 'gw-class', 'nginx-gateway-fabric', { kind: 'HTTPRoute', parent: { kind: 'Gateway', namespace: 'infra', name: 'public', sectionName: 'http', port: 80 } });
+    const same = { settings: { old: controllerSettings(nginx()), new: controllerSettings(ngf) }, podHeaderBytes: null };
+    expect(variantReason(variant('underscore-header'), same)).toBeNull();
+    expect(variantReason(variant('large-header'), same)).toBeNull();
+    const other = { settings: { old: controllerSettings(nginx()), new: controllerSettings({ ...ngf, controller: controllerFacts({ ingressClass: 'gw-class', kind: 'envoy-gateway' }) }) }, podHeaderBytes: null };
+    expect(variantReason(variant('underscore-header'), other)?.text).toBe(
+      'old path: ingress-nginx drops headers whose name has an underscore (enable-underscores-in-headers: false); new path: Envoy Gateway rejects requests with such headers (400) (ClientTrafficPolicy headers.withUnderscoresAction: RejectRequest (default))',
+    );
+    expect(variantReason(variant('large-header'), other)?.cause).toBe('request-headers');
   });
 });
 

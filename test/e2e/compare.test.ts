@@ -67,8 +67,10 @@ const withAnnotations = (annotations: Record<string, string>) => (i: IngressSpec
 const gatewayScenario = merge(
   { gatewayApi: { gateways: [GATEWAY] } },
   onIngressAndGateway('gsame', {}, '/'),
-  // The Ingress waits 8 s (annotation), the Gateway its default 2 s; the pods answer after 3.5 s.
-  onIngressAndGateway('gslow', { fault: { mode: 'slow', delayMs: 3500 } }, '/', withAnnotations({ 'nginx.ingress.kubernetes.io/proxy-read-timeout': '8' })),
+  // The Ingress waits 8 s (annotation), the Gateway its default 2 s; the pods answer after 3.5 s. One
+  // replica: nginx never marks a lone upstream server down (max_fails is ignored), so every request
+  // sent at once gets the same 504, where with two the timeouts mark both down and later ones a quick 502.
+  onIngressAndGateway('gslow', { replicas: 1, fault: { mode: 'slow', delayMs: 3500 } }, '/', withAnnotations({ 'nginx.ingress.kubernetes.io/proxy-read-timeout': '8' })),
   // 8 KB of response headers: the Ingress raised proxy-buffer-size to 16k, the Gateway keeps nginx's 4k.
   onIngressAndGateway('gbuf', { fault: { mode: 'large-headers', bytes: 8000 } }, '/', withAnnotations({ 'nginx.ingress.kubernetes.io/proxy-buffer-size': '16k' })),
   // rewrite-target on the Ingress, no URLRewrite on the HTTPRoute: the pods get / and /app.
