@@ -268,7 +268,7 @@ export async function startDaemon(config: Readonly<Config>, log: DaemonLog, opti
     const discovery = discoveryFollowing(config, watch);
     // Pairs (one host and path through two front doors) are compared round by round, in memory; they
     // read the routes the run loop last took (`current`), never the change feed itself.
-    const parity = new ParityTracker(discovery.current, Date.now);
+    const parity = new ParityTracker(discovery.current);
     registerParityMetrics(metrics.registry, parity);
     const onRound = (r: RouteRound): void => {
       parity.observe(r);

@@ -49,6 +49,18 @@
 // - Traefik: Go's net/http passes underscores, DefaultMaxHeaderBytes 1 MiB, no body limit.
 // - Contour (Envoy): headers_with_underscores_action ALLOW (Envoy's default), max_request_headers_kb
 //   60, no body limit.
+// - Envoy Gateway: ClientTrafficPolicy headers.withUnderscoresAction defaults to RejectRequest
+//   (github.com/envoyproxy/gateway api/v1alpha1/clienttrafficpolicy_types.go HeaderSettings: "The
+//   default action is to reject the request"; the xDS IR HeaderSettings says the same and maps it to
+//   Envoy's headers_with_underscores_action REJECT_REQUEST), so a header like x_api_key is a 400
+//   before any route; Envoy's max_request_headers_kb 60 (http_connection_manager.proto default); no
+//   request body limit (Envoy streams bodies; none is set unless a policy buffers them).
+// - NGINX Gateway Fabric: renders none of underscores_in_headers, large_client_header_buffers or
+//   client_max_body_size (internal/controller/nginx/config/ http and server templates), so nginx's own
+//   defaults apply (nginx.org ngx_http_core_module): underscores_in_headers off with
+//   ignore_invalid_headers on (the header is dropped, the request passes), large_client_header_buffers
+//   4 8k (400 above 8 KiB in one line), client_max_body_size 1m (413 above) unless a
+//   ClientSettingsPolicy sets body.maxSize.
 // Gateway API implementations (the `gateway` part says how hopwatch finds a Gateway's data plane):
 // - Envoy Gateway (controllerName gateway.envoyproxy.io/gatewayclass-controller): Envoy proxies to the
 //   EndpointSlice addresses; BackendTrafficPolicy defaults connectTimeout 10s; Envoy's route timeout is
@@ -344,6 +356,13 @@ export const KNOWLEDGE: Readonly<Record<ControllerKind, ControllerKnowledge>> = 
     retries: { summary: 'no retries unless a BackendTrafficPolicy sets them', retriesReusedIdempotent: false, retriesNonIdempotent: false, timeoutTries: 1 },
     names: { connectTimeout: 'BackendTrafficPolicy timeout.tcp.connectTimeout', readTimeout: 'route timeout (HTTPRoute timeouts.request)', proxyBuffer: 'max_response_headers_kb', keepalive: 'upstream idle_timeout' },
     annotations: {},
+    request: {
+      underscores: 'rejected',
+      headerLineBytes: null,
+      headerBlockBytes: 60 * 1024,
+      bodyBytes: null,
+      names: { underscores: 'ClientTrafficPolicy headers.withUnderscoresAction: RejectRequest (default)', headers: 'max_request_headers_kb', body: 'no body limit' },
+    },
     gateway: {
       controllerNames: ['gateway.envoyproxy.io/gatewayclass-controller'],
       podLabels: { 'gateway.envoyproxy.io/owning-gateway-name': '{gateway}', 'gateway.envoyproxy.io/owning-gateway-namespace': '{namespace}' },
@@ -365,6 +384,13 @@ export const KNOWLEDGE: Readonly<Record<ControllerKind, ControllerKnowledge>> = 
     retries: { summary: 'retries errors and timeouts on the next endpoint (nginx proxy_next_upstream error timeout), never a POST', retriesReusedIdempotent: true, retriesNonIdempotent: false, timeoutTries: Number.MAX_SAFE_INTEGER },
     names: { connectTimeout: 'proxy_connect_timeout', readTimeout: 'proxy_read_timeout', proxyBuffer: 'proxy_buffer_size', keepalive: 'UpstreamSettingsPolicy keepAlive' },
     annotations: {},
+    request: {
+      underscores: 'dropped',
+      headerLineBytes: 8192,
+      headerBlockBytes: 4 * 8192,
+      bodyBytes: 1024 * 1024,
+      names: { underscores: 'nginx underscores_in_headers off (default)', headers: 'nginx large_client_header_buffers 4 8k (default)', body: 'client_max_body_size (ClientSettingsPolicy body.maxSize)' },
+    },
     gateway: {
       controllerNames: ['gateway.nginx.org/nginx-gateway-controller'],
       podLabels: { 'gateway.networking.k8s.io/gateway-name': '{gateway}' },
@@ -529,9 +555,20 @@ export function controllerSettings(of: Route, backend: Backend | null = of.backe
     protocolHints: protocolHints(route, known),
     request: known.request ?? null,
     requestBodyBytes: known.request === undefined ? null : annotated(route, annotations.bodyLimit, { value: known.request.bodyBytes, source: `${known.name} default` }),
-    rewrite: firstAnnotation(route, known.annotations.rewrite),
+    rewrite: firstAnnotation(route, known.annotations.rewrite) ?? urlRewriteOf(of),
     cors: firstAnnotation(route, (known.annotations.cors ?? []).filter((key) => route.annotations[key]?.trim() === 'true')),
   };
+}
+
+/**
+ * An HTTPRoute's URLRewrite as a rewrite setting: its value is the path the pods get for the probe
+ * request (discovery's probe.backendPath), so it compares with an Ingress's rewrite-target "/" the
+ * way the two really behave; null when the route does not change the path.
+ */
+function urlRewriteOf(route: Route): Setting<string> | null {
+  const to = route.probe.backendPath;
+  if (to === undefined || to === route.probe.path) return null;
+  return { value: to, source: `HTTPRoute URLRewrite: the pods get ${to} for ${route.probe.path}` };
 }
 
 /** The first of these annotations set on the route, with its source, null when none. */

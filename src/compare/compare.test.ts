@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { controllerFacts, routeFixture } from '../../test/fixtures.js';
 import type { ControllerKind, HopResult, Route, RouteRound, Verdict } from '../model.js';
-import { bodyDigest, comparePair, compareExitCode, maskTokens, notCompared, volatileBody } from './compare.js';
+import { bodyDigest, comparePair, compareExitCode, maskTokens, notCompared, routeDifferences, volatileBody } from './compare.js';
 import { findPairs, PairSelectionError, parseObjectName } from './pairs.js';
 import { groupedDifferences, renderCompareTable } from './report.js';
 import { predictRisks } from './risks.js';
+import { variantReason } from './reasons.js';
 import { controllerSettings } from '../classify/knowledge.js';
 import type { Answer, Pair, Variant, VariantResult } from './types.js';
 import { planVariants, toggleSlash, encodedPath, UNDERSCORE_HEADER, PAD_HEADER } from './variants.js';
@@ -274,6 +275,34 @@ describe('comparePair', () => {
   });
 });
 
+describe('variant reasons', () => {
+  it('an underscore or large-header variant is explained by its setting only when the two sides\' settings differ', () => {
+    const ngf = side('r-gw', 'web', 'gw-class', 'nginx-gateway-fabric', { kind: 'HTTPRoute', parent: { kind: 'Gateway', namespace: 'infra', name: 'public', sectionName: 'http', port: 80 } });
+    const same = { settings: { old: controllerSettings(nginx()), new: controllerSettings(ngf) }, podHeaderBytes: null };
+    expect(variantReason(variant('underscore-header'), same)).toBeNull();
+    expect(variantReason(variant('large-header'), same)).toBeNull();
+    const other = { settings: { old: controllerSettings(nginx()), new: controllerSettings({ ...ngf, controller: controllerFacts({ ingressClass: 'gw-class', kind: 'envoy-gateway' }) }) }, podHeaderBytes: null };
+    expect(variantReason(variant('underscore-header'), other)?.text).toBe(
+      'old path: ingress-nginx drops headers whose name has an underscore (enable-underscores-in-headers: false); new path: Envoy Gateway rejects requests with such headers (400) (ClientTrafficPolicy headers.withUnderscoresAction: RejectRequest (default))',
+    );
+    expect(variantReason(variant('large-header'), other)?.cause).toBe('request-headers');
+  });
+});
+
+describe('route differences', () => {
+  it('the same Service port named by name on the Ingress and by number on the HTTPRoute is the same backend', () => {
+    const old = nginx();
+    const primary = old.backends[0]!;
+    expect(primary.servicePort).not.toBeNull();
+    const byNumber = { ...primary, key: `${primary.ref.namespace}/${primary.ref.service}:${primary.servicePort?.port ?? 0}`, ref: { ...primary.ref, port: primary.servicePort?.port ?? 0 } };
+    const byName = { ...primary, key: `${primary.ref.namespace}/${primary.ref.service}:http`, ref: { ...primary.ref, port: 'http' } };
+    const fresh = haproxy({ kind: 'HTTPRoute', backends: [byNumber] });
+    expect(routeDifferences(pairOf({ ...old, backends: [byName] }, fresh), { old: round(old), new: round(fresh) })).toEqual([]);
+    const elsewhere = { ...byNumber, ref: { ...byNumber.ref, service: 'other' } };
+    expect(routeDifferences(pairOf({ ...old, backends: [byName] }, haproxy({ backends: [elsewhere] })), { old: round(old), new: round(fresh) }).map((d) => d.kind)).toEqual(['backends']);
+  });
+});
+
 describe('risks', () => {
   const settings = (old: Route, fresh: Route) => ({ old: controllerSettings(old), new: controllerSettings(fresh) });
 
@@ -296,6 +325,38 @@ describe('risks', () => {
     const risks = predictRisks(settings(haproxy(), fresh), new Set(['underscores']));
     expect(risks.map((r) => r.kind)).not.toContain('underscores');
     expect(risks.find((r) => r.kind === 'body-limit')?.summary).toBe('a request body over 64 KiB (uploads): the new path answers 413 where the old one takes it');
+  });
+
+  /** An HTTPRoute of the Gateway "infra/public" served by `kind`. */
+  const httpRoute = (kind: ControllerKind, probe: Partial<Route['probe']> = {}): Route => {
+    const base = side('r-gw', 'web', 'gw-class', kind, { kind: 'HTTPRoute', parent: { kind: 'Gateway', namespace: 'infra', name: 'public', sectionName: 'http', port: 80 } });
+    return { ...base, probe: { ...base.probe, ...probe } };
+  };
+
+  it('ingress-nginx -> Envoy Gateway: underscores rejected with 400, 15 s route timeout, retries lost; no body-limit risk (Envoy has none)', () => {
+    const risks = predictRisks(settings(nginx(), httpRoute('envoy-gateway')), new Set());
+    expect(risks.map((r) => r.kind).sort()).toEqual(['keepalive', 'retries', 'timeout', 'underscores']);
+    expect(risks.find((r) => r.kind === 'underscores')).toMatchObject({
+      old: 'ingress-nginx drops headers whose name has an underscore (enable-underscores-in-headers: false)',
+      new: 'Envoy Gateway rejects requests with such headers (400) (ClientTrafficPolicy headers.withUnderscoresAction: RejectRequest (default))',
+      summary: 'a client sending a header whose name has an underscore: the new path rejects the request (400)',
+    });
+  });
+
+  it('ingress-nginx -> NGINX Gateway Fabric: the same request limits (nginx\'s defaults), so no request risk; keep-alive off is no risk either', () => {
+    const risks = predictRisks(settings(nginx(), httpRoute('nginx-gateway-fabric')), new Set());
+    expect(risks.map((r) => r.kind).sort()).toEqual([]);
+    expect(controllerSettings(httpRoute('nginx-gateway-fabric'))?.requestBodyBytes).toEqual({ value: 1024 * 1024, source: 'NGINX Gateway Fabric default' });
+  });
+
+  it('a rewrite-target on the Ingress side and a URLRewrite on the HTTPRoute side: compared by the path the pods get', () => {
+    const old = nginx({ annotations: { 'nginx.ingress.kubernetes.io/rewrite-target': '/' } });
+    const rewritten = httpRoute('nginx-gateway-fabric', { path: '/app', backendPath: '/' });
+    expect(predictRisks(settings(old, rewritten), new Set()).map((r) => r.kind)).not.toContain('rewrite');
+    const wrong = httpRoute('nginx-gateway-fabric', { path: '/app', backendPath: '/app/' });
+    expect(predictRisks(settings(old, wrong), new Set()).find((r) => r.kind === 'rewrite')?.new).toBe('NGINX Gateway Fabric rewrites the path (HTTPRoute URLRewrite: the pods get /app/ for /app)');
+    // Only on the HTTPRoute side: the Ingress passes the path, the Gateway rewrites it.
+    expect(predictRisks(settings(nginx(), rewritten), new Set()).find((r) => r.kind === 'rewrite')).toMatchObject({ old: 'ingress-nginx passes the path unchanged' });
   });
 
   it('no settings on a side, no prediction', () => {

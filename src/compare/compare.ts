@@ -174,10 +174,19 @@ function withReason(raw: RawDifference, hop: Answer['hop'], result: VariantResul
 
 const RANK: Readonly<Record<VerdictStatus, number>> = { ok: 0, unknown: 1, degraded: 2, failing: 3 };
 
+/**
+ * "namespace/service:port" with the port as a number when the Service port resolved: an Ingress names
+ * a port by name ("http") where an HTTPRoute backendRef must give its number (8000), the same port.
+ */
+export function sameBackendKey(backend: Route['backends'][number]): string {
+  const port = backend.servicePort?.port ?? backend.ref.port;
+  return `${backend.ref.namespace}/${backend.ref.service}:${port}`;
+}
+
 /** The routes themselves: other backends, or a verdict of a normal probe round that differs (hop by hop). */
 export function routeDifferences(pair: Pair, rounds: Observed['rounds']): Difference[] {
   const found: Difference[] = [];
-  const backends = (r: Route): string => r.backends.map((b) => `${b.key} ${Math.round(b.share * 100)}%`).join(', ') || '(none)';
+  const backends = (r: Route): string => r.backends.map((b) => `${sameBackendKey(b)} ${Math.round(b.share * 100)}%`).join(', ') || '(none)';
   if (backends(pair.old) !== backends(pair.new)) {
     found.push({
       variant: 'route', kind: 'backends', hop: 'config', matters: true, old: backends(pair.old), new: backends(pair.new), reason: null, cause: null,

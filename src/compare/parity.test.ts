@@ -21,7 +21,8 @@ function round(route: Route, at: number, edgeStatus: number): RouteRound {
 
 describe('ParityTracker', () => {
   it('pending until both sides have a round; then each round is compared with its twin\'s latest; since moves on a change only', () => {
-    const tracker = new ParityTracker(() => [nginx, haproxy, lonely], () => 0);
+    const routes3 = [nginx, haproxy, lonely];
+    const tracker = new ParityTracker(() => routes3);
     expect(tracker.list().map((p) => [p.id, p.outcome])).toEqual([['aaa..bbb', 'pending']]);
     tracker.observe(round(nginx, 1000, 200));
     expect(tracker.get('aaa..bbb')?.outcome).toBe('pending');
@@ -39,21 +40,39 @@ describe('ParityTracker', () => {
   });
 
   it('keeps at most HISTORY_MAX comparisons and forgets pairs whose routes went away', () => {
-    let now = 0;
     let routes = [nginx, haproxy];
-    const tracker = new ParityTracker(() => routes, () => now);
+    const tracker = new ParityTracker(() => routes);
     tracker.observe(round(nginx, 0, 200));
     for (let i = 1; i <= HISTORY_MAX + 5; i++) tracker.observe(round(haproxy, i, 200));
     expect(tracker.get('aaa..bbb')?.history).toHaveLength(HISTORY_MAX);
+    // A new list (a route went away) is paired again at once.
     routes = [nginx];
-    now = 60_000;
     expect(tracker.list()).toEqual([]);
     expect(tracker.get('aaa..bbb')).toBeUndefined();
   });
 });
 
+describe('ParityTracker pairing', () => {
+  it('pairs again only when the route list is another array: the same array is not paired again, a new one at once', () => {
+    const same = [nginx, haproxy];
+    let list: Route[] = same;
+    let calls = 0;
+    const tracker = new ParityTracker(() => (calls++, list));
+    expect(tracker.list().map((p) => p.id)).toEqual(['aaa..bbb']);
+    // The same array, mutated behind the tracker's back: not paired again (no change was announced).
+    same.push({ ...haproxy, id: 'ddd', name: 'web-hp2' } as Route);
+    tracker.observe(round(nginx, 1000, 200));
+    expect(tracker.list().map((p) => p.id)).toEqual(['aaa..bbb']);
+    // A new list (what discovery hands out after a change): paired again on the next read.
+    list = [nginx, haproxy, { ...haproxy, id: 'eee', name: 'web-gw', parent: { kind: 'Gateway', namespace: 'infra', name: 'gw', sectionName: 'http', port: 80 } } as Route];
+    expect(tracker.list().map((p) => p.id)).toEqual(['aaa..bbb', 'aaa..eee']);
+    expect(calls).toBe(4);
+  });
+});
+
 describe('/api/v1/pairs', () => {
-  const tracker = new ParityTracker(() => [nginx, haproxy], () => 0);
+  const pairRoutes = [nginx, haproxy];
+  const tracker = new ParityTracker(() => pairRoutes);
   tracker.observe(round(nginx, Date.UTC(2026, 0, 1), 200));
   tracker.observe(round(haproxy, Date.UTC(2026, 0, 1, 0, 1), 200));
 

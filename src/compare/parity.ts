@@ -9,8 +9,6 @@ import type { Answer, Difference, Pair, PairComparison, Risk, SideSummary } from
 
 /** Comparisons kept per pair (a day of one-minute rounds). */
 export const HISTORY_MAX = 1440;
-/** How long the list of pairs is reused before the routes are paired again. */
-const PAIRS_TTL_MS = 5000;
 
 /** One comparison of a pair's rounds. */
 export interface ParityPoint {
@@ -64,17 +62,17 @@ export function compareRounds(pair: Pair, old: RouteRound, fresh: RouteRound): P
 
 /** Tracks the parity of every pair of the current routes. */
 export class ParityTracker {
-  readonly #routes: () => Route[];
-  readonly #now: () => number;
+  readonly #routes: () => readonly Route[];
   #pairs = new Map<string, Pair>();
   #byRoute = new Map<string, Pair[]>();
-  #pairsAt = -Infinity;
+  /** The route list the pairs were made from (null: not paired yet). */
+  #pairedFrom: readonly Route[] | null = null;
   readonly #latest = new Map<string, RouteRound>();
   readonly #state = new Map<string, PairParity>();
 
-  constructor(routes: () => Route[], now: () => number) {
+  /** `routes` returns the same array while nothing changed (discovery's `current`): pairing follows it. */
+  constructor(routes: () => readonly Route[]) {
     this.#routes = routes;
-    this.#now = now;
   }
 
   /** A round finished: compare it with its twin's latest, for every pair the route is in. */
@@ -103,10 +101,13 @@ export class ParityTracker {
   }
 
   #refreshPairs(): void {
-    const now = this.#now();
-    if (now - this.#pairsAt < PAIRS_TTL_MS) return;
-    this.#pairsAt = now;
-    this.#pairs = new Map(findPairs(this.#routes(), {}).map((p) => [p.id, p]));
+    // Re-paired only when the route list changed: discovery hands out the same array until a change
+    // of the cluster makes a new one, so a round costs a reference comparison, not a pairing of every
+    // route, and a new or removed twin is paired at the very next round (no period to wait out).
+    const routes = this.#routes();
+    if (routes === this.#pairedFrom) return;
+    this.#pairedFrom = routes;
+    this.#pairs = new Map(findPairs(routes, {}).map((p) => [p.id, p]));
     this.#byRoute = new Map();
     for (const pair of this.#pairs.values()) for (const id of [pair.old.id, pair.new.id]) this.#byRoute.set(id, [...(this.#byRoute.get(id) ?? []), pair]);
     // Pairs and rounds of routes no longer paired are forgotten: memory follows the current pairs.

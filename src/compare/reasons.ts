@@ -122,9 +122,13 @@ export function statusReason(variant: Variant, old: Answer, fresh: Answer, ctx: 
 export function variantReason(variant: Variant, ctx: ReasonContext): Reason | null {
   const { old, new: fresh } = ctx.settings;
   switch (variant.kind) {
+    // Only when the two sides' settings differ: with the same handling the variant's own setting is not
+    // why it was answered otherwise (a backend failing under the requests sent at once is).
     case 'underscore-header':
+      if (old?.request != null && fresh?.request != null && old.request.underscores === fresh.request.underscores) return null;
       return { cause: 'underscores', text: `old path: ${underscoresText(old)}; new path: ${underscoresText(fresh)}` };
     case 'large-header':
+      if (old?.request != null && fresh?.request != null && old.request.headerLineBytes === fresh.request.headerLineBytes && old.request.headerBlockBytes === fresh.request.headerBlockBytes) return null;
       return { cause: 'request-headers', text: `old path: ${requestHeadersText(old)}; new path: ${requestHeadersText(fresh)}` };
     case 'cors':
       return corsReason(ctx);
