@@ -49,7 +49,7 @@ describe('openStore', () => {
     expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
     db.close();
     const again = openStore(path, { now: () => 99 });
-    expect(again.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 4 });
+    expect(again.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 5 });
     again.close();
   });
 
