@@ -15,6 +15,7 @@ interface RouteJson {
   host: string | null;
   path: string;
   parent: { kind: string; namespace: string | null; name: string; sectionName: string | null; port: number | null } | null;
+  backends: { key: string; service: string; weight: number; share: number }[];
   verdict: { status: string; hop: string | null; cause: string; summary: string; evidence: string[] };
   hops: { hop: string; target: string; pod: string | null; status: number | null; error: string | null }[];
 }
@@ -125,11 +126,15 @@ describe('hopwatch probe on the lab Gateway', () => {
     for (const needle of evidence as string[]) expect(text).toContain(needle);
   });
 
-  it('discovers an 80/20 split (per-backend probing and classification come with the weighted-backends work)', () => {
-    // Which backend a request takes is random (split_clients $request_id): until every backend's pods are
-    // planned, only the discovery is asserted here; src/discovery/httproute.test.ts checks weights and shares.
+  it('weights 80/20 with the 20 % backend refusing: degraded at pod, pod.refused, the share and the pods named', () => {
     const split = routeOf(all.routes, 'HTTPRoute', 'split');
-    expect(split.hops.filter((h) => h.hop === 'pod').every((h) => h.pod?.startsWith('shop/stable-'))).toBe(true);
+    expect(split.backends.map((b) => [b.service, b.weight, b.share])).toEqual([['stable', 80, 0.8], ['canary', 20, 0.2]]);
+    expect(split.verdict).toMatchObject({ status: 'degraded', hop: 'pod', cause: 'pod.refused' });
+    expect(split.verdict.summary).toContain('canary, 20 % by weight: 1 of 1 pods refuse');
+    const canaryPods = split.hops.filter((h) => h.hop === 'pod' && h.pod?.startsWith('shop/canary-')).map((h) => h.pod);
+    expect(canaryPods).toHaveLength(1);
+    expect(split.verdict.evidence.join('\n')).toContain(canaryPods[0] ?? '?');
+    expect(split.hops.filter((h) => h.hop === 'pod' && h.pod?.startsWith('shop/stable-'))).toHaveLength(2);
   });
 
   it('sends the header a match requires (the edge answers 200, not the 404 of an unmatched request)', () => {
