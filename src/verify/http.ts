@@ -76,7 +76,13 @@ export function rawFromFlagger(payload: unknown): RawParams {
   }
   const raw: Record<string, unknown> = { ...(metadata as Record<string, unknown> | undefined) };
   const ingress = raw['ingress'];
-  raw['ingress'] = typeof ingress === 'string' && ingress !== '' ? (ingress.includes('/') ? ingress : `${namespace}/${ingress}`) : `${namespace}/${name}`;
+  const httproute = raw['httproute'];
+  if (typeof httproute === 'string' && httproute !== '' && ingress === undefined) {
+    // Flagger's Gateway API provider shifts an HTTPRoute's backendRef weights: verify that HTTPRoute.
+    raw['httproute'] = httproute.includes('/') ? httproute : `${namespace}/${httproute}`;
+  } else {
+    raw['ingress'] = typeof ingress === 'string' && ingress !== '' ? (ingress.includes('/') ? ingress : `${namespace}/${ingress}`) : `${namespace}/${name}`;
+  }
   // Flagger's canary Deployment keeps the target's labels (app=<name>); its primary gets app=<name>-primary.
   if (raw['canary'] === undefined && raw['revision'] === undefined) raw['canary'] = `app=${name}`;
   // Flagger waits 10 s for a webhook unless its `timeout` says otherwise: the verify default of 60 s would always time out.

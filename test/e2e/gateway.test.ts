@@ -157,6 +157,41 @@ describe('hopwatch probe on the lab Gateway', () => {
   });
 });
 
+describe('hopwatch verify on an HTTPRoute', () => {
+  interface VerifyJson { ok: boolean; kind: string; ingress: string; failingHop: string | null; cause: string | null; failures: { group: string; pods: string[] }[]; routes: { host: string }[] }
+  async function verify(...args: string[]): Promise<{ code: number | null; report: VerifyJson | null; stderr: string }> {
+    const result = await runHopwatch(['verify', '--config', configPath, '-o', 'json', '--duration', '2s', '--interval', '500ms', ...args]);
+    return { code: result.code, report: result.stdout.trim() === '' ? null : (JSON.parse(result.stdout) as VerifyJson), stderr: result.stderr };
+  }
+
+  it('the 20 % backendRef as the canary: its pods refuse, verify fails at hop pod naming them (kubectl style and --httproute)', async () => {
+    for (const args of [['httproute/split', '-n', 'shop'], ['--httproute', 'shop/split']]) {
+      const run = await verify(...args, '--canary', 'app=canary');
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.report).toMatchObject({ ok: false, kind: 'HTTPRoute', ingress: 'shop/split', failingHop: 'pod', cause: 'pod.refused' });
+      expect(run.report?.routes.map((r) => r.host)).toEqual(['split.gw.test']);
+      const pods = run.report?.failures[0]?.pods ?? [];
+      expect(pods.length).toBeGreaterThan(0);
+      expect(pods.every((p) => p.startsWith('shop/canary-'))).toBe(true);
+    }
+  }, 90_000);
+
+  it('a healthy HTTPRoute passes; a missing one, or one named as an Ingress, cannot be verified (exit 2)', async () => {
+    const web = await verify('httproute/web', '-n', 'shop', '--canary', 'app=web');
+    expect(web.code, web.stderr).toBe(0);
+    expect(web.report).toMatchObject({ ok: true, kind: 'HTTPRoute', ingress: 'shop/web' });
+    const missing = await verify('--httproute', 'shop/nothing');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('HTTPRoute shop/nothing does not exist');
+    const asIngress = await verify('--ingress', 'shop/split');
+    expect(asIngress.code).toBe(2);
+    expect(asIngress.stderr).toContain('Ingress shop/split does not exist');
+    const noNamespace = await verify('httproute/web');
+    expect(noNamespace.code).toBe(2);
+    expect(noNamespace.stderr).toContain('httproute/web: give its namespace with -n');
+  }, 90_000);
+});
+
 describe('hopwatch probe with the lab Gateway staged', () => {
   it('one data-plane replica with a stale config: controller.replica-divergence', async () => {
     await lab.gateway?.setReplicaFault('infra', 'gw', 1, 'stale');
