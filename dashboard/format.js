@@ -119,7 +119,18 @@ export function uptimeClass(ratio) {
 
 /** "shop/web" and "web.example.com/api". */
 export function routeNames(r) {
-  return { owner: `${r.namespace}/${r.ingress}`, where: `${r.host ?? '*'}${r.path}` };
+  // An HTTPRoute's route says its kind; an Ingress route reads as before.
+  const kind = r.kind && r.kind !== 'Ingress' ? `${r.kind} ` : '';
+  return { owner: `${kind}${r.namespace}/${r.name ?? r.ingress}`, where: `${r.host ?? '*'}${r.path}` };
+}
+
+/** What a route hangs off, for its page: "Gateway infra/gw · listener http :80", "IngressClass nginx", '' when none. */
+export function parentText(r) {
+  const p = r.parent;
+  if (!p) return '';
+  if (p.kind !== 'Gateway') return `${p.kind} ${p.name}`;
+  const listener = p.sectionName || p.port ? ` · listener ${[p.sectionName, p.port ? `:${p.port}` : null].filter(Boolean).join(' ')}` : '';
+  return `Gateway ${p.namespace}/${p.name}${listener}`;
 }
 
 /** A summary, cut to the cell's width with an ellipsis (CSS), whole on hover. */

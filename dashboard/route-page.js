@@ -7,7 +7,7 @@
 
 import { api, seg } from './api.js';
 import { drawTimeline } from './chart.js';
-import { UPTIME_MEANING, ago, duration, h, hopChip, millis, percent, routeNames, showLoadError, statusPill, stepText, utc } from './format.js';
+import { UPTIME_MEANING, ago, duration, h, hopChip, millis, percent, parentText, routeNames, showLoadError, statusPill, stepText, utc } from './format.js';
 import { incidentRows, incidentTableHead } from './incidents-page.js';
 import { roundDetail } from './waterfall.js';
 
@@ -205,7 +205,8 @@ export function routePage(view, id, state, setQuery) {
     const streak = failingStreak(recent ?? (await api(`routes/${seg(id)}/rounds`, { limit: 20 })).data);
     const { owner, where } = routeNames(d);
     head.replaceChildren(
-      h('nav', { class: 'crumbs' }, h('a', { href: '#/' }, 'Routes'), ' / ', h('a', { href: `#/?ns=${encodeURIComponent(d.namespace)}` }, d.namespace), ' / ', d.ingress),
+      h('nav', { class: 'crumbs' }, h('a', { href: '#/' }, 'Routes'), ' / ', h('a', { href: `#/?ns=${encodeURIComponent(d.namespace)}` }, d.namespace), ' / ', d.name ?? d.ingress,
+        parentText(d) ? h('span', { class: 'muted route-parent' }, ` · ${d.kind ?? 'Ingress'} via ${parentText(d)}`) : ''),
       h('div', { class: 'page-head' }, h('h1', {}, owner, ' ', h('span', { class: 'route-where' }, where)),
         h('p', { class: 'muted mono small' }, `${d.kind ?? 'Ingress'} ${d.namespace}/${d.name ?? d.ingress} · ${d.ingressClass ?? 'no class'} · ${backendsText(d)} · probes ${d.probePath}${d.tls ? ' · tls' : ''}`)),
       verdictBlock(d), statsBlock(d, streak, now));

@@ -42,6 +42,9 @@ function filters(state, namespaces, go, onSearch) {
   const status = h('select', { 'aria-label': 'status', onchange: (e) => go({ status: e.target.value || undefined }) },
     ...[['', 'any status'], ['failing,degraded', 'failing or degraded'], ['failing', 'failing'], ['degraded', 'degraded'], ['ok', 'ok'], ['unknown,none', 'unknown / no data']]
       .map(([v, label]) => h('option', { value: v, selected: (state.status ?? '') === v }, label)));
+  const kind = h('select', { 'aria-label': 'kind', onchange: (e) => go({ kind: e.target.value || undefined }) },
+    ...[['', 'any kind'], ['Ingress', 'Ingress'], ['HTTPRoute', 'HTTPRoute'], ['GRPCRoute', 'GRPCRoute']]
+      .map(([v, label]) => h('option', { value: v, selected: (state.kind ?? '') === v }, label)));
   let timer = null;
   const search = h('input', {
     type: 'search', placeholder: 'filter: namespace, ingress, host, path', value: state.q ?? '', 'aria-label': 'search',
@@ -51,7 +54,7 @@ function filters(state, namespaces, go, onSearch) {
       timer = setTimeout(() => onSearch(e.target.value || undefined), 300);
     },
   });
-  return h('div', { class: 'filters' }, ns, status, search);
+  return h('div', { class: 'filters' }, ns, kind, status, search);
 }
 
 function header(state, go) {
@@ -133,7 +136,7 @@ export function routesPage(view, initial, setQuery) {
     // A search, a page turn and the refresh may overlap: only the newest load draws.
     const mine = ++latest;
     const [list, namespaces] = await Promise.all([
-      api('routes', { namespace: state.ns, status: state.status, q: state.q, sort: state.sort, order: state.order, limit: PAGE, cursor: cursors[page] }),
+      api('routes', { namespace: state.ns, kind: state.kind, status: state.status, q: state.q, sort: state.sort, order: state.order, limit: PAGE, cursor: cursors[page] }),
       api('namespaces'),
     ]);
     if (mine !== latest) return;

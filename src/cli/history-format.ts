@@ -40,8 +40,12 @@ export interface ApiRouteRef {
   id: string;
   /** Namespace. */
   namespace: string;
-  /** Ingress name. */
+  /** Ingress name (for an HTTPRoute route: the HTTPRoute's name). */
   ingress: string;
+  /** The routing object's kind; absent from a daemon older than the Gateway API support (then Ingress). */
+  kind?: string;
+  /** The routing object's name; absent from an older daemon (then `ingress`). */
+  name?: string;
   /** Host, null for a rule without one. */
   host: string | null;
   /** Path. */
@@ -457,3 +461,4 @@ export function renderIncident(i: ApiIncident, firstRound: ApiRound | null, colo
   }
   return lines.join('\n');
 }
+

@@ -9,6 +9,7 @@ import { createApi } from '../server/api.js';
 import { StoreError } from '../store/errors.js';
 import { createInProcessReader } from '../store/reader.js';
 import { openStore, type Db } from '../store/sqlite.js';
+import type { ApiRouteRef } from './history-format.js';
 
 /** Stable codes of a failed history read. */
 export type HistoryErrorCode =
@@ -257,3 +258,28 @@ export function reportHistoryError(error: unknown, write: (line: string) => void
   write(`hopwatch: ${error.message}\n`);
   return 2;
 }
+
+/** Whether a route belongs to a routing object (kind and name; an older daemon's routes are all Ingress routes). */
+export function ofObject(route: ApiRouteRef | null | undefined, object: RoutingObjectRef): boolean {
+  return route != null && (route.kind ?? 'Ingress') === object.kind && (route.name ?? route.ingress) === object.name;
+}
+
+/** A routing object named on the command line (--ingress or --httproute NAMESPACE/NAME). */
+export interface RoutingObjectRef {
+  /** Its namespace. */
+  namespace: string;
+  /** Its name. */
+  name: string;
+  /** Ingress or HTTPRoute. */
+  kind: 'Ingress' | 'HTTPRoute';
+}
+
+/** Reads --ingress or --httproute (at most one given); undefined when neither; throws naming the flag. */
+export function routingObjectFlag(flags: { ingress?: string | undefined; httproute?: string | undefined }): RoutingObjectRef | undefined {
+  const [flag, text, kind] = flags.httproute !== undefined ? ['--httproute', flags.httproute, 'HTTPRoute' as const] : ['--ingress', flags.ingress, 'Ingress' as const];
+  if (text === undefined) return undefined;
+  const m = /^([^/\s]+)\/([^/\s]+)$/.exec(text);
+  if (m === null) throw new HistoryError('BAD_REQUEST', `${flag} ${JSON.stringify(text)}: expected NAMESPACE/NAME`);
+  return { namespace: m[1]!, name: m[2]!, kind };
+}
+

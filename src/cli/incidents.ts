@@ -6,7 +6,8 @@ import { Command, Option } from 'commander';
 import { colourOn, configFrom, reportError, withCommonOptions, type CommonOptions } from './common.js';
 import { type ApiIncident, type ApiRound, renderIncident, renderIncidents } from './history-format.js';
 import {
-  HistoryError, allPages, dataOf, reportHistoryError, resolveRange, sourceFromFlags, type HistorySource, type RangeFlags, type SourceFlags,
+  HistoryError, allPages, dataOf, ofObject, reportHistoryError, resolveRange, routingObjectFlag, sourceFromFlags, type HistorySource, type RangeFlags,
+  type RoutingObjectRef, type SourceFlags,
 } from './history-source.js';
 
 /** What `incidents` lists. */
@@ -21,8 +22,8 @@ export interface IncidentsRequest {
   namespace?: string;
   /** One route's. */
   route?: string;
-  /** One Ingress's (namespace and name). */
-  ingress?: { namespace: string; name: string };
+  /** One routing object's (an Ingress's, or an HTTPRoute's: its kind, namespace and name). */
+  ingress?: RoutingObjectRef;
   /** Most incidents listed. */
   limit: number;
 }
@@ -50,9 +51,9 @@ export async function collectIncidents(source: HistorySource, req: IncidentsRequ
     const { items, more } = await allPages<ApiIncident>(source, ['incidents'], query, req.limit);
     return { incidents: items, more };
   }
-  // The API filters by namespace; the Ingress is picked out here, so pages are walked until enough match.
+  // The API filters by namespace; the routing object is picked out here, so pages are walked until enough match.
   const { items, more } = await allPages<ApiIncident>(source, ['incidents'], query, 100_000);
-  const mine = items.filter((i) => i.route?.ingress === req.ingress!.name);
+  const mine = items.filter((i) => ofObject(i.route, req.ingress!));
   return { incidents: mine.slice(0, req.limit), more: more || mine.length > req.limit };
 }
 
@@ -85,20 +86,16 @@ interface IncidentsFlags extends CommonOptions, SourceFlags, RangeFlags {
   namespace?: string;
   route?: string;
   ingress?: string;
+  httproute?: string;
   limit: string;
   output: 'table' | 'json';
 }
 
-function parseIngress(text: string): { namespace: string; name: string } {
-  const m = /^([^/\s]+)\/([^/\s]+)$/.exec(text);
-  if (m === null) throw new HistoryError('BAD_REQUEST', `--ingress ${JSON.stringify(text)}: expected NAMESPACE/NAME`);
-  return { namespace: m[1]!, name: m[2]! };
-}
-
 /** The request the flags describe. */
 export function incidentsRequest(flags: IncidentsFlags, now: number): IncidentsRequest {
-  const given = [flags.route, flags.ingress, flags.namespace].filter((v) => v !== undefined).length;
-  if (given > 1) throw new HistoryError('BAD_REQUEST', 'give one of --route, --ingress, -n');
+  const given = [flags.route, flags.ingress, flags.httproute, flags.namespace].filter((v) => v !== undefined).length;
+  if (given > 1) throw new HistoryError('BAD_REQUEST', 'give one of --route, --ingress, --httproute, -n');
+  const object = routingObjectFlag(flags);
   const limit = /^\d{1,6}$/.test(flags.limit) ? Number(flags.limit) : NaN;
   if (!(limit >= 1 && limit <= 100_000)) throw new HistoryError('BAD_REQUEST', `--limit ${JSON.stringify(flags.limit)}: expected a number from 1 to 100000`);
   const { from, to } = resolveRange(flags, now, 7 * 86_400_000);
@@ -106,7 +103,7 @@ export function incidentsRequest(flags: IncidentsFlags, now: number): IncidentsR
     open: flags.open === true, from, to, limit,
     ...(flags.namespace === undefined ? {} : { namespace: flags.namespace }),
     ...(flags.route === undefined ? {} : { route: flags.route }),
-    ...(flags.ingress === undefined ? {} : { ingress: parseIngress(flags.ingress) }),
+    ...(object === undefined ? {} : { ingress: object }),
   };
 }
 
@@ -170,6 +167,7 @@ export function incidentsCommand(): Command {
     .option('-n, --namespace <ns>', "one namespace's")
     .option('--route <id>', "one route's")
     .option('--ingress <ns/name>', "one Ingress's")
+    .option('--httproute <ns/name>', "one HTTPRoute's")
     .option('--limit <n>', 'most incidents listed', '100')
     .addCommand(show)
     .action(async (flags: IncidentsFlags) => {

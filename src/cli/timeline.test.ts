@@ -33,9 +33,12 @@ describe('timeline flags', () => {
 
   it('takes at most one scope', () => {
     expect(scopeFromFlags({})).toEqual({ all: true });
-    expect(scopeFromFlags({ ingress: 'shop/web' })).toEqual({ ingress: { namespace: 'shop', name: 'web' } });
+    expect(scopeFromFlags({ ingress: 'shop/web' })).toEqual({ ingress: { namespace: 'shop', name: 'web', kind: 'Ingress' } });
+    expect(scopeFromFlags({ httproute: 'shop/web' })).toEqual({ ingress: { namespace: 'shop', name: 'web', kind: 'HTTPRoute' } });
+    expect(() => scopeFromFlags({ ingress: 'shop/web', httproute: 'shop/web' })).toThrow('give one of --route, --ingress, --httproute, -n');
+    expect(() => scopeFromFlags({ httproute: 'web' })).toThrow('--httproute "web": expected NAMESPACE/NAME');
     expect(scopeFromFlags({ namespace: 'shop' })).toEqual({ namespace: 'shop' });
-    expect(() => scopeFromFlags({ namespace: 'shop', route: 'x' })).toThrow('give one of --route, --ingress, -n');
+    expect(() => scopeFromFlags({ namespace: 'shop', route: 'x' })).toThrow('give one of --route, --ingress, --httproute, -n');
     expect(() => scopeFromFlags({ ingress: 'web' })).toThrow('expected NAMESPACE/NAME');
   });
 });

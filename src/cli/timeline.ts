@@ -8,11 +8,12 @@ import {
   type ApiBucket, type ApiRouteRef, type ApiTimeline, type RouteTimeline, type TimelineReport, renderTimeline, timelineJson,
 } from './history-format.js';
 import {
-  HistoryError, allPages, dataOf, durationFlag, reportHistoryError, resolveRange, sourceFromFlags, type HistorySource, type RangeFlags, type SourceFlags,
+  HistoryError, allPages, dataOf, durationFlag, ofObject, reportHistoryError, resolveRange, routingObjectFlag, sourceFromFlags, type HistorySource,
+  type RangeFlags, type RoutingObjectRef, type SourceFlags,
 } from './history-source.js';
 
 /** What a timeline covers: exactly one of these, or every route. */
-export type TimelineScope = { route: string } | { ingress: { namespace: string; name: string } } | { namespace: string } | { all: true };
+export type TimelineScope = { route: string } | { ingress: RoutingObjectRef } | { namespace: string } | { all: true };
 
 /** What to collect. */
 export interface TimelineRequest {
@@ -53,8 +54,8 @@ async function routesOf(source: HistorySource, scope: TimelineScope): Promise<Ap
   const routes = items.map(refOf);
   if ('namespace' in scope && routes.length === 0) throw new HistoryError('NOT_FOUND', `no route of namespace ${scope.namespace} in the history`);
   if (!('ingress' in scope)) return routes;
-  const mine = routes.filter((r) => r.ingress === scope.ingress.name);
-  if (mine.length === 0) throw new HistoryError('NOT_FOUND', `no route of ingress ${scope.ingress.namespace}/${scope.ingress.name} in the history`);
+  const mine = items.filter((r) => ofObject(r, scope.ingress)).map(refOf);
+  if (mine.length === 0) throw new HistoryError('NOT_FOUND', `no route of ${scope.ingress.kind.toLowerCase()} ${scope.ingress.namespace}/${scope.ingress.name} in the history`);
   return mine;
 }
 
@@ -119,7 +120,8 @@ export async function collectTimeline(source: HistorySource, req: TimelineReques
   else if ('ingress' in req.scope) {
     // The API has no Ingress scope: its routes' buckets are added up here.
     const base = perRoute[0]!.timeline;
-    timeline = { ...base, scope: { ingress: `${req.scope.ingress.namespace}/${req.scope.ingress.name}` }, buckets: mergeBuckets(perRoute.map((p) => p.timeline.buckets)) };
+    const object = req.scope.ingress;
+    timeline = { ...base, scope: { [object.kind.toLowerCase()]: `${object.namespace}/${object.name}` }, buckets: mergeBuckets(perRoute.map((p) => p.timeline.buckets)) };
   } else {
     timeline = dataOf<ApiTimeline>(await source.get(['timeline'], { ...('namespace' in req.scope ? { namespace: req.scope.namespace } : {}), ...rangeQuery(req) }));
   }
@@ -128,6 +130,7 @@ export async function collectTimeline(source: HistorySource, req: TimelineReques
 
 interface TimelineFlags extends CommonOptions, SourceFlags, RangeFlags {
   ingress?: string;
+  httproute?: string;
   route?: string;
   namespace?: string;
   step?: string;
@@ -135,16 +138,14 @@ interface TimelineFlags extends CommonOptions, SourceFlags, RangeFlags {
   allRoutes?: boolean;
 }
 
-/** The scope the flags name (at most one of --route, --ingress, -n). */
-export function scopeFromFlags(flags: Pick<TimelineFlags, 'ingress' | 'route' | 'namespace'>): TimelineScope {
-  const given = [flags.route, flags.ingress, flags.namespace].filter((v) => v !== undefined).length;
-  if (given > 1) throw new HistoryError('BAD_REQUEST', 'give one of --route, --ingress, -n');
+/** The scope the flags name (at most one of --route, --ingress, --httproute, -n). */
+export function scopeFromFlags(flags: Pick<TimelineFlags, 'ingress' | 'httproute' | 'route' | 'namespace'>): TimelineScope {
+  const given = [flags.route, flags.ingress, flags.httproute, flags.namespace].filter((v) => v !== undefined).length;
+  if (given > 1) throw new HistoryError('BAD_REQUEST', 'give one of --route, --ingress, --httproute, -n');
   if (flags.route !== undefined) return { route: flags.route };
   if (flags.namespace !== undefined) return { namespace: flags.namespace };
-  if (flags.ingress === undefined) return { all: true };
-  const m = /^([^/\s]+)\/([^/\s]+)$/.exec(flags.ingress);
-  if (m === null) throw new HistoryError('BAD_REQUEST', `--ingress ${JSON.stringify(flags.ingress)}: expected NAMESPACE/NAME`);
-  return { ingress: { namespace: m[1]!, name: m[2]! } };
+  const object = routingObjectFlag(flags);
+  return object === undefined ? { all: true } : { ingress: object };
 }
 
 /** Runs the command: prints the table or the JSON; returns the exit code. */
@@ -168,6 +169,7 @@ export function timelineCommand(): Command {
   return withCommonOptions(new Command('timeline'))
     .description('rounds per time bucket with failures by hop and cause and the edge latency, from the history')
     .option('--ingress <ns/name>', "one Ingress's routes")
+    .option('--httproute <ns/name>', "one HTTPRoute's routes")
     .option('--route <id>', 'one route (its id, as the API and -o json show it)')
     .option('-n, --namespace <ns>', "one namespace's routes")
     .option('--since <duration>', 'how far back from now (default 24h)')

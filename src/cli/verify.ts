@@ -4,19 +4,21 @@
 // stdout (a table, or JSON with -o json).
 
 import { Command, Option } from 'commander';
-import { createRoundDeps, currentRoutes } from '../main.js';
+import { CannotRunError, createRoundDeps, currentRoutes } from '../main.js';
 import { CannotVerifyError, VerifyParamError } from '../verify/errors.js';
 import { kebabCase, type RawParams, VERIFY_DEFAULTS, parseVerifyParams } from '../verify/params.js';
 import { progressLine, renderReport } from '../verify/report.js';
 import { abortableDelay, runVerification, type VerifyProgress } from '../verify/run.js';
 import { colourOn, configFrom, type CommonOptions, EXIT_CANNOT_RUN, reportError, seconds, withCommonOptions } from './common.js';
-import { openCluster } from './probe.js';
+import { openCluster, parseTarget } from './probe.js';
 
 /** Exit code of a verification that ran and failed. */
 export const EXIT_FAIL = 1;
 
 interface VerifyCliOptions extends CommonOptions {
   ingress?: string;
+  httproute?: string;
+  namespace?: string;
   host?: string;
   path?: string;
   duration?: string;
@@ -38,11 +40,24 @@ interface VerifyCliOptions extends CommonOptions {
 const PARAM_FLAGS = [
   'ingress', 'host', 'path', 'duration', 'interval', 'maxFailureRatio', 'maxP95Ms', 'maxLatencyRatio',
   'latencySlackMs', 'maxErrorRatioDelta', 'canary', 'revision', 'canaryBackend', 'waitRollout', 'waitTimeout',
+  'httproute',
 ] as const;
 
 /** The verification flags as raw parameters, keyed by flag name so errors name the flag. */
 export function rawParamsFromFlags(options: Partial<Record<(typeof PARAM_FLAGS)[number], string>>): RawParams {
   return Object.fromEntries(PARAM_FLAGS.filter((k) => options[k] !== undefined).map((k) => [kebabCase(k), options[k]]));
+}
+
+/** A kubectl-style KIND/NAME argument with -n, as the --ingress or --httproute flag it stands for. */
+export function targetFlags(target: string | undefined, options: VerifyCliOptions): VerifyCliOptions {
+  if (target === undefined) return options;
+  const { kind, name } = parseTarget(target);
+  if (options.ingress !== undefined || options.httproute !== undefined) {
+    throw new CannotRunError('BAD_FLAG', `give either ${target} or --${options.ingress !== undefined ? 'ingress' : 'httproute'}, not both`);
+  }
+  if (options.namespace === undefined) throw new CannotRunError('BAD_FLAG', `${target}: give its namespace with -n`);
+  const ref = `${options.namespace}/${name}`;
+  return kind === 'HTTPRoute' ? { ...options, httproute: ref } : { ...options, ingress: ref };
 }
 
 /** Progress on stderr: an updating line on a terminal, one line per event otherwise. */
@@ -114,7 +129,10 @@ export function verifyCommand(): Command {
   const d = VERIFY_DEFAULTS;
   return withCommonOptions(new Command('verify'), { db: false })
     .description('verify a canary after a deploy: exit 0 when the new pods and every hop of the route pass, 1 when they fail, 2 when it could not verify')
-    .option('--ingress <ns/name>', 'the Ingress to verify (required)')
+    .argument('[target]', 'the routing object to verify, kubectl style: httproute/NAME or ingress/NAME (with -n)')
+    .option('-n, --namespace <ns>', 'the namespace of the target argument')
+    .option('--ingress <ns/name>', 'the Ingress to verify (this, --httproute or a target argument is required)')
+    .option('--httproute <ns/name>', 'the HTTPRoute to verify (its canary: a weighted backendRef, or the newest ReplicaSet)')
     .option('--host <host>', 'only the route with this host')
     .option('--path <path>', 'only the route with this path')
     .option('--duration <duration>', `how long to fire requests (default ${d.durationMs / 1000}s)`)
@@ -131,7 +149,9 @@ export function verifyCommand(): Command {
     .option('--wait-timeout <duration>', `most time to wait for the rollout (default ${d.waitTimeoutMs / 60_000}m)`)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--sync-timeout <seconds>', 'how long to wait for the cluster', seconds, 15)
-    .action(async (options: VerifyCliOptions) => {
-      process.exitCode = await run(options).catch(reportVerifyError);
+    .action(async (target: string | undefined, options: VerifyCliOptions) => {
+      process.exitCode = await Promise.resolve()
+        .then(() => run(targetFlags(target, options)))
+        .catch(reportVerifyError);
     });
 }

@@ -5,7 +5,7 @@
 // docs/api.md is the reference; keep it in step.
 
 import { DurationError, MAX_INSTANT_MS, TimeRefError, parseDuration, parseTimeRef } from '../config/duration.js';
-import type { VerdictStatus } from '../model.js';
+import type { RouteKind, VerdictStatus } from '../model.js';
 import { StoreError } from '../store/errors.js';
 import type { Incident } from '../store/incidents.js';
 import type { RouteSummary, StoredRound, Timeline, TimelineQuery, Uptime } from '../store/queries.js';
@@ -175,7 +175,7 @@ export function iso(ms: number): string {
 
 function routeBase(r: RouteSummary) {
   return {
-    id: r.id, kind: r.kind, namespace: r.namespace, name: r.name, ingress: r.ingress, ingressClass: r.ingressClass, host: r.host, path: r.path,
+    id: r.id, kind: r.kind, namespace: r.namespace, name: r.name, parent: r.parent, ingress: r.ingress, ingressClass: r.ingressClass, host: r.host, path: r.path,
     pathType: r.pathType, tls: r.tls, defaultBackend: r.defaultBackend, backend: r.backend, backends: r.backends, probePath: r.probePath,
     firstSeenAt: iso(r.firstSeenAt), updatedAt: iso(r.updatedAt), removedAt: r.removedAt === null ? null : iso(r.removedAt),
   };
@@ -236,14 +236,18 @@ function timelineView(t: Timeline, scope: Record<string, string | boolean>) {
 // --- Endpoints --------------------------------------------------------------------------
 
 const ROUTE_STATUSES: readonly RouteStatusFilter[] = ['ok', 'degraded', 'failing', 'unknown', 'none'];
+/** The routing objects a route can come from (the `kind` filter). */
+const ROUTE_KINDS: readonly RouteKind[] = ['Ingress', 'HTTPRoute', 'GRPCRoute'];
 
 function ok(body: unknown): ApiAnswer {
   return { status: 200, body };
 }
 
 async function listRoutesEndpoint(deps: ApiDeps, query: URLSearchParams): Promise<ApiAnswer> {
-  const p = new Params(query, ['namespace', 'status', 'q', 'sort', 'order', 'limit', 'cursor', 'removed']);
+  const p = new Params(query, ['namespace', 'status', 'q', 'sort', 'order', 'limit', 'cursor', 'removed', 'kind', 'name']);
   const namespace = p.text('namespace');
+  const kind = p.oneOf('kind', ROUTE_KINDS);
+  const name = p.text('name');
   const removed = p.oneOf('removed', ['exclude', 'include'] as const) ?? 'exclude';
   const statuses = p.listOf('status', ROUTE_STATUSES);
   const search = p.text('q');
@@ -254,6 +258,8 @@ async function listRoutesEndpoint(deps: ApiDeps, query: URLSearchParams): Promis
   const page = await deps.reader.routePage({
     sort, order, limit, now: deps.now(), includeRemoved: removed === 'include',
     ...(namespace === undefined ? {} : { namespace }),
+    ...(kind === undefined ? {} : { kind }),
+    ...(name === undefined ? {} : { name }),
     ...(statuses === undefined ? {} : { statuses }),
     ...(search === undefined ? {} : { search }),
     ...(cursor === undefined ? {} : { cursor }),

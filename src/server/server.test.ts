@@ -219,6 +219,14 @@ describe('GET /api/v1/routes', () => {
     expect(q.json.data.map((r: { ingress: string }) => r.ingress)).toEqual(['app-3']);
   });
 
+  it('filters by routing object kind and name; each route carries kind, name and parent', async () => {
+    expect((await get('/api/v1/routes?kind=Ingress')).json.total).toBe(8);
+    expect((await get('/api/v1/routes?kind=HTTPRoute')).json.total).toBe(0);
+    const one = await get('/api/v1/routes?kind=Ingress&name=app-3');
+    expect(one.json.data.map((r: { kind: string; name: string; parent: { kind: string } | null }) => [r.kind, r.name, r.parent?.kind])).toEqual([['Ingress', 'app-3', 'IngressClass']]);
+    expect((await get('/api/v1/routes?name=app-')).json.total).toBe(0);
+  });
+
   it.each([
     ['limit=0', 'limit', 'expected an integer from 1 to 1000, got "0"'],
     ['limit=1001', 'limit', 'expected an integer from 1 to 1000'],
@@ -228,6 +236,8 @@ describe('GET /api/v1/routes', () => {
     ['order=up', 'order', 'expected one of asc, desc'],
     ['status=ok,broken', 'status', 'got "broken"'],
     ['namespace=', 'namespace', 'empty'],
+    ['kind=Gateway', 'kind', 'expected one of Ingress, HTTPRoute, GRPCRoute, got "Gateway"'],
+    ['name=', 'name', 'empty'],
     ['color=red', 'color', 'unknown parameter; this endpoint takes namespace, status, q, sort, order, limit, cursor'],
     ['cursor=garbage', 'cursor', 'cursor'],
   ])('400 for %s, naming %s', async (query, parameter, message) => {

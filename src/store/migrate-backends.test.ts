@@ -1,5 +1,5 @@
 // A store written before routes had weighted backends (schema 003, by the previous code: testdata/store-003.sql)
-// opens with migration 004: its routes keep their ids and history, and gain kind, name and backends.
+// opens with migrations 004-006: its routes keep their ids and history, and gain kind, name, backends and parent.
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,7 +34,7 @@ afterEach(() => {
 
 describe('a store from before weighted backends', () => {
   it('migrates: same route ids, each route one primary backend from its old backend columns', () => {
-    expect(appliedVersions(db)).toEqual([1, 2, 3, 4, 5]);
+    expect(appliedVersions(db)).toEqual([1, 2, 3, 4, 5, 6]);
     const routes = listRoutes(db);
     expect(routes.map((r) => r.id).sort()).toEqual([CART, CHECKOUT].sort());
     const cart = routes.find((r) => r.id === CART);
@@ -43,6 +43,8 @@ describe('a store from before weighted backends', () => {
       { namespace: 'shop', service: 'cart', port: 8080, weight: 100, share: 1, role: 'primary', source: { kind: 'Ingress', namespace: 'shop', name: 'cart' }, selector: null },
     ]);
     expect(routes.find((r) => r.id === CHECKOUT)?.backends[0]).toMatchObject({ service: 'checkout', port: 'http' });
+    // 006: an Ingress route's parent is its IngressClass, as discovery writes it.
+    expect(cart?.parent).toEqual({ kind: 'IngressClass', namespace: null, name: 'nginx', sectionName: null, port: null });
   });
 
   it('keeps the history: every round with its hops and verdict, the newest verdict, the incident', () => {

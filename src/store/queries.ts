@@ -6,7 +6,7 @@
 // the head block, so route answers add the two (exact, and never a long scan:
 // the head holds about the last hour).
 
-import type { Backend, HopResult, PathType, Route, RouteKind, Verdict, VerdictHop, VerdictStatus } from '../model.js';
+import type { Backend, HopResult, PathType, Route, RouteKind, RouteParent, Verdict, VerdictHop, VerdictStatus } from '../model.js';
 import { fromUnits, type PackedRound } from './codec.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { StoreError } from './errors.js';
@@ -30,7 +30,7 @@ export interface StoredBackend extends Pick<Backend, 'weight' | 'share' | 'role'
 
 /** A route as stored (its description as last seen by discovery). */
 export interface StoredRoute
-  extends Pick<Route, 'id' | 'kind' | 'namespace' | 'name' | 'ingress' | 'ingressClass' | 'host' | 'path' | 'pathType' | 'tls' | 'defaultBackend'> {
+  extends Pick<Route, 'id' | 'kind' | 'namespace' | 'name' | 'ingress' | 'ingressClass' | 'host' | 'path' | 'pathType' | 'tls' | 'defaultBackend' | 'parent'> {
   /** The primary backend as written (kept from before backends[]: scripts read it). */
   backend: { service: string; port: number | string };
   /** Every backend, primary first. */
@@ -81,6 +81,7 @@ interface RouteRow {
   kind: RouteKind;
   name: string | null;
   backends: string;
+  parent: string | null;
   probe_path: string;
   first_seen_at: number;
   updated_at: number;
@@ -93,6 +94,7 @@ function routeFromRow(r: RouteRow): StoredRoute {
     host: r.host, path: r.path, pathType: r.path_type, tls: r.tls === 1, defaultBackend: r.default_backend === 1,
     backend: { service: r.backend_service, port: JSON.parse(r.backend_port) as number | string },
     backends: JSON.parse(r.backends) as StoredBackend[],
+    parent: r.parent === null ? null : (JSON.parse(r.parent) as RouteParent),
     probePath: r.probe_path, firstSeenAt: r.first_seen_at, updatedAt: r.updated_at, removedAt: r.removed_at,
   };
 }

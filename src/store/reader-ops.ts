@@ -4,7 +4,7 @@
 // with uptimes and last latency, a route's detail, incidents with their routes).
 // The same table runs in the reader's worker thread and in-process.
 
-import type { VerdictStatus } from '../model.js';
+import type { RouteKind, VerdictStatus } from '../model.js';
 import { StoreError } from './errors.js';
 import { getIncident, listIncidents, type Incident, type IncidentPage, type IncidentQuery } from './incidents.js';
 import {
@@ -34,6 +34,10 @@ export const ROUTE_SORT_FIELDS: readonly RouteSortField[] = ['name', 'status', '
 export interface RoutePageQuery {
   /** Only this namespace's routes. */
   namespace?: string;
+  /** Only routes of this routing object's kind. */
+  kind?: RouteKind;
+  /** Only routes of the routing object of this name (Ingress or HTTPRoute name; with namespace, one object). */
+  name?: string;
   /** Only routes whose status is one of these. */
   statuses?: readonly RouteStatusFilter[];
   /** Case-insensitive substring of "namespace/ingress host path id". */
@@ -93,7 +97,7 @@ export interface RouteDetail {
 }
 
 /** The part of a route an incident list shows beside each incident. */
-export type RouteRef = Pick<StoredRoute, 'id' | 'namespace' | 'ingress' | 'host' | 'path'>;
+export type RouteRef = Pick<StoredRoute, 'id' | 'kind' | 'namespace' | 'name' | 'ingress' | 'host' | 'path'>;
 
 /** An incident with the route it belongs to (null when the route is no longer stored). */
 export interface IncidentWithRoute extends Incident {
@@ -121,6 +125,7 @@ function statusOf(route: RouteSummary): RouteStatusFilter {
 function matches(route: RouteSummary, q: RoutePageQuery): boolean {
   if (route.removedAt !== null && q.includeRemoved !== true) return false;
   if (q.statuses !== undefined && !q.statuses.includes(statusOf(route))) return false;
+  if ((q.kind !== undefined && route.kind !== q.kind) || (q.name !== undefined && route.name !== q.name)) return false;
   if (q.search === undefined || q.search === '') return true;
   const text = `${route.namespace}/${route.ingress} ${route.host ?? ''} ${route.path} ${route.id}`.toLowerCase();
   return text.includes(q.search.toLowerCase());
@@ -370,10 +375,11 @@ export function roundAt(db: Db, routeId: string, startedAt: number): StoredRound
 
 function routeRefs(db: Db, ids: readonly string[]): Map<string, RouteRef> {
   const out = new Map<string, RouteRef>();
-  const stmt = db.prepare('SELECT id, namespace, ingress, host, path FROM routes WHERE id = ?');
+  const stmt = db.prepare('SELECT id, kind, namespace, name, ingress, host, path FROM routes WHERE id = ?');
   for (const id of new Set(ids)) {
-    const row = stmt.get(id) as RouteRef | undefined;
-    if (row !== undefined) out.set(id, { id: row.id, namespace: row.namespace, ingress: row.ingress, host: row.host, path: row.path });
+    const row = stmt.get(id) as (Omit<RouteRef, 'name'> & { name: string | null }) | undefined;
+    if (row === undefined) continue;
+    out.set(id, { id: row.id, kind: row.kind, namespace: row.namespace, name: row.name ?? row.ingress, ingress: row.ingress, host: row.host, path: row.path });
   }
   return out;
 }

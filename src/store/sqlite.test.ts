@@ -42,6 +42,7 @@ describe('openStore', () => {
       { version: 3, name: 'alert_outbox', applied_at: 1234 },
       { version: 4, name: 'incident_summary', applied_at: 1234 },
       { version: 5, name: 'route_backends', applied_at: 1234 },
+      { version: 6, name: 'route_parent', applied_at: 1234 },
     ]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('auto_vacuum', { simple: true })).toBe(2); // INCREMENTAL
@@ -49,7 +50,7 @@ describe('openStore', () => {
     expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
     db.close();
     const again = openStore(path, { now: () => 99 });
-    expect(again.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 5 });
+    expect(again.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 6 });
     again.close();
   });
 

@@ -174,7 +174,7 @@ function sameDescription(a: Route, b: Route): boolean {
     a === b ||
     (a.namespace === b.namespace && a.ingress === b.ingress && a.ingressClass === b.ingressClass &&
       a.host === b.host && a.path === b.path && a.pathType === b.pathType && a.tls === b.tls &&
-      a.defaultBackend === b.defaultBackend && a.kind === b.kind && a.name === b.name &&
+      a.defaultBackend === b.defaultBackend && a.kind === b.kind && a.name === b.name && storedParent(a) === storedParent(b) &&
       storedBackends(a) === storedBackends(b) && a.probe.path === b.probe.path)
   );
 }
@@ -195,6 +195,11 @@ export function storedBackends(route: Route): string {
   return JSON.stringify(backends);
 }
 
+/** The parent as the routes table keeps it (JSON, null for none). */
+function storedParent(route: Route): string | null {
+  return route.parent === null ? null : JSON.stringify(route.parent);
+}
+
 /** Inserts or updates a route's description (as of time `at`) and returns its rid. */
 export function registerRoute(db: Db, route: Route, at: number): number {
   return routeUpserter(db)(route, at);
@@ -204,19 +209,19 @@ export function registerRoute(db: Db, route: Route, at: number): number {
 function routeUpserter(db: Db): (route: Route, at: number) => number {
   const upsert = db.prepare(
     `INSERT INTO routes (id, namespace, ingress, ingress_class, host, path, path_type, tls, default_backend,
-       backend_service, backend_port, kind, name, backends, probe_path, first_seen_at, updated_at)
+       backend_service, backend_port, kind, name, backends, parent, probe_path, first_seen_at, updated_at)
      VALUES (@id, @namespace, @ingress, @ingressClass, @host, @path, @pathType, @tls, @defaultBackend,
-       @backendService, @backendPort, @kind, @name, @backends, @probePath, @now, @now)
+       @backendService, @backendPort, @kind, @name, @backends, @parent, @probePath, @now, @now)
      ON CONFLICT (id) DO UPDATE SET namespace = excluded.namespace, ingress = excluded.ingress,
        ingress_class = excluded.ingress_class, host = excluded.host, path = excluded.path,
        path_type = excluded.path_type, tls = excluded.tls, default_backend = excluded.default_backend,
        backend_service = excluded.backend_service, backend_port = excluded.backend_port,
-       kind = excluded.kind, name = excluded.name, backends = excluded.backends,
+       kind = excluded.kind, name = excluded.name, backends = excluded.backends, parent = excluded.parent,
        probe_path = excluded.probe_path, updated_at = excluded.updated_at
      WHERE (namespace, ingress, ingress_class, host, path, path_type, tls, default_backend, backend_service,
-       backend_port, kind, name, backends, probe_path) IS NOT (excluded.namespace, excluded.ingress, excluded.ingress_class,
+       backend_port, kind, name, backends, parent, probe_path) IS NOT (excluded.namespace, excluded.ingress, excluded.ingress_class,
        excluded.host, excluded.path, excluded.path_type, excluded.tls, excluded.default_backend,
-       excluded.backend_service, excluded.backend_port, excluded.kind, excluded.name, excluded.backends, excluded.probe_path)`,
+       excluded.backend_service, excluded.backend_port, excluded.kind, excluded.name, excluded.backends, excluded.parent, excluded.probe_path)`,
   );
   const ridOf = db.prepare('SELECT rid FROM routes WHERE id = ?').pluck();
   return (route, at) => {
@@ -225,7 +230,7 @@ function routeUpserter(db: Db): (route: Route, at: number) => number {
       host: route.host, path: route.path, pathType: route.pathType, tls: route.tls ? 1 : 0,
       defaultBackend: route.defaultBackend ? 1 : 0, backendService: route.backends[0]?.ref.service ?? '',
       backendPort: JSON.stringify(route.backends[0]?.ref.port ?? 0), kind: route.kind, name: route.name,
-      backends: storedBackends(route), probePath: route.probe.path, now: at,
+      backends: storedBackends(route), parent: storedParent(route), probePath: route.probe.path, now: at,
     });
     return ridOf.get(route.id) as number;
   };

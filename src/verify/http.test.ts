@@ -107,7 +107,7 @@ describe('GET /api/v1/verify (Argo Rollouts web metric)', () => {
   it('answers 400 naming the parameter for bad ones', async () => {
     expect(await get('/api/v1/verify')).toMatchObject({
       status: 400,
-      body: { error: { code: 'BAD_PARAMETER', parameter: 'ingress', message: 'parameter "ingress": required: NAMESPACE/NAME of the Ingress' } },
+      body: { error: { code: 'BAD_PARAMETER', parameter: 'ingress', message: 'parameter "ingress": required: NAMESPACE/NAME of the Ingress (or httproute: NAMESPACE/NAME of the HTTPRoute)' } },
     });
     expect(await get('/api/v1/verify?ingress=shop/web&maxFailureRatio=lots')).toMatchObject({ status: 400, body: { error: { parameter: 'maxFailureRatio' } } });
     expect(await get('/api/v1/verify?ingress=shop/web&ingress=shop/api')).toMatchObject({ status: 400, body: { error: { parameter: 'ingress', message: 'parameter "ingress": given more than once' } } });

@@ -76,7 +76,13 @@ export function rawFromFlagger(payload: unknown): RawParams {
   }
   const raw: Record<string, unknown> = { ...(metadata as Record<string, unknown> | undefined) };
   const ingress = raw['ingress'];
-  raw['ingress'] = typeof ingress === 'string' && ingress !== '' ? (ingress.includes('/') ? ingress : `${namespace}/${ingress}`) : `${namespace}/${name}`;
+  const httproute = raw['httproute'];
+  if (typeof httproute === 'string' && httproute !== '' && ingress === undefined) {
+    // Flagger's Gateway API provider shifts an HTTPRoute's backendRef weights: verify that HTTPRoute.
+    raw['httproute'] = httproute.includes('/') ? httproute : `${namespace}/${httproute}`;
+  } else {
+    raw['ingress'] = typeof ingress === 'string' && ingress !== '' ? (ingress.includes('/') ? ingress : `${namespace}/${ingress}`) : `${namespace}/${name}`;
+  }
   // Flagger's canary Deployment keeps the target's labels (app=<name>); its primary gets app=<name>-primary.
   // A canary named as a weighted backend of the route (canaryBackend) replaces that default.
   const byBackend = raw['canaryBackend'] !== undefined || raw['canary-backend'] !== undefined;

@@ -6,6 +6,7 @@ describe('parseVerifyParams', () => {
   it('fills the defaults around the one required parameter', () => {
     expect(parseVerifyParams({ ingress: 'shop/web' })).toEqual({
       ingress: { namespace: 'shop', name: 'web' },
+      kind: 'Ingress',
       host: null,
       path: null,
       durationMs: VERIFY_DEFAULTS.durationMs,
@@ -45,14 +46,22 @@ describe('parseVerifyParams', () => {
     });
   });
 
+  it('takes an HTTPRoute instead of an Ingress (httproute: NS/NAME), kind HTTPRoute', () => {
+    const params = parseVerifyParams({ httproute: 'shop/split', 'wait-rollout': 'deploy/canary' });
+    expect([params.kind, params.ingress, params.waitRollout]).toEqual(['HTTPRoute', { namespace: 'shop', name: 'split' }, { namespace: 'shop', name: 'canary' }]);
+    expect(parseVerifyParams({ ingress: 'shop/web' }).kind).toBe('Ingress');
+  });
+
   it('takes the Deployment of --wait-rollout in another namespace when written NS/deployment/NAME', () => {
     expect(parseVerifyParams({ ingress: 'shop/web', waitRollout: 'apps/deploy/api' }).waitRollout).toEqual({ namespace: 'apps', name: 'api' });
   });
 
   it.each([
-    [{}, 'ingress', 'required: NAMESPACE/NAME of the Ingress'],
+    [{}, 'ingress', 'required: NAMESPACE/NAME of the Ingress (or httproute: NAMESPACE/NAME of the HTTPRoute)'],
+    [{ ingress: 'shop/web', httproute: 'shop/web' }, 'httproute', 'give either ingress or httproute, not both'],
+    [{ httproute: 'web' }, 'httproute', 'expected NAMESPACE/NAME (lowercase DNS names), got "web"'],
     [{ ingress: 'web' }, 'ingress', 'expected NAMESPACE/NAME (lowercase DNS names), got "web"'],
-    [{ ingress: 'shop/web', color: 'red' }, 'color', 'unknown parameter; known: ingress, host, path, duration, interval, maxFailureRatio, maxP95Ms, maxLatencyRatio, latencySlackMs, maxErrorRatioDelta, canary, revision, canaryBackend, waitRollout, waitTimeout'],
+    [{ ingress: 'shop/web', color: 'red' }, 'color', 'unknown parameter; known: ingress, host, path, duration, interval, maxFailureRatio, maxP95Ms, maxLatencyRatio, latencySlackMs, maxErrorRatioDelta, canary, revision, canaryBackend, waitRollout, waitTimeout, httproute'],
     [{ ingress: 'shop/web', maxP95Ms: 1, 'max-p95-ms': 2 }, 'max-p95-ms', 'given twice (as "maxP95Ms" too)'],
     [{ ingress: ['shop/web', 'shop/api'] }, 'ingress', 'given more than once'],
     [{ ingress: 'shop/web', duration: '90' }, 'duration', 'no unit: add one of w, d, h, m, s, ms; expected a duration like 30s, 1m30s, 250ms'],

@@ -30,10 +30,15 @@ export interface Thresholds {
   maxErrorRatioDelta: number;
 }
 
+/** The routing objects verify takes. */
+export type VerifyKind = 'Ingress' | 'HTTPRoute';
+
 /** A validated verification request. */
 export interface VerifyParams {
-  /** The Ingress to verify. */
+  /** The routing object to verify (an Ingress, or an HTTPRoute with kind HTTPRoute; the field keeps its name for the JSON contract). */
   ingress: ObjectRef;
+  /** Which kind of routing object `ingress` names: `ingress` (Ingress) or `httproute` (HTTPRoute) was given. */
+  kind: VerifyKind;
   /** Only the route with this host (a wildcard route matches a concrete host, which is then sent); null: every host. */
   host: string | null;
   /** Only the route with this path; null: every path. */
@@ -74,6 +79,7 @@ export const MAX_WAIT_MS = 3_600_000;
 export const VERIFY_PARAMETERS = [
   'ingress', 'host', 'path', 'duration', 'interval', 'maxFailureRatio', 'maxP95Ms', 'maxLatencyRatio',
   'latencySlackMs', 'maxErrorRatioDelta', 'canary', 'revision', 'canaryBackend', 'waitRollout', 'waitTimeout',
+  'httproute',
 ] as const;
 
 /** One parameter's name. */
@@ -96,8 +102,7 @@ export function kebabCase(name: string): string {
 export function parseVerifyParams(raw: RawParams): VerifyParams {
   const values = normalise(raw);
   const text = (name: VerifyParameter): string | null => textOf(values, name);
-  const ingress = parseRef(values, 'ingress', text('ingress'), null);
-  if (ingress === null) throw param(values, 'ingress', 'required: NAMESPACE/NAME of the Ingress');
+  const { kind, ref: ingress } = parseRoutingObject(values, text('ingress'), text('httproute'));
   const durationMs = parseMs(values, 'duration', text('duration'), VERIFY_DEFAULTS.durationMs, 1, MAX_DURATION_MS);
   const intervalMs = parseMs(values, 'interval', text('interval'), VERIFY_DEFAULTS.intervalMs, MIN_INTERVAL_MS, MAX_DURATION_MS);
   if (intervalMs > durationMs) throw param(values, 'interval', `must not be longer than the duration (${durationMs} ms)`);
@@ -105,6 +110,7 @@ export function parseVerifyParams(raw: RawParams): VerifyParams {
   if (waitName === null && text('waitTimeout') !== null) throw param(values, 'waitTimeout', 'only applies when waiting for a rollout (--wait-rollout, waitRollout)');
   return {
     ingress,
+    kind,
     host: parseHost(values, text('host')),
     path: parsePath(values, text('path')),
     durationMs,
@@ -163,6 +169,16 @@ function parseRef(values: Normalised, name: VerifyParameter, text: string | null
   if (parts.length === 2 && validName(first) && second !== undefined && validName(second)) return { namespace: first, name: second };
   if (parts.length === 1 && namespace !== null && validName(first)) return { namespace, name: first };
   throw param(values, name, `expected NAMESPACE/NAME (lowercase DNS names), got ${JSON.stringify(text)}`);
+}
+
+/** The routing object: ingress (NS/NAME of an Ingress) or httproute (NS/NAME of an HTTPRoute), exactly one. */
+function parseRoutingObject(values: Normalised, ingress: string | null, httproute: string | null): { kind: VerifyKind; ref: ObjectRef } {
+  if (ingress !== null && httproute !== null) throw param(values, 'httproute', 'give either ingress or httproute, not both');
+  const route = parseRef(values, 'httproute', httproute, null);
+  if (route !== null) return { kind: 'HTTPRoute', ref: route };
+  const ref = parseRef(values, 'ingress', ingress, null);
+  if (ref === null) throw param(values, 'ingress', 'required: NAMESPACE/NAME of the Ingress (or httproute: NAMESPACE/NAME of the HTTPRoute)');
+  return { kind: 'Ingress', ref };
 }
 
 function validName(text: string): boolean {

@@ -30,7 +30,7 @@ function report(route: Partial<RouteReport>, failures: CheckFailure[]): VerifyRe
   };
   return {
     ok: false, successPercent: 0, failingHop: 'pod', cause: 'pod.refused', summary: `fails at hop pod (pod.refused): ${failures[0]?.summary ?? ''} (and 3 more failed checks)`,
-    ingress: 'payments/checkout', startedAt: '2026-12-06T07:00:00.000Z', durationMs: 124, ticks: 1, plannedTicks: 5, stoppedEarly: true,
+    ingress: 'payments/checkout', kind: 'Ingress', startedAt: '2026-12-06T07:00:00.000Z', durationMs: 124, ticks: 1, plannedTicks: 5, stoppedEarly: true,
     parameters: { durationMs: 5000, intervalMs: 1000, thresholds: { maxFailureRatio: 0, maxP95Ms: null, maxErrorRatioDelta: 0.05, maxLatencyRatio: 2, latencySlackMs: 50 }, canary: 'revision latest', waitRollout: null, waitTimeoutMs: 0 },
     routes: [routeReport], rollout: null, failures, notes: [],
   };

@@ -4,7 +4,7 @@
 import { primaryRef } from '../discovery/backends.js';
 import type { Route, VerdictHop } from '../model.js';
 import { type CheckFailure, type GroupStats, groupLabel, ms, pct, type VerifyCause } from './evaluate.js';
-import type { Thresholds, VerifyParams } from './params.js';
+import type { Thresholds, VerifyKind, VerifyParams } from './params.js';
 import type { RolloutWait } from './rollout.js';
 import type { VerifyProgress } from './run.js';
 import type { CanarySelection } from './select.js';
@@ -49,8 +49,10 @@ export interface VerifyReport {
   cause: VerifyCause | null;
   /** One line for humans. */
   summary: string;
-  /** The Ingress "namespace/name". */
+  /** The routing object's "namespace/name" (an Ingress, or the HTTPRoute when kind says so). */
   ingress: string;
+  /** The routing object's kind. */
+  kind: VerifyKind;
   /** When verification started (ISO-8601). */
   startedAt: string;
   /** Wall time, including the rollout wait. */
@@ -116,6 +118,7 @@ export function buildReport(input: ReportInput): VerifyReport {
     cause: first?.cause ?? null,
     summary: first ? failSummary(failures) : passSummary(input, samples, failed),
     ingress: `${params.ingress.namespace}/${params.ingress.name}`,
+    kind: params.kind,
     startedAt: new Date(input.startedAt).toISOString(),
     durationMs: Math.round(input.durationMs),
     ticks: input.ticks,
@@ -201,7 +204,8 @@ export function renderReport(report: VerifyReport, options: { colour: boolean })
   const text = single ? withoutCanary : (t: string): string => t;
   const verdict = report.ok ? paint('PASS', GREEN, options.colour) : paint('FAIL', RED, options.colour);
   const dot = paint('·', GREY, options.colour);
-  const lines = [`${verdict}  ${report.ingress}  ${text(report.summary)}`];
+  const object = report.kind === 'HTTPRoute' ? `httproute/${report.ingress}` : report.ingress;
+  const lines = [`${verdict}  ${object}  ${text(report.summary)}`];
   lines.push(...alsoLines(report.failures).map((l) => `  ${dot} ${text(l)}`));
   for (const note of report.notes) lines.push(`  ${dot} note: ${text(note)}`);
   for (const route of report.routes) {

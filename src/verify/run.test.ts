@@ -169,6 +169,7 @@ describe('runVerification', () => {
 
   it.each([
     ['an Ingress that does not exist', { ingress: 'shop/api' }, 'NO_INGRESS', 'Ingress shop/api does not exist'],
+    ['an HTTPRoute that does not exist (an Ingress of that name does)', { ingress: undefined, httproute: 'shop/web' }, 'NO_INGRESS', 'HTTPRoute shop/web does not exist'],
     ['a host the Ingress has no route for', { host: 'other.example.test' }, 'NO_ROUTE', 'Ingress shop/web has no route for other.example.test any path (its routes: shop.example.test/)'],
   ])('cannot verify %s', async (_, raw, code, message) => {
     const { snapshot, route } = cluster();
@@ -177,6 +178,18 @@ describe('runVerification', () => {
     expect(error).toBeInstanceOf(CannotVerifyError);
     expect(error).toMatchObject({ code, message });
     expect(h.probed).toEqual([]);
+  });
+
+  it('verifies an HTTPRoute: its routes only (not the Ingress of the same name), the report says the kind', async () => {
+    const { snapshot, route } = cluster();
+    const withRoute: ClusterSnapshot = { ...snapshot, httpRoutes: [{ metadata: { namespace: 'shop', name: 'web' } } as ClusterSnapshot['httpRoutes'][number]] };
+    const viaGateway: Route = { ...route, id: 'gw-web', kind: 'HTTPRoute', host: 'web.gw.test' };
+    const h = harness(() => withRoute, () => [route, viaGateway]);
+    const report = await runVerification(params({ ingress: undefined, httproute: 'shop/web' }), h.deps);
+    expect(report).toMatchObject({ ok: true, kind: 'HTTPRoute', ingress: 'shop/web' });
+    expect(report.routes.map((r) => r.host)).toEqual(['web.gw.test']);
+    const ingress = await runVerification(params(), harness(() => withRoute, () => [route, viaGateway]).deps);
+    expect(ingress.routes.map((r) => r.host)).toEqual([route.host]);
   });
 
   it('cannot verify a route that cannot be probed', async () => {

@@ -6,11 +6,11 @@
 import { classify } from '../classify/classify.js';
 import { layersOf } from '../classify/layers.js';
 import type { ClusterSnapshot } from '../discovery/snapshot.js';
-import type { HopResult, Route, Verdict } from '../model.js';
+import type { HopResult, ObjectRef, Route, Verdict } from '../model.js';
 import type { RoundDeps } from '../probe/round.js';
 import { CannotVerifyError } from './errors.js';
 import { addTick, type CheckFailure, evaluate, groupCounts, groupStats, newTally, type Sample, sortFailures, type Tally } from './evaluate.js';
-import type { VerifyParams } from './params.js';
+import type { VerifyKind, VerifyParams } from './params.js';
 import { planVerifyHops, type TargetRole } from './plan.js';
 import { buildReport, type RouteTarget, type VerifyReport } from './report.js';
 import { rolloutFailure, waitForRollout } from './rollout.js';
@@ -108,22 +108,27 @@ export async function runVerification(params: VerifyParams, deps: VerifyDeps, si
   return buildReport({ params, startedAt, durationMs: deps.round.monotonic() - start, ticks: done, plannedTicks: ticks, stoppedEarly: early.length > 0 && done < ticks, targets, groups, failures, wait, notes });
 }
 
+/** Whether the routing object to verify is in the snapshot. */
+function objectExists(snapshot: ClusterSnapshot, kind: VerifyKind, ref: ObjectRef): boolean {
+  const objects = kind === 'Ingress' ? snapshot.ingresses : snapshot.httpRoutes;
+  return objects.some((o) => o.metadata?.namespace === ref.namespace && o.metadata?.name === ref.name);
+}
+
 /** The routes to verify and each one's canary; throws CannotVerifyError when there is none. */
 export function resolveTargets(params: VerifyParams, routes: readonly Route[], snapshot: ClusterSnapshot): RouteTarget[] {
   const { namespace, name } = params.ingress;
-  if (!snapshot.ingresses.some((i) => i.metadata?.namespace === namespace && i.metadata?.name === name)) {
-    throw new CannotVerifyError('NO_INGRESS', `Ingress ${namespace}/${name} does not exist`);
-  }
-  const ofIngress = routes.filter((r) => r.namespace === namespace && r.ingress === name);
-  const matching = ofIngress.flatMap((r) => matchRoute(r, params));
+  const object = `${params.kind} ${namespace}/${name}`;
+  if (!objectExists(snapshot, params.kind, params.ingress)) throw new CannotVerifyError('NO_INGRESS', `${object} does not exist`);
+  const ofObject = routes.filter((r) => r.kind === params.kind && r.namespace === namespace && r.name === name);
+  const matching = ofObject.flatMap((r) => matchRoute(r, params));
   if (matching.length === 0) {
-    const known = ofIngress.map((r) => `${r.host ?? '*'}${r.path}`).join(', ') || 'none';
-    throw new CannotVerifyError('NO_ROUTE', `Ingress ${namespace}/${name} has no route for ${params.host ?? 'any host'} ${params.path ?? 'any path'} (its routes: ${known})`);
+    const known = ofObject.map((r) => `${r.host ?? '*'}${r.path}`).join(', ') || 'none';
+    throw new CannotVerifyError('NO_ROUTE', `${object} has no route for ${params.host ?? 'any host'} ${params.path ?? 'any path'} (its routes: ${known})`);
   }
   const probeable = matching.filter((r) => r.notProbeable === null && !r.probe.ignore);
   if (probeable.length === 0) {
     const why = matching.map((r) => r.notProbeable ?? 'hopwatch.io/ignore is set').join('; ');
-    throw new CannotVerifyError('NOT_PROBEABLE', `Ingress ${namespace}/${name} cannot be probed: ${why}`);
+    throw new CannotVerifyError('NOT_PROBEABLE', `${object} cannot be probed: ${why}`);
   }
   const targets: RouteTarget[] = [];
   let firstError: unknown = null;

@@ -8,7 +8,10 @@ import { type DaemonProcess, eventually, getJson, startDaemonProcess, writeDaemo
 
 interface RouteItem {
   id: string;
+  kind: string;
   namespace: string;
+  name: string;
+  parent: { kind: string; namespace: string | null; name: string; sectionName: string | null; port: number | null } | null;
   ingress: string;
   verdict: { status: string; cause: string } | null;
 }
@@ -57,5 +60,17 @@ describe('hopwatch run and the Gateway API', () => {
     await lab.addHttpRoute({ namespace: 'shop', name: 'store', spec: { parentRefs: [{ name: 'gw', namespace: 'infra' }], hostnames: ['store.gw.test'], rules: [{ backendRefs: [{ name: 'web', port: 8000 }] }] } });
     const found = await eventually(async () => (await routes(url)).find((r) => r.ingress === 'store' && r.verdict?.status === 'ok'), 30_000);
     expect(found.namespace).toBe('shop');
+    // The API filters by routing object, and each route names its kind, name and parent.
+    const store = await getJson<{ data: RouteItem[]; total: number }>(`${url}/api/v1/routes?kind=HTTPRoute&name=store`);
+    expect(store.body.data.map((r) => [r.kind, r.namespace, r.name, r.parent])).toEqual([
+      ['HTTPRoute', 'shop', 'store', { kind: 'Gateway', namespace: 'infra', name: 'gw', sectionName: 'http', port: 18090 }],
+    ]);
+    const ingresses = await getJson<{ data: RouteItem[] }>(`${url}/api/v1/routes?kind=Ingress`);
+    expect(ingresses.body.data.map((r) => `${r.kind}/${r.name}`)).toEqual(['Ingress/web']);
+    expect((await getJson<{ data: RouteItem[] }>(`${url}/api/v1/routes?kind=HTTPRoute&name=web`)).body.data).toEqual([]);
+    const bad = await getJson<{ error: { parameter: string; message: string } }>(`${url}/api/v1/routes?kind=Gateway`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ parameter: 'kind' });
+    expect(bad.body.error.message).toContain('expected one of Ingress, HTTPRoute, GRPCRoute, got "Gateway"');
   }, 120_000);
 });

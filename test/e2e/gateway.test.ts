@@ -15,6 +15,7 @@ interface RouteJson {
   host: string | null;
   path: string;
   parent: { kind: string; namespace: string | null; name: string; sectionName: string | null; port: number | null } | null;
+  backends: { key: string; service: string; weight: number; share: number }[];
   verdict: { status: string; hop: string | null; cause: string; summary: string; evidence: string[] };
   hops: { hop: string; target: string; pod: string | null; status: number | null; error: string | null }[];
 }
@@ -125,11 +126,15 @@ describe('hopwatch probe on the lab Gateway', () => {
     for (const needle of evidence as string[]) expect(text).toContain(needle);
   });
 
-  it('discovers an 80/20 split (per-backend probing and classification come with the weighted-backends work)', () => {
-    // Which backend a request takes is random (split_clients $request_id): until every backend's pods are
-    // planned, only the discovery is asserted here; src/discovery/httproute.test.ts checks weights and shares.
+  it('weights 80/20 with the 20 % backend refusing: degraded at pod, pod.refused, the share and the pods named', () => {
     const split = routeOf(all.routes, 'HTTPRoute', 'split');
-    expect(split.hops.filter((h) => h.hop === 'pod').every((h) => h.pod?.startsWith('shop/stable-'))).toBe(true);
+    expect(split.backends.map((b) => [b.service, b.weight, b.share])).toEqual([['stable', 80, 0.8], ['canary', 20, 0.2]]);
+    expect(split.verdict).toMatchObject({ status: 'degraded', hop: 'pod', cause: 'pod.refused' });
+    expect(split.verdict.summary).toContain('canary, 20 % by weight: 1 of 1 pods refuse');
+    const canaryPods = split.hops.filter((h) => h.hop === 'pod' && h.pod?.startsWith('shop/canary-')).map((h) => h.pod);
+    expect(canaryPods).toHaveLength(1);
+    expect(split.verdict.evidence.join('\n')).toContain(canaryPods[0] ?? '?');
+    expect(split.hops.filter((h) => h.hop === 'pod' && h.pod?.startsWith('shop/stable-'))).toHaveLength(2);
   });
 
   it('sends the header a match requires (the edge answers 200, not the 404 of an unmatched request)', () => {
@@ -150,6 +155,41 @@ describe('hopwatch probe on the lab Gateway', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('expected KIND/NAME with KIND ingress or httproute');
   });
+});
+
+describe('hopwatch verify on an HTTPRoute', () => {
+  interface VerifyJson { ok: boolean; kind: string; ingress: string; failingHop: string | null; cause: string | null; failures: { group: string; pods: string[] }[]; routes: { host: string }[] }
+  async function verify(...args: string[]): Promise<{ code: number | null; report: VerifyJson | null; stderr: string }> {
+    const result = await runHopwatch(['verify', '--config', configPath, '-o', 'json', '--duration', '2s', '--interval', '500ms', ...args]);
+    return { code: result.code, report: result.stdout.trim() === '' ? null : (JSON.parse(result.stdout) as VerifyJson), stderr: result.stderr };
+  }
+
+  it('the 20 % backendRef as the canary: its pods refuse, verify fails at hop pod naming them (kubectl style and --httproute)', async () => {
+    for (const args of [['httproute/split', '-n', 'shop'], ['--httproute', 'shop/split']]) {
+      const run = await verify(...args, '--canary', 'app=canary');
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.report).toMatchObject({ ok: false, kind: 'HTTPRoute', ingress: 'shop/split', failingHop: 'pod', cause: 'pod.refused' });
+      expect(run.report?.routes.map((r) => r.host)).toEqual(['split.gw.test']);
+      const pods = run.report?.failures[0]?.pods ?? [];
+      expect(pods.length).toBeGreaterThan(0);
+      expect(pods.every((p) => p.startsWith('shop/canary-'))).toBe(true);
+    }
+  }, 90_000);
+
+  it('a healthy HTTPRoute passes; a missing one, or one named as an Ingress, cannot be verified (exit 2)', async () => {
+    const web = await verify('httproute/web', '-n', 'shop', '--canary', 'app=web');
+    expect(web.code, web.stderr).toBe(0);
+    expect(web.report).toMatchObject({ ok: true, kind: 'HTTPRoute', ingress: 'shop/web' });
+    const missing = await verify('--httproute', 'shop/nothing');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('HTTPRoute shop/nothing does not exist');
+    const asIngress = await verify('--ingress', 'shop/split');
+    expect(asIngress.code).toBe(2);
+    expect(asIngress.stderr).toContain('Ingress shop/split does not exist');
+    const noNamespace = await verify('httproute/web');
+    expect(noNamespace.code).toBe(2);
+    expect(noNamespace.stderr).toContain('httproute/web: give its namespace with -n');
+  }, 90_000);
 });
 
 describe('hopwatch probe with the lab Gateway staged', () => {
