@@ -294,7 +294,7 @@ const headers: Check<Record<string, string>> = (value) => {
 };
 
 /** Labels hopwatch writes itself (and `le`, and Prometheus's own): a constant label must not shadow them. */
-export const RESERVED_METRIC_LABELS: readonly string[] = ['namespace', 'ingress', 'host', 'path', 'status', 'hop', 'cause', 'result', 'phase', 'le', 'quantile', 'reason', 'state', 'receiver', 'outcome', 'version', 'identity', 'job', 'instance'];
+export const RESERVED_METRIC_LABELS: readonly string[] = ['namespace', 'ingress', 'kind', 'host', 'path', 'status', 'hop', 'cause', 'result', 'phase', 'le', 'quantile', 'reason', 'state', 'receiver', 'outcome', 'version', 'identity', 'job', 'instance'];
 
 /** Constant metric labels: Prometheus label names (not reserved, not hopwatch's own), non-empty string values. */
 const metricLabels: Check<Record<string, string>> = (value) => {

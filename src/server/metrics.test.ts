@@ -146,6 +146,26 @@ describe('createMetrics', () => {
     expect(samples(text, 'hopwatch_hop_requests_total')).toEqual([]);
   });
 
+  it('keeps an HTTPRoute named like an Ingress on the same host and path apart (a migration), Ingress series unchanged', async () => {
+    const m = createMetrics({ defaultMetrics: false });
+    const gw = fixtureRoute('shop', 'web', {
+      id: 'gw-shop-web', kind: 'HTTPRoute', ingressClass: null,
+      parent: { kind: 'Gateway', namespace: 'gateway', name: 'public', sectionName: 'http', port: 80 },
+    });
+    m.observeRound(fixtureRound(shop, T, 'ok', 3));
+    m.observeRound(fixtureRound(gw, T, 'failing', 3));
+    let text = await m.render();
+    expect(samples(text, 'hopwatch_route_up').sort()).toEqual([
+      'hopwatch_route_up{namespace="shop",ingress="web",host="web.example.test",path="/",kind="HTTPRoute"} 0',
+      'hopwatch_route_up{namespace="shop",ingress="web",host="web.example.test",path="/"} 1',
+    ]);
+    expect(samples(text, 'hopwatch_hop_requests_total')).toContain('hopwatch_hop_requests_total{namespace="shop",ingress="web",hop="edge",result="ok"} 1');
+    m.forgetRoute(gw.id);
+    text = await m.render();
+    expect(samples(text, 'hopwatch_route_up')).toEqual(['hopwatch_route_up{namespace="shop",ingress="web",host="web.example.test",path="/"} 1']);
+    expect(samples(text, 'hopwatch_hop_requests_total').every((s) => !s.includes('kind='))).toBe(true);
+  });
+
   it('removes the up series while a route is unknown', async () => {
     const m = createMetrics({ defaultMetrics: false });
     m.observeRound(fixtureRound(shop, T, 'ok', 3));

@@ -18,6 +18,10 @@ export interface RouteLabels {
   host: string;
   /** The path. */
   path: string;
+  /** The routing object's kind, only when it is not an Ingress (HTTPRoute, GRPCRoute): an HTTPRoute named like an
+   * Ingress of its namespace, serving the same host and path (a migration), or one HTTPRoute's several matches on a
+   * path, would otherwise share one series and flap; Ingress series keep the labels they always had. */
+  kind?: string;
 }
 
 /** The phases of hop_duration_seconds. */
@@ -52,9 +56,11 @@ export interface LoadFigures {
 }
 
 /** The route labels of a route. */
-export function routeLabels(route: Pick<Route, 'namespace' | 'ingress' | 'host' | 'path' | 'defaultBackend'>): RouteLabels {
+export function routeLabels(route: Pick<Route, 'namespace' | 'ingress' | 'host' | 'path' | 'defaultBackend'> & Partial<Pick<Route, 'kind'>>): RouteLabels {
   const host = route.defaultBackend ? '(default)' : (route.host ?? '(any)');
-  return { namespace: route.namespace, ingress: route.ingress, host, path: route.path };
+  const labels: RouteLabels = { namespace: route.namespace, ingress: route.ingress, host, path: route.path };
+  if (route.kind !== undefined && route.kind !== 'Ingress') labels.kind = route.kind;
+  return labels;
 }
 
 /** The result label of a hop: ok, its error code, or its status class (4xx, 5xx, 1xx). */
@@ -173,7 +179,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   return new DaemonMetrics(registry);
 }
 
-const ROUTE_LABELS = ['namespace', 'ingress', 'host', 'path'] as const;
+const ROUTE_LABELS = ['namespace', 'ingress', 'host', 'path', 'kind'] as const;
 
 /** The series and the state needed to remove a route's series later. */
 class DaemonMetrics implements Metrics {
@@ -210,7 +216,7 @@ class DaemonMetrics implements Metrics {
     this.#routeUp = new Gauge({ name: 'hopwatch_route_up', help: 'Whether the route answers users: 1 ok or degraded, 0 failing (absent while unknown).', labelNames: ROUTE_LABELS, registers });
     this.#routeVerdict = new Gauge({ name: 'hopwatch_route_verdict', help: "The route's current verdict: one series per route, value 1.", labelNames: [...ROUTE_LABELS, 'status', 'hop', 'cause'], registers });
     this.#edgeStatus = new Gauge({ name: 'hopwatch_route_edge_status_code', help: "The HTTP status the edge answered the route's last probe with (the highest of its edge hops; 0: no answer).", labelNames: ROUTE_LABELS, registers });
-    this.#hopRequests = new Counter({ name: 'hopwatch_hop_requests_total', help: 'Hop probes by result: ok, an error code, or a status class (4xx, 5xx).', labelNames: ['namespace', 'ingress', 'hop', 'result'], registers });
+    this.#hopRequests = new Counter({ name: 'hopwatch_hop_requests_total', help: 'Hop probes by result: ok, an error code, or a status class (4xx, 5xx).', labelNames: ['namespace', 'ingress', 'kind', 'hop', 'result'], registers });
     this.#hopDuration = new Histogram({ name: 'hopwatch_hop_duration_seconds', help: 'Phase timings of hop probes.', labelNames: ['hop', 'phase'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers });
     this.#rounds = new Counter({ name: 'hopwatch_rounds_total', help: 'Rounds finished, by verdict status.', labelNames: ['status'], registers });
     this.#late = new Counter({ name: 'hopwatch_rounds_late_total', help: 'Scheduled rounds skipped, by reason (overlap: the previous round still runs; behind: too late after its slot).', labelNames: ['reason'], registers });
@@ -269,14 +275,14 @@ class DaemonMetrics implements Metrics {
     ingress.routes.add(id);
     for (const h of p.hopRequests) {
       ingress.results.add(`${h.hop}\0${h.result}`);
-      this.#hopRequests.inc({ namespace: p.route.namespace, ingress: p.route.ingress, hop: h.hop, result: h.result }, h.count);
+      this.#hopRequests.inc({ ...objectLabels(p.route), hop: h.hop, result: h.result }, h.count);
     }
     for (const d of p.durations) this.#hopDuration.observe({ hop: d.hop, phase: d.phase }, d.seconds);
     this.#rounds.inc({ status: round.verdict.status });
   }
 
   #ingress(labels: RouteLabels): { routes: Set<string>; results: Set<string> } {
-    const key = `${labels.namespace}\0${labels.ingress}`;
+    const key = `${labels.namespace}\0${labels.ingress}\0${labels.kind ?? ''}`;
     let entry = this.#ingresses.get(key);
     if (entry === undefined) this.#ingresses.set(key, (entry = { routes: new Set(), results: new Set() }));
     return entry;
@@ -297,14 +303,14 @@ class DaemonMetrics implements Metrics {
       this.#routeUp.remove({ ...known.labels });
       this.#edgeStatus.remove({ ...known.labels });
     }
-    const key = `${known.labels.namespace}\0${known.labels.ingress}`;
+    const key = `${known.labels.namespace}\0${known.labels.ingress}\0${known.labels.kind ?? ''}`;
     const ingress = this.#ingresses.get(key);
     if (ingress === undefined) return;
     ingress.routes.delete(routeId);
     if (ingress.routes.size > 0) return;
     for (const k of ingress.results) {
       const [hop, result] = k.split('\0') as [string, string];
-      this.#hopRequests.remove({ namespace: known.labels.namespace, ingress: known.labels.ingress, hop, result });
+      this.#hopRequests.remove({ ...objectLabels(known.labels), hop, result });
     }
     this.#ingresses.delete(key);
   }
@@ -339,6 +345,11 @@ class DaemonMetrics implements Metrics {
   trackLeader(source: () => LeaderFigures): void {
     this.#leader = source;
   }
+}
+
+/** The labels of a route's routing object (hop_requests_total counts per object, not per route). */
+function objectLabels(labels: RouteLabels): { namespace: string; ingress: string; kind?: string } {
+  return labels.kind === undefined ? { namespace: labels.namespace, ingress: labels.ingress } : { namespace: labels.namespace, ingress: labels.ingress, kind: labels.kind };
 }
 
 function sameLabels(a: object, b: object): boolean {
