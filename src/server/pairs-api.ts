@@ -42,6 +42,12 @@ function shape(pair: PairParity, withHistory: boolean): Record<string, unknown> 
 
 /** GET /api/v1/pairs[?outcome=alike|different|pending]. */
 export function pairsEndpoint(source: PairsSource, query: URLSearchParams): Answer {
+  // A misspelt filter (?outcom=different) must not answer every pair as if it had filtered.
+  const unknown = [...query.keys()].find((k) => k !== 'outcome');
+  if (unknown !== undefined) {
+    const message = `parameter "${unknown}": unknown parameter; this endpoint takes outcome`;
+    return { status: 400, body: { error: { code: 'BAD_PARAMETER', message, parameter: unknown } } };
+  }
   const outcome = query.get('outcome');
   if (outcome !== null && !(OUTCOMES as readonly string[]).includes(outcome)) {
     const message = `parameter "outcome": expected one of ${OUTCOMES.join(', ')}, got ${JSON.stringify(outcome)}`;
