@@ -127,6 +127,41 @@ describe('lab B: legal but unusual objects', () => {
   });
 });
 
+describe('lab B: Services without selector, headless Services, named ports (as ingress-nginx reads them)', () => {
+  let routes: RouteJson[];
+
+  beforeAll(async () => {
+    routes = await probe('-n', 'records');
+  }, 60_000);
+
+  it.each(FLAVOURS)('a Service without selector, its EndpointSlice written by hand with an unnamed port: the numeric targetPort is used, the failing VM is named (%s)', (flavour) => {
+    const route = routeOf(routes, 'records', 'legacy', flavour);
+    expect(route.verdict).toMatchObject({ status: 'degraded', hop: 'pod', cause: 'pod.app-error' });
+    expect(route.verdict.summary).toContain('1 of 2 pods answer 500');
+    // Both hand-written endpoints are probed on the targetPort (no pod behind them: addresses only).
+    expect(route.hops.filter((h) => h.hop === 'pod').map((h) => h.status).sort()).toEqual([200, 500]);
+    expect(route.verdict.evidence.join('\n')).toMatch(/^pod 127\.\d+\.\d+\.\d+:9300: 500 in \d+ ms/m);
+    expect(route.verdict.evidence).toContain('Service records/legacy port 8000 (http) -> targetPort 9300');
+  });
+
+  it.each(FLAVOURS)('a headless Service: no dns or Service hop, its endpoints probed, the failing pod named (%s)', (flavour) => {
+    const route = routeOf(routes, 'records', 'journal', flavour);
+    expect(route.verdict).toMatchObject({ status: 'degraded', hop: 'pod', cause: 'pod.app-error' });
+    expect(route.hops.map((h) => h.hop).filter((h) => h === 'dns' || h === 'service')).toEqual([]);
+    const evidence = route.verdict.evidence.join('\n');
+    expect(evidence).toMatch(/^pod records\/journal-\S+-1 answers 500 on \/ while Ready/m);
+    // The headless name is not on the controller's path: no DNS noise about it.
+    expect(evidence).not.toContain('does not resolve');
+  });
+
+  it.each(FLAVOURS)('a named targetPort mapping to another number on one pod: each pod probed on its own number (%s)', (flavour) => {
+    const route = routeOf(routes, 'records', 'tally', flavour);
+    expect(route.verdict).toMatchObject({ status: 'degraded', hop: 'pod', cause: 'pod.app-error' });
+    expect(route.hops.filter((h) => h.hop === 'pod').map((h) => h.status).sort()).toEqual([200, 500]);
+    expect(route.verdict.evidence.join('\n')).toMatch(/^pod records\/tally-\S+-1 \(127\.\d+\.\d+\.\d+:9092\): 500 in \d+ ms/m);
+  });
+});
+
 describe('lab B: two Ingresses claim the same host and path', () => {
   it('the younger one loses: config.route-conflict naming the winner and ingress-nginx\'s rule; the winner stays ok (nginx)', async () => {
     const routes = await probe('-n', 'ledger');
