@@ -93,6 +93,11 @@ export interface FinishRolloutOptions {
   serverStops?: 'after-drain' | 'first';
   /** With serverStops 'first': how long the stopped pods stay listed as ready; default 0. */
   endpointLagMs?: number;
+  /**
+   * The drain window also lasts until this settles (after drainMs): a test that probes inside the
+   * window holds it open until it has probed, rather than racing a timer it cannot control under load.
+   */
+  holdUntil?: Promise<unknown>;
 }
 
 /** A revision created by `rollout`. */
@@ -269,6 +274,7 @@ export class LabCluster {
     this.#refreshServices(namespace);
     await this.settle();
     if (options.drainMs) await sleep(options.drainMs);
+    if (options.holdUntil) await options.holdUntil.catch(() => undefined);
     await Promise.all(old.map((p) => p.server.stop()));
     for (const pod of old) {
       this.#pods.delete(key(namespace, pod.state.name));
