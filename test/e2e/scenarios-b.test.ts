@@ -162,6 +162,32 @@ describe('lab B: Services without selector, headless Services, named ports (as i
   });
 });
 
+describe('lab B: apps that are themselves proxies', () => {
+  let routes: RouteJson[];
+
+  beforeAll(async () => {
+    routes = await probe('-n', 'proxies');
+  }, 60_000);
+
+  it.each(FLAVOURS)('every pod answers its own nginx 502 page: the pods are the cause, not the controller (%s)', (flavour) => {
+    const route = routeOf(routes, 'proxies', 'gateway', flavour);
+    expect(route.verdict).toMatchObject({ status: 'failing', hop: 'pod', cause: 'pod.app-error' });
+    expect(route.verdict.summary).toBe("2 of 2 pods answer 502 themselves with nginx's own error page: the app is itself a proxy whose upstream fails, not the controller");
+    const evidence = route.verdict.evidence.join('\n');
+    expect(evidence).toMatch(/^pod proxies\/gateway-\S+-0 \(127\.\d+\.\d+\.\d+:9091\): 502 from nginx in \d+ ms/m);
+    expect(evidence).toContain("the 502 page at the pod hop is nginx's own, answered inside the pod (no controller stands between hopwatch and the pod); the controller passes it on");
+  });
+
+  it.each(FLAVOURS)('one pod of two answers its own nginx 504 page: that pod, not a read timeout of the controller (%s)', (flavour) => {
+    const route = routeOf(routes, 'proxies', 'relay', flavour);
+    expect(route.verdict).toMatchObject({ status: 'degraded', hop: 'pod', cause: 'pod.app-error' });
+    expect(route.verdict.summary).toBe("1 of 2 pods answer 504 themselves with nginx's own error page: the app is itself a proxy whose upstream fails, not the controller");
+    const evidence = route.verdict.evidence.join('\n');
+    expect(evidence).toMatch(/^pod proxies\/relay-\S+-1 \(127\.\d+\.\d+\.\d+:9091\): 504 from nginx in \d+ ms/m);
+    expect(evidence).not.toContain('effective read timeout');
+  });
+});
+
 describe('lab B: two Ingresses claim the same host and path', () => {
   it('the younger one loses: config.route-conflict naming the winner and ingress-nginx\'s rule; the winner stays ok (nginx)', async () => {
     const routes = await probe('-n', 'ledger');

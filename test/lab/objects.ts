@@ -69,6 +69,7 @@ export function failsReadiness(fault: PodFault): boolean {
     case 'echo':
       return false;
     case 'status':
+    case 'proxy-error':
       return fault.status < 200 || fault.status >= 400;
     case 'slow':
       return fault.delayMs >= 1000; // the kubelet's default probe timeout is 1 s

@@ -99,6 +99,11 @@ export function scenarioB(): LabSpec {
     // A named targetPort ("web") that maps to another number on one pod (9092, the other 9091): the
     // EndpointSlice controller writes one slice per number. The pod on 9092 answers 500.
     goApp('records', 'tally', { podPorts: { 1: 9092 }, podFaults: { 1: { mode: 'status', status: 500 } } }),
+    // Apps that are themselves proxies (nginx in the pod) whose own upstream fails: every pod of
+    // gateway answers nginx's own 502 page, one pod of two of relay nginx's own 504 page. The 5xx
+    // comes from the pods, whatever generator its page names.
+    goApp('proxies', 'gateway', { fault: { mode: 'proxy-error', status: 502 } }),
+    goApp('proxies', 'relay', { podFaults: { 1: { mode: 'proxy-error', status: 504 } } }),
     {
       // A second Ingress, created after ledger/books (or in the same second: then the greater name wins,
       // books), claims books' host and path on nginx for another Service whose pods refuse:

@@ -27,6 +27,12 @@ export type PodFault =
   | { mode: 'keepalive'; idleMs: number }
   /** The container keeps crashing: not listening, Pod not ready, restarts growing, CrashLoopBackOff. */
   | { mode: 'crashloop' }
+  /**
+   * The app is itself a reverse proxy (nginx in the pod) whose own upstream fails: it answers nginx's
+   * own error page for that status (502 Bad Gateway, 504 Gateway Time-out) with Server: nginx, byte for
+   * byte as nginx writes it (ngx_http_special_response.c).
+   */
+  | { mode: 'proxy-error'; status: 502 | 503 | 504 }
   /** Healthy; the body also lists the names of the request headers the client sent (an echo app), so a header a proxy dropped shows. */
   | { mode: 'echo' };
 
