@@ -144,6 +144,14 @@ const rows: Row[] = [
     want: { status: 'failing', hop: 'pod', cause: 'pod.app-error' },
   },
   {
+    name: 'pods answer nginx\'s own 502 page (a proxy inside the pod), passed on by the controller: the pods, not the controller',
+    route: base,
+    hops: healthyRound(base, (r) => (r.hop === 'pod' || r.hop === 'service' || isFront(r) ? NGINX_502 : null)),
+    want: { status: 'failing', hop: 'pod', cause: 'pod.app-error' },
+    summary: ["3 of 3 pods answer 502 themselves with nginx's own error page: the app is itself a proxy whose upstream fails"],
+    evidence: ["the 502 page at the pod hop is nginx's own, answered inside the pod"],
+  },
+  {
     name: 'every controller pod 502 while pods answer',
     route: base,
     hops: healthyRound(base, front502),

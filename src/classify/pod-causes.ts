@@ -45,6 +45,27 @@ function hasFrontFailures(ctx: Context): boolean {
 
 // ---------------------------------------------------------------- pods that fail hopwatch too
 
+/**
+ * Pods answer an HTTP error themselves. When their answer is a proxy's own page (a generator such as
+ * nginx recognised at the pod hop), the app is itself a proxy (nginx or Envoy in the pod) whose own
+ * upstream fails: the pod is still the cause, and the same page passed on by the controller is not
+ * the controller's (measured at the pod hop, which no controller stands in front of).
+ */
+function appError(failed: HopResult[], share: string, evidence: string[]): Finding {
+  const status = failed[0]?.status ?? 0;
+  const generators = new Set(failed.map((r) => r.generator));
+  const generator = generators.size === 1 ? failed[0]?.generator : null;
+  if (!generator || generator === 'upstream') {
+    return { hop: 'pod', cause: 'pod.app-error', summary: `${share} answer ${status} themselves: the application fails, not a gateway`, evidence };
+  }
+  return {
+    hop: 'pod',
+    cause: 'pod.app-error',
+    summary: `${share} answer ${status} themselves with ${generator}'s own error page: the app is itself a proxy whose upstream fails, not the controller`,
+    evidence: [...evidence, `the ${status} page at the pod hop is ${generator}'s own, answered inside the pod (no controller stands between hopwatch and the pod); the controller passes it on`],
+  };
+}
+
 /** The in-rotation pods fail hopwatch's own probe: the error names the cause. */
 export function failingPodsCause(ctx: Context): Finding {
   const { backend, layers } = ctx;
@@ -65,7 +86,7 @@ export function failingPodsCause(ctx: Context): Finding {
     case 'refused':
       return refusedPods(ctx, failed, share, evidence);
     case null:
-      return { hop: 'pod', cause: 'pod.app-error', summary: `${share} answer ${failed[0]?.status ?? 0} themselves: the application fails, not a gateway`, evidence };
+      return appError(failed, share, evidence);
     case 'reset':
       return resetPods(ctx, failed, share, evidence);
     case 'tls':

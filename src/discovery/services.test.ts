@@ -115,14 +115,34 @@ describe('endpointFacts', () => {
     ]);
   });
 
-  it('only the slice port named like the Service port; unnamed matches unnamed and ""', () => {
+  it('a named Service port takes the slice port of its name; an unnamed one every slice port (ingress-nginx getEndpointsFromSlices)', () => {
     const slices = [
       slice('web-1', [{ name: 'admin', port: 9001 }], [{ addresses: ['127.9.1.1'] }]),
       slice('web-2', [{ name: '', port: 8080 }], [{ addresses: ['127.9.1.2'] }]),
       slice('web-3', [{ port: 8081 }], [{ addresses: ['127.9.1.3'] }]),
+      slice('web-4', [{ name: 'http', port: 8082 }], [{ addresses: ['127.9.1.4'] }]),
     ];
+    expect(endpointFacts(slices, ref, http).map((e) => `${e.address}:${e.port}`)).toEqual(['127.9.1.4:8082']);
+    expect(endpointFacts(slices, ref, unnamed).map((e) => `${e.address}:${e.port}`)).toEqual(['127.9.1.1:9001', '127.9.1.2:8080', '127.9.1.3:8081', '127.9.1.4:8082']);
+  });
+
+  it('a hand-written slice whose port name does not match, or without ports, falls back to a numeric targetPort (ingress-nginx#7390)', () => {
+    const namedNumeric: ServicePortFacts = { name: 'http', port: 8000, targetPort: 9300, protocol: 'TCP', appProtocol: null };
+    const slices = [
+      slice('legacy-1', [{ port: 9300 }], [{ addresses: ['127.9.1.1', '127.9.1.2'] }]),
+      slice('legacy-2', [], [{ addresses: ['127.9.1.3'] }]),
+    ];
+    expect(endpointFacts(slices, ref, namedNumeric).map((e) => `${e.address}:${e.port}`)).toEqual(['127.9.1.1:9300', '127.9.1.2:9300', '127.9.1.3:9300']);
+    // A named targetPort has no number to fall back to: nothing, as in ingress-nginx.
     expect(endpointFacts(slices, ref, http)).toEqual([]);
-    expect(endpointFacts(slices, ref, unnamed).map((e) => `${e.address}:${e.port}`)).toEqual(['127.9.1.2:8080', '127.9.1.3:8081']);
+  });
+
+  it('named ports resolving to different numbers per pod: one slice per number, each endpoint on its own', () => {
+    const slices = [
+      slice('web-a', [{ name: 'http', port: 9091 }], [{ addresses: ['127.9.1.1'], targetRef: podRef('web-0') }]),
+      slice('web-b', [{ name: 'http', port: 9092 }], [{ addresses: ['127.9.1.2'], targetRef: podRef('web-1') }]),
+    ];
+    expect(endpointFacts(slices, ref, http).map((e) => `${e.pod?.name} ${e.address}:${e.port}`)).toEqual(['web-0 127.9.1.1:9091', 'web-1 127.9.1.2:9092']);
   });
 
   it('ignores slices of other Services and namespaces, dedupes address:port across slices', () => {

@@ -55,10 +55,15 @@ export function findServicePort(service: ServiceFacts, backendPort: number | str
 }
 
 /**
- * The endpoints of one Service port: every endpoint of every slice labelled with
- * the Service's name, on the slice port whose name equals the Service port's name
- * (an unnamed Service port matches an unnamed slice port). Deduplicated by
- * address:port (a slice being replaced may repeat endpoints), sorted by address.
+ * The endpoints of one Service port, as ingress-nginx reads them (internal/ingress/controller/
+ * endpointslices.go getEndpointsFromSlices): every endpoint of every slice labelled with the
+ * Service's name, on each slice port of the Service port's protocol whose name equals the Service
+ * port's name; an unnamed Service port takes every slice port ("port.Name is optional if there is
+ * only one port"); a slice port whose name does not match, or a slice without ports, falls back to
+ * a numeric targetPort (ingress-nginx#7390). That last rule is what hand-written EndpointSlices of
+ * a Service without selector lean on (an unnamed slice port behind a named Service port). Every
+ * address of an endpoint counts. Deduplicated by address:port, sorted by address. Not-ready
+ * endpoints are kept (with ready false): the controller skips them, hopwatch still probes them.
  */
 export function endpointFacts(
   slices: readonly V1EndpointSlice[],
@@ -84,22 +89,36 @@ function sliceBelongsTo(slice: V1EndpointSlice, service: ObjectRef): boolean {
   return slice.metadata?.namespace === service.namespace && slice.metadata?.labels?.[SERVICE_NAME_LABEL] === service.name;
 }
 
-/** One slice's endpoints on the slice ports matching the Service port's name. */
+/** The port numbers one slice gives a Service port (getEndpointsFromSlices' port loop). */
+export function slicePortNumbers(slice: V1EndpointSlice, servicePort: ServicePortFacts): number[] {
+  const numericTarget = typeof servicePort.targetPort === 'number' ? servicePort.targetPort : 0;
+  const declared = slice.ports ?? [];
+  if (declared.length === 0) return numericTarget > 0 ? [numericTarget] : [];
+  const numbers: number[] = [];
+  for (const port of declared) {
+    if ((port.protocol ?? 'TCP') !== servicePort.protocol) continue;
+    const named = servicePort.name === null || servicePort.name === (port.name ?? '');
+    const number = (named ? (port.port ?? 0) : 0) || numericTarget;
+    if (number > 0 && !numbers.includes(number)) numbers.push(number);
+  }
+  return numbers;
+}
+
+/** One slice's endpoints on the port numbers it gives the Service port. */
 function sliceEndpoints(slice: V1EndpointSlice, servicePort: ServicePortFacts): EndpointFacts[] {
-  const wanted = servicePort.name ?? '';
-  const ports = (slice.ports ?? []).filter((port) => (port.name ?? '') === wanted && typeof port.port === 'number');
+  const ports = slicePortNumbers(slice, servicePort);
   const namespace = slice.metadata?.namespace ?? '';
   const facts: EndpointFacts[] = [];
   for (const endpoint of slice.endpoints ?? []) {
-    const address = endpoint.addresses?.[0];
-    if (!address) continue;
     // Kubernetes: an unset ready counts as ready, serving defaults to ready.
     const ready = endpoint.conditions?.ready ?? true;
     const serving = endpoint.conditions?.serving ?? ready;
     const terminating = endpoint.conditions?.terminating ?? false;
     const ref = endpoint.targetRef;
     const pod = ref?.kind === 'Pod' && ref.name ? { namespace: ref.namespace ?? namespace, name: ref.name } : null;
-    for (const port of ports) facts.push({ address, port: port.port ?? 0, ready, serving, terminating, pod });
+    for (const port of ports) {
+      for (const address of endpoint.addresses ?? []) facts.push({ address, port, ready, serving, terminating, pod });
+    }
   }
   return facts;
 }

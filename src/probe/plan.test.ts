@@ -73,6 +73,11 @@ describe('planHops', () => {
     expect(hops.find((h) => h.hop === 'service')?.target).toBe('legacy.example.test:80');
   });
 
+  it('a headless Service: neither a dns nor a service hop (the controller uses its endpoints only), its endpoints probed', () => {
+    const route = routeFixture({ service: { namespace: 'shop', name: 'web', type: 'ClusterIP', clusterIP: null, externalName: null, ports: [], selector: { app: 'web' } } });
+    expect(planHops(route, options).map((h) => h.hop)).toEqual(['edge', 'controller', 'controller', 'pod', 'pod', 'pod']);
+  });
+
   it('plans nothing for ignored or unprobeable routes', () => {
     expect(planHops(routeFixture({ notProbeable: 'regex' }), options)).toEqual([]);
     expect(planHops(routeFixture({ probe: { ...routeFixture().probe, ignore: true } }), options)).toEqual([]);

@@ -58,7 +58,11 @@ function dnsServerPort(server: string | null): number {
 
 function planDns(backend: Backend, request: HopRequest, options: PlanOptions): PlannedHop[] {
   const service = backend.service;
-  if (!service) return [];
+  // A headless Service (clusterIP None) is nowhere on the path: ingress-nginx sends to its endpoints
+  // (controller.go serviceEndpoints -> endpointslices.go getEndpointsFromSlices for every type but
+  // ExternalName) and never resolves its name, which the cluster DNS answers with the ready pods'
+  // addresses or not at all when none is ready. Resolving it would only add noise.
+  if (!service || isHeadless(service)) return [];
   const name = service.externalName ?? `${service.name}.${service.namespace}.svc.${options.clusterDomain}`;
   const server = options.dnsServer;
   return [
@@ -73,6 +77,11 @@ function planDns(backend: Backend, request: HopRequest, options: PlanOptions): P
       backend: backend.key,
     }),
   ];
+}
+
+/** A Service of type ClusterIP without an address: headless ("None"). */
+function isHeadless(service: NonNullable<Backend['service']>): boolean {
+  return service.type !== 'ExternalName' && service.clusterIP === null;
 }
 
 function planFront(route: Route, request: HopRequest): PlannedHop[] {

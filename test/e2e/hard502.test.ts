@@ -201,11 +201,20 @@ describe('edge and rollout failures on both controllers', () => {
     const step = await lab.rollout('h502', 'roll');
     const old = lab.cluster.pods().filter((p) => p.app === 'roll' && p.templateHash !== step.templateHash).map((p) => p.name);
     expect(old).toHaveLength(2);
-    // No preStop: the old pods' servers stop at once, they turn terminating, and stay 8 s before removal.
-    const finishing = lab.finishRollout('h502', 'roll', { serverStops: 'first', drainMs: 8000 });
+    // No preStop: the old pods' servers stop at once, they turn terminating, and stay listed (at least
+    // 8 s, and until the probes are done: the window is held open, not raced against a timer).
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    const finishing = lab.finishRollout('h502', 'roll', { serverStops: 'first', drainMs: 8000, holdUntil: held });
+    // In the drain window: every old pod is terminating and still listed by the API server.
+    const listed = () => old.every((name) => {
+      const pod = lab.api.get({ apiVersion: 'v1', kind: 'Pod', namespace: 'h502', name });
+      return pod !== null && Boolean((pod.metadata as { deletionTimestamp?: unknown }).deletionTimestamp);
+    });
     try {
       const terminating = () => lab.cluster.pods().filter((p) => old.includes(p.name) && p.terminating).length === old.length;
-      for (let i = 0; i < 200 && !terminating(); i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 500 && !(terminating() && listed()); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(terminating() && listed()).toBe(true);
       const [nginxRoutes, haproxyRoutes] = await Promise.all([probe('--ingress', 'h502/roll'), probe('--ingress', 'h502/roll-hp')]);
       // nginx has no live upstream left: 502; HAProxy retries the dead server and answers 503.
       for (const [flavour, routes, edge] of [['nginx', nginxRoutes, 502], ['haproxy', haproxyRoutes, 503]] as const) {
@@ -217,7 +226,10 @@ describe('edge and rollout failures on both controllers', () => {
         for (const name of old) expect(route.verdict.summary).toContain(name);
         expect(evidence).toMatch(/window: seen at \d{4}-/);
       }
+      // The window held while hopwatch probed: the old pods are still there.
+      expect(listed()).toBe(true);
     } finally {
+      release();
       await finishing;
       await freeze('healthy');
     }

@@ -127,6 +127,67 @@ describe('lab B: legal but unusual objects', () => {
   });
 });
 
+describe('lab B: Services without selector, headless Services, named ports (as ingress-nginx reads them)', () => {
+  let routes: RouteJson[];
+
+  beforeAll(async () => {
+    routes = await probe('-n', 'records');
+  }, 60_000);
+
+  it.each(FLAVOURS)('a Service without selector, its EndpointSlice written by hand with an unnamed port: the numeric targetPort is used, the failing VM is named (%s)', (flavour) => {
+    const route = routeOf(routes, 'records', 'legacy', flavour);
+    expect(route.verdict).toMatchObject({ status: 'degraded', hop: 'pod', cause: 'pod.app-error' });
+    expect(route.verdict.summary).toContain('1 of 2 pods answer 500');
+    // Both hand-written endpoints are probed on the targetPort (no pod behind them: addresses only).
+    expect(route.hops.filter((h) => h.hop === 'pod').map((h) => h.status).sort()).toEqual([200, 500]);
+    expect(route.verdict.evidence.join('\n')).toMatch(/^pod 127\.\d+\.\d+\.\d+:9300: 500 in \d+ ms/m);
+    expect(route.verdict.evidence).toContain('Service records/legacy port 8000 (http) -> targetPort 9300');
+  });
+
+  it.each(FLAVOURS)('a headless Service: no dns or Service hop, its endpoints probed, the failing pod named (%s)', (flavour) => {
+    const route = routeOf(routes, 'records', 'journal', flavour);
+    expect(route.verdict).toMatchObject({ status: 'degraded', hop: 'pod', cause: 'pod.app-error' });
+    expect(route.hops.map((h) => h.hop).filter((h) => h === 'dns' || h === 'service')).toEqual([]);
+    const evidence = route.verdict.evidence.join('\n');
+    expect(evidence).toMatch(/^pod records\/journal-\S+-1 answers 500 on \/ while Ready/m);
+    // The headless name is not on the controller's path: no DNS noise about it.
+    expect(evidence).not.toContain('does not resolve');
+  });
+
+  it.each(FLAVOURS)('a named targetPort mapping to another number on one pod: each pod probed on its own number (%s)', (flavour) => {
+    const route = routeOf(routes, 'records', 'tally', flavour);
+    expect(route.verdict).toMatchObject({ status: 'degraded', hop: 'pod', cause: 'pod.app-error' });
+    expect(route.hops.filter((h) => h.hop === 'pod').map((h) => h.status).sort()).toEqual([200, 500]);
+    expect(route.verdict.evidence.join('\n')).toMatch(/^pod records\/tally-\S+-1 \(127\.\d+\.\d+\.\d+:9092\): 500 in \d+ ms/m);
+  });
+});
+
+describe('lab B: apps that are themselves proxies', () => {
+  let routes: RouteJson[];
+
+  beforeAll(async () => {
+    routes = await probe('-n', 'proxies');
+  }, 60_000);
+
+  it.each(FLAVOURS)('every pod answers its own nginx 502 page: the pods are the cause, not the controller (%s)', (flavour) => {
+    const route = routeOf(routes, 'proxies', 'gateway', flavour);
+    expect(route.verdict).toMatchObject({ status: 'failing', hop: 'pod', cause: 'pod.app-error' });
+    expect(route.verdict.summary).toBe("2 of 2 pods answer 502 themselves with nginx's own error page: the app is itself a proxy whose upstream fails, not the controller");
+    const evidence = route.verdict.evidence.join('\n');
+    expect(evidence).toMatch(/^pod proxies\/gateway-\S+-0 \(127\.\d+\.\d+\.\d+:9091\): 502 from nginx in \d+ ms/m);
+    expect(evidence).toContain("the 502 page at the pod hop is nginx's own, answered inside the pod (no controller stands between hopwatch and the pod); the controller passes it on");
+  });
+
+  it.each(FLAVOURS)('one pod of two answers its own nginx 504 page: that pod, not a read timeout of the controller (%s)', (flavour) => {
+    const route = routeOf(routes, 'proxies', 'relay', flavour);
+    expect(route.verdict).toMatchObject({ status: 'degraded', hop: 'pod', cause: 'pod.app-error' });
+    expect(route.verdict.summary).toBe("1 of 2 pods answer 504 themselves with nginx's own error page: the app is itself a proxy whose upstream fails, not the controller");
+    const evidence = route.verdict.evidence.join('\n');
+    expect(evidence).toMatch(/^pod proxies\/relay-\S+-1 \(127\.\d+\.\d+\.\d+:9091\): 504 from nginx in \d+ ms/m);
+    expect(evidence).not.toContain('effective read timeout');
+  });
+});
+
 describe('lab B: two Ingresses claim the same host and path', () => {
   it('the younger one loses: config.route-conflict naming the winner and ingress-nginx\'s rule; the winner stays ok (nginx)', async () => {
     const routes = await probe('-n', 'ledger');

@@ -13,7 +13,8 @@ import {
   CONTROLLER_LABELS,
   CONTROLLER_NAMESPACE,
   deploymentObject,
-  endpointSliceObject,
+  endpointSliceObjects,
+  manualSliceObject,
   ingressClassObject,
   ingressObject,
   isPodReady,
@@ -23,16 +24,15 @@ import {
   networkPolicyObject,
   podObject,
   replicaSetObject,
-  resolveTargetPort,
-  selects,
-  serviceSelector,
   serviceObject,
   servicePorts,
   shortHash,
 } from './objects.js';
 import { type LabPod, startPod } from './pods.js';
 import { type ServiceForwarder, startServiceForwarder } from './services.js';
-import type { AppSpec, IngressSpec, LabSpec, NetworkPolicySpec, PodFault, ServiceSpec } from './spec.js';
+import type { AppSpec, IngressSpec, LabSpec, ManualSliceSpec, NetworkPolicySpec, PodFault, ServiceSpec } from './spec.js';
+import { readyEndpoints } from './nginx-config.js';
+import type { V1EndpointSlice } from '@kubernetes/client-node';
 
 /** What the cluster needs from the rest of the lab. */
 export interface ClusterOptions {
@@ -93,6 +93,11 @@ export interface FinishRolloutOptions {
   serverStops?: 'after-drain' | 'first';
   /** With serverStops 'first': how long the stopped pods stay listed as ready; default 0. */
   endpointLagMs?: number;
+  /**
+   * The drain window also lasts until this settles (after drainMs): a test that probes inside the
+   * window holds it open until it has probed, rather than racing a timer it cannot control under load.
+   */
+  holdUntil?: Promise<unknown>;
 }
 
 /** A revision created by `rollout`. */
@@ -113,6 +118,8 @@ interface ServiceEntry {
   forwarders: ServiceForwarder[];
   /** kube-proxy's rules are "missing": the forwarders get no backends, so the ClusterIP refuses. */
   down: boolean;
+  /** Names of the EndpointSlices last written for it (groups that disappear are deleted). */
+  slices: Set<string>;
 }
 
 const key = (namespace: string, name: string): string => `${namespace}/${name}`;
@@ -130,6 +137,7 @@ export class LabCluster {
   readonly #pods = new Map<string, PodEntry>();
   readonly #services = new Map<string, ServiceEntry>();
   readonly #apps = new Map<string, AppEntry>();
+  readonly #manualSlices: ManualSliceSpec[] = [];
   readonly #controllerPods: { name: string; ip: string }[] = [];
   #nextPod = 0;
   #nextService = 0;
@@ -154,6 +162,7 @@ export class LabCluster {
     for (const ns of spec.namespaces ?? []) cluster.#ensureNamespace(ns);
     cluster.#createController(spec.controller?.replicas ?? 2);
     for (const app of spec.apps ?? []) await cluster.addApp(app);
+    cluster.#manualSlices.push(...(spec.endpointSlices ?? []));
     for (const service of spec.services ?? []) await cluster.addService(service);
     for (const ingress of spec.ingresses ?? []) cluster.addIngress(ingress);
     for (const policy of spec.networkPolicies ?? []) cluster.addNetworkPolicy(policy);
@@ -265,6 +274,7 @@ export class LabCluster {
     this.#refreshServices(namespace);
     await this.settle();
     if (options.drainMs) await sleep(options.drainMs);
+    if (options.holdUntil) await options.holdUntil.catch(() => undefined);
     await Promise.all(old.map((p) => p.server.stop()));
     for (const pod of old) {
       this.#pods.delete(key(namespace, pod.state.name));
@@ -302,7 +312,7 @@ export class LabCluster {
     const fault = spec.podFaults?.[index] ?? spec.fault ?? { mode: 'healthy' };
     const ip = this.#options.addresses.pod(this.#nextPod++);
     const state: LabPodState = {
-      namespace: spec.namespace, name: `${spec.name}-${hash}-${index}`, app: spec.name, ip, port: spec.containerPort ?? 8080,
+      namespace: spec.namespace, name: `${spec.name}-${hash}-${index}`, app: spec.name, ip, port: spec.podPorts?.[index] ?? spec.containerPort ?? 8080,
       portName: spec.portName ?? 'http', labels, fault, templateHash: hash, readinessProbe: spec.readinessProbe ?? false,
       restarts: fault.mode === 'crashloop' ? 5 : 0, terminating: false,
     };
@@ -315,9 +325,10 @@ export class LabCluster {
   async addService(spec: ServiceSpec): Promise<void> {
     this.#ensureNamespace(spec.namespace);
     const external = spec.type === 'ExternalName';
-    const clusterIP = external ? null : this.#options.addresses.service(this.#nextService++);
+    // A headless Service has no ClusterIP: nothing forwards for it (clients use the endpoints).
+    const clusterIP = external || spec.clusterIP === 'None' ? null : this.#options.addresses.service(this.#nextService++);
     const forwarders = clusterIP ? await Promise.all(servicePorts(spec).map((p) => startServiceForwarder({ ip: clusterIP, port: p.port }))) : [];
-    this.#services.set(key(spec.namespace, spec.name), { spec, clusterIP, forwarders, down: false });
+    this.#services.set(key(spec.namespace, spec.name), { spec, clusterIP, forwarders, down: false, slices: new Set() });
     this.#apply(serviceObject(spec, clusterIP));
     this.#refreshServices(spec.namespace);
     this.#refreshDns();
@@ -369,23 +380,41 @@ export class LabCluster {
     const pods = [...this.#pods.values()].map((p) => p.state);
     for (const entry of this.#services.values()) {
       if (entry.spec.namespace !== namespace || entry.spec.type === 'ExternalName') continue;
-      this.#apply(endpointSliceObject(entry.spec, pods));
+      const slices = this.#writeSlices(entry, pods);
       const ports = servicePorts(entry.spec);
-      const ready = entry.down ? [] : pods.filter((p) => p.namespace === namespace && isPodReady(p) && selects(serviceSelector(entry.spec), p.labels));
       entry.forwarders.forEach((forwarder, i) => {
         const port = ports[i];
-        if (!port) return;
-        const backends = ready.flatMap((p) => {
-          const target = resolveTargetPort(port.targetPort, p);
-          return target === null ? [] : [{ ip: p.ip, port: target }];
+        if (!port || entry.down) return this.#track(forwarder.setBackends([]));
+        // kube-proxy forwards to the ready endpoints of the slices, as ingress-nginx reads them.
+        const servicePort = { name: port.name ?? '', port: port.port, targetPort: port.targetPort, protocol: 'TCP' };
+        const backends = readyEndpoints(slices as unknown as V1EndpointSlice[], namespace, entry.spec.name, servicePort).map((target) => {
+          const [ip, number] = target.split(':');
+          return { ip: ip ?? '', port: Number(number) };
         });
         this.#track(forwarder.setBackends(backends));
       });
     }
   }
 
+  /** The Service's slices: the controller's for a selector, the hand-written ones without; stale ones deleted. */
+  #writeSlices(entry: ServiceEntry, pods: LabPodState[]): KubeObject[] {
+    const { spec } = entry;
+    const slices = spec.selector === null
+      ? this.#manualSlices.filter((m) => m.namespace === spec.namespace && m.service === spec.name).map((m) => manualSliceObject(m, pods))
+      : endpointSliceObjects(spec, pods);
+    const names = new Set(slices.map((slice) => String((slice.metadata as { name: string }).name)));
+    for (const stale of entry.slices) {
+      if (!names.has(stale)) this.#options.api.delete({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', namespace: spec.namespace, name: stale });
+    }
+    for (const slice of slices) this.#apply(slice);
+    entry.slices = names;
+    return slices;
+  }
+
   #refreshDns(): void {
-    const records: DnsRecord[] = [...this.#services.values()].map(({ spec, clusterIP }) => {
+    // A headless Service's name would resolve to its pods' addresses; the lab's hops never ask for it.
+    const named = [...this.#services.values()].filter(({ spec }) => spec.clusterIP !== 'None');
+    const records: DnsRecord[] = named.map(({ spec, clusterIP }) => {
       const name = `${spec.name}.${spec.namespace}.svc.${CLUSTER_DOMAIN}`;
       return clusterIP ? { name, address: clusterIP } : { name, cname: spec.externalName ?? 'missing.invalid' };
     });

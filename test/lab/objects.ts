@@ -2,7 +2,7 @@
 // (Deployment -> ReplicaSet -> Pods, Service + Pods -> EndpointSlice, Ingress status).
 
 import { createHash } from 'node:crypto';
-import type { AppSpec, IngressSpec, NetworkPolicySpec, PodFault, ServiceSpec } from './spec.js';
+import type { AppSpec, IngressSpec, ManualSliceSpec, NetworkPolicySpec, PodFault, ServiceSpec } from './spec.js';
 
 /** A plain JSON Kubernetes object as the lab's API server stores it. */
 export type KubeObject = { apiVersion: string; kind: string; metadata: Record<string, unknown> } & Record<string, unknown>;
@@ -69,6 +69,7 @@ export function failsReadiness(fault: PodFault): boolean {
     case 'echo':
       return false;
     case 'status':
+    case 'proxy-error':
       return fault.status < 200 || fault.status >= 400;
     case 'slow':
       return fault.delayMs >= 1000; // the kubelet's default probe timeout is 1 s
@@ -155,6 +156,7 @@ export function replicaSetObject(app: AppSpec, labels: Record<string, string>, t
 
 /** The default selector of a ClusterIP Service. */
 export function serviceSelector(spec: ServiceSpec): Record<string, string> {
+  if (spec.selector === null) return {};
   return spec.selector ?? (spec.type === 'ExternalName' ? {} : { app: spec.name });
 }
 
@@ -174,7 +176,14 @@ export function serviceObject(spec: ServiceSpec, clusterIP: string | null): Kube
     apiVersion: 'v1',
     kind: 'Service',
     metadata: meta(spec.name, spec.namespace),
-    spec: { type: 'ClusterIP', clusterIP, clusterIPs: clusterIP ? [clusterIP] : [], selector: serviceSelector(spec), ports },
+    spec: {
+      type: 'ClusterIP',
+      // A headless Service says so with clusterIP "None"; a Service without selector has no selector field.
+      clusterIP: spec.clusterIP === 'None' ? 'None' : clusterIP,
+      clusterIPs: spec.clusterIP === 'None' ? ['None'] : clusterIP ? [clusterIP] : [],
+      ...(spec.selector === null ? {} : { selector: serviceSelector(spec) }),
+      ports,
+    },
   };
 }
 
@@ -190,25 +199,59 @@ export function resolveTargetPort(targetPort: number | string, pod: LabPodState)
   return targetPort === pod.portName ? pod.port : null;
 }
 
-/** The EndpointSlice of a Service, as the EndpointSlice controller would write it. */
-export function endpointSliceObject(spec: ServiceSpec, pods: LabPodState[]): KubeObject {
+/**
+ * The EndpointSlices of a Service, as the EndpointSlice controller writes them: one slice per
+ * distinct set of resolved port numbers (pods whose named targetPort maps to different numbers land
+ * in different slices, kubernetes pkg/controller/endpointslice reconciler: slices are keyed by their
+ * ports). The first group is "<service>-lab", the others "<service>-lab-<ports>". No group: one empty slice.
+ */
+export function endpointSliceObjects(spec: ServiceSpec, pods: LabPodState[]): KubeObject[] {
   const selector = serviceSelector(spec);
   const members = pods.filter((p) => p.namespace === spec.namespace && selects(selector, p.labels));
-  const ports = servicePorts(spec)
-    .map((p) => ({ name: p.name ?? '', port: members.map((m) => resolveTargetPort(p.targetPort, m)).find((n) => n !== null) ?? null, protocol: 'TCP' }))
-    .filter((p) => p.port !== null);
-  // Pods whose named targetPort cannot be resolved are left out, as the real controller does.
-  const endpoints = members
-    .filter((m) => servicePorts(spec).every((p) => resolveTargetPort(p.targetPort, m) !== null))
-    .map((m) => ({
-      addresses: [m.ip],
-      conditions: { ready: isPodReady(m), serving: m.fault.mode !== 'crashloop' && !(m.readinessProbe && failsReadiness(m.fault)), terminating: m.terminating },
-      targetRef: { kind: 'Pod', namespace: m.namespace, name: m.name },
-    }));
+  const groups = new Map<string, LabPodState[]>();
+  for (const member of members) {
+    const numbers = servicePorts(spec).map((p) => resolveTargetPort(p.targetPort, member));
+    // Pods whose named targetPort cannot be resolved are left out, as the real controller does.
+    if (numbers.some((n) => n === null)) continue;
+    const group = numbers.join('-');
+    groups.set(group, [...(groups.get(group) ?? []), member]);
+  }
+  if (groups.size === 0) return [sliceObject(spec, `${spec.name}-lab`, [], [])];
+  return [...groups.values()].map((group, index) => {
+    const first = group[0] as LabPodState;
+    const ports = servicePorts(spec).map((p) => ({ name: p.name ?? '', port: resolveTargetPort(p.targetPort, first) as number, protocol: 'TCP' }));
+    const name = index === 0 ? `${spec.name}-lab` : `${spec.name}-lab-${ports.map((p) => p.port).join('-')}`;
+    return sliceObject(spec, name, ports, group.map((m) => sliceEndpoint(m, true)));
+  });
+}
+
+/** A hand-written EndpointSlice of a Service without selector: the app's pod addresses, no targetRef. */
+export function manualSliceObject(spec: ManualSliceSpec, pods: LabPodState[]): KubeObject {
+  const members = pods.filter((p) => p.namespace === spec.namespace && p.app === spec.app);
+  const ports = spec.ports.map((p) => ({ ...(p.name !== undefined ? { name: p.name } : {}), port: p.port, protocol: 'TCP' }));
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
-    metadata: meta(`${spec.name}-lab`, spec.namespace, { labels: { 'kubernetes.io/service-name': spec.name, 'endpointslice.kubernetes.io/managed-by': 'lab' } }),
+    metadata: meta(spec.name, spec.namespace, { labels: { 'kubernetes.io/service-name': spec.service, 'endpointslice.kubernetes.io/managed-by': 'staff' } }),
+    addressType: 'IPv4',
+    endpoints: members.map((m) => sliceEndpoint(m, false)),
+    ports,
+  };
+}
+
+function sliceEndpoint(m: LabPodState, withRef: boolean): Record<string, unknown> {
+  return {
+    addresses: [m.ip],
+    conditions: { ready: isPodReady(m), serving: m.fault.mode !== 'crashloop' && !(m.readinessProbe && failsReadiness(m.fault)), terminating: m.terminating },
+    ...(withRef ? { targetRef: { kind: 'Pod', namespace: m.namespace, name: m.name } } : {}),
+  };
+}
+
+function sliceObject(service: { namespace: string; name: string }, name: string, ports: unknown[], endpoints: unknown[]): KubeObject {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: meta(name, service.namespace, { labels: { 'kubernetes.io/service-name': service.name, 'endpointslice.kubernetes.io/managed-by': 'lab' } }),
     addressType: 'IPv4',
     endpoints: ports.length > 0 ? endpoints : [],
     ports,

@@ -138,6 +138,7 @@ function listenerKindOf(fault: PodFault): ListenerKind {
     case 'large-headers':
     case 'keepalive':
     case 'echo':
+    case 'proxy-error':
       return 'http';
     case 'refuse':
     case 'crashloop':
@@ -175,6 +176,8 @@ function appAnswer(fault: PodFault, pod: string, ip: string, path: string, host:
     case 'status':
       // An app's own error: small JSON, its own content-type, nothing like an nginx page.
       return { status: fault.status, headers, body: bodyless(fault.status) ? '' : JSON.stringify({ error: 'boom', pod }), delayMs: 0 };
+    case 'proxy-error':
+      return { status: fault.status, headers: { 'content-type': 'text/html', server: 'nginx/1.25.3', 'x-lab-pod': pod }, body: nginxErrorPage(fault.status), delayMs: 0 };
     case 'slow':
       return { ...healthy, delayMs: fault.delayMs };
     case 'large-headers':
@@ -209,6 +212,14 @@ function serverHeaders(server: AppServer, headers: Record<string, string>, req: 
       return { ...rest, 'content-type': 'text/plain; charset=utf-8', connection: close ? 'close' : 'keep-alive' };
     }
   }
+}
+
+const NGINX_TITLES: Record<number, string> = { 502: '502 Bad Gateway', 503: '503 Service Temporarily Unavailable', 504: '504 Gateway Time-out' };
+
+/** nginx's own error page (ngx_http_special_response.c: ngx_http_error_50x_page + ngx_http_msie_padding tail omitted). */
+export function nginxErrorPage(status: number): string {
+  const title = NGINX_TITLES[status] ?? `${status}`;
+  return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx/1.25.3</center>\r\n</body>\r\n</html>\r\n`;
 }
 
 /** Headers x-lab-pad-N (each line at most 1 KiB) whose lines add up to about `bytes` bytes. */

@@ -19,6 +19,16 @@ export const B_DEADLINE_MS = 6000;
 export const B_LAB_OPTIONS: LabOptions = { haproxy: true, timeouts: B_TIMEOUTS, probeTimeoutMs: B_DEADLINE_MS };
 /** What lab B's generated hopwatch config declares: no controller setting, HAProxy as a proxy of unknown kind. */
 export const B_CONFIG: HopwatchConfigOptions = { declareSettings: false, kinds: { haproxy: 'generic' } };
+/** The Ingresses of a Service for both controllers: <name> (nginx) and <name>-hx (haproxy). */
+export function ingressPair(namespace: string, name: string, service: string, port: number | string): IngressSpec[] {
+  return (['nginx', 'haproxy'] as const).map((flavour) => ({
+    namespace,
+    name: ingressOf(name, flavour),
+    className: flavour,
+    rules: [{ host: `${name}.${flavour === 'nginx' ? 'ngx' : 'hx'}.b-lab.example`, paths: [{ path: '/', service, port }] }],
+  }));
+}
+
 /** The namespace-qualified Ingress names of one app: [nginx, haproxy]. */
 export type Flavour = 'nginx' | 'haproxy';
 
@@ -70,6 +80,30 @@ export function scenarioB(): LabSpec {
         rules: [{ host: `mainframe.${flavour === 'nginx' ? 'ngx' : 'hx'}.b-lab.example`, paths: [{ path: '/', service: 'mainframe', port: 8443 }] }],
       })),
     },
+    // A Service without selector in front of two "VMs" (lab pods the Service does not select), its
+    // EndpointSlice written by hand with an unnamed port while the Service port is named "http":
+    // ingress-nginx falls back to the numeric targetPort (getEndpointsFromSlices, ingress-nginx#7390).
+    // The second VM answers 500.
+    {
+      apps: [{ namespace: 'records', name: 'legacy-vm', replicas: 2, labels: { role: 'vm' }, containerPort: 9300, portName: 'svc', server: 'go', podFaults: { 1: { mode: 'status', status: 500 } } }],
+      services: [{ namespace: 'records', name: 'legacy', selector: null, ports: [{ name: 'http', port: 8000, targetPort: 9300 }] }],
+      endpointSlices: [{ namespace: 'records', name: 'legacy-by-hand', service: 'legacy', ports: [{ port: 9300 }], app: 'legacy-vm' }],
+      ingresses: ingressPair('records', 'legacy', 'legacy', 8000),
+    },
+    // A headless Service (clusterIP None): no Service hop to probe, the controllers still use its
+    // endpoints. One pod of two answers 500.
+    (() => {
+      const app = goApp('records', 'journal', { podFaults: { 1: { mode: 'status', status: 500 } } });
+      return { ...app, services: (app.services ?? []).map((svc) => ({ ...svc, clusterIP: 'None' as const })) };
+    })(),
+    // A named targetPort ("web") that maps to another number on one pod (9092, the other 9091): the
+    // EndpointSlice controller writes one slice per number. The pod on 9092 answers 500.
+    goApp('records', 'tally', { podPorts: { 1: 9092 }, podFaults: { 1: { mode: 'status', status: 500 } } }),
+    // Apps that are themselves proxies (nginx in the pod) whose own upstream fails: every pod of
+    // gateway answers nginx's own 502 page, one pod of two of relay nginx's own 504 page. The 5xx
+    // comes from the pods, whatever generator its page names.
+    goApp('proxies', 'gateway', { fault: { mode: 'proxy-error', status: 502 } }),
+    goApp('proxies', 'relay', { podFaults: { 1: { mode: 'proxy-error', status: 504 } } }),
     {
       // A second Ingress, created after ledger/books (or in the same second: then the greater name wins,
       // books), claims books' host and path on nginx for another Service whose pods refuse:

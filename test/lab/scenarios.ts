@@ -17,6 +17,7 @@ export function merge(...parts: LabSpec[]): LabSpec {
     services: parts.flatMap((p) => p.services ?? []),
     ingresses: parts.flatMap((p) => p.ingresses ?? []),
     networkPolicies: parts.flatMap((p) => p.networkPolicies ?? []),
+    ...(parts.some((p) => p.endpointSlices) ? { endpointSlices: parts.flatMap((p) => p.endpointSlices ?? []) } : {}),
     ...(parts.some((p) => p.gatewayApi)
       ? {
           gatewayApi: {

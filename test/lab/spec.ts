@@ -27,6 +27,12 @@ export type PodFault =
   | { mode: 'keepalive'; idleMs: number }
   /** The container keeps crashing: not listening, Pod not ready, restarts growing, CrashLoopBackOff. */
   | { mode: 'crashloop' }
+  /**
+   * The app is itself a reverse proxy (nginx in the pod) whose own upstream fails: it answers nginx's
+   * own error page for that status (502 Bad Gateway, 504 Gateway Time-out) with Server: nginx, byte for
+   * byte as nginx writes it (ngx_http_special_response.c).
+   */
+  | { mode: 'proxy-error'; status: 502 | 503 | 504 }
   /** Healthy; the body also lists the names of the request headers the client sent (an echo app), so a header a proxy dropped shows. */
   | { mode: 'echo' };
 
@@ -52,6 +58,8 @@ export interface AppSpec {
   readinessProbe?: boolean;
   /** Which server the app's answers look like; default 'node'. See AppServer. */
   server?: AppServer;
+  /** Per-pod container port numbers by pod index (the same port name on another number), overriding containerPort. */
+  podPorts?: Record<number, number>;
 }
 
 /**
@@ -79,8 +87,10 @@ export interface ServiceSpec {
   namespace: string;
   /** Name. */
   name: string;
-  /** Selector; default { app: name } for ClusterIP services. */
-  selector?: Record<string, string>;
+  /** Selector; default { app: name } for ClusterIP services; null: none (endpoints written by hand, see ManualSliceSpec). */
+  selector?: Record<string, string> | null;
+  /** "None": a headless Service (no ClusterIP, no forwarder; its endpoints are still written). */
+  clusterIP?: 'None';
   /** Ports; default one port 80 -> "http". */
   ports?: ServicePortSpec[];
   /** ClusterIP (default) or ExternalName. */
@@ -181,6 +191,20 @@ export interface GatewayApiSpec {
   referenceGrants?: ReferenceGrantSpec[];
 }
 
+/** A hand-written EndpointSlice, as written for a Service without selector (e.g. in front of VMs). */
+export interface ManualSliceSpec {
+  /** Namespace. */
+  namespace: string;
+  /** Slice name. */
+  name: string;
+  /** The Service it belongs to (label kubernetes.io/service-name). */
+  service: string;
+  /** The slice's ports, as written (a name may be left out). */
+  ports: { name?: string; port: number }[];
+  /** The app whose pods' addresses are the endpoints (ready as the pods are), without targetRef. */
+  app: string;
+}
+
 /** A whole lab scenario. */
 export interface LabSpec {
   /** Extra namespaces (namespaces used by objects are created anyway). */
@@ -195,6 +219,8 @@ export interface LabSpec {
   ingresses?: IngressSpec[];
   /** NetworkPolicies. */
   networkPolicies?: NetworkPolicySpec[];
+  /** Hand-written EndpointSlices (for Services without selector). */
+  endpointSlices?: ManualSliceSpec[];
   /** The Gateway API (CRDs, implementation, objects); absent: the cluster has no Gateway API group. */
   gatewayApi?: GatewayApiSpec;
 }
