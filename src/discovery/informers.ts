@@ -571,7 +571,8 @@ class ClusterWatchImpl implements ClusterWatch {
     try {
       resources = await discoverGatewayApi(this.ctx.kubeConfig, this.ctx.apis);
     } catch (err) {
-      if (first) this.log('warn', `Gateway API: API discovery failed (${describeWatchError(err)}); watching Ingress routes only, asking again every ${Math.round(recheckMs / 1000)} s`);
+      // A watch stopped meanwhile (the daemon is exiting) says nothing more.
+      if (first && !this.abort.signal.aborted) this.log('warn', `Gateway API: API discovery failed (${describeWatchError(err)}); watching Ingress routes only, asking again every ${Math.round(recheckMs / 1000)} s`);
       resources = null;
     } finally {
       this.gatewayChecking = false;
