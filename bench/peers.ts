@@ -23,7 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/types.js';
-import { createRoundDeps, currentRoutes, loadKubeConfig, startDiscovery, waitForSync } from '../src/main.js';
+import { createRoundDeps } from '../src/main.js';
 import type { PlannedHop, Route } from '../src/model.js';
 import { HttpClientPool, probeHttp } from '../src/probe/http.js';
 import { createLimiter } from '../src/probe/limit.js';
@@ -32,6 +32,7 @@ import { probeRoute } from '../src/probe/round.js';
 import { merge, webApp } from '../test/lab/scenarios.js';
 import { type BenchContext, type Benchmark, type Figure, figure, median, paired, quantile } from './harness.js';
 import { LabHost } from './lab-host.js';
+import { discover } from './scheduler.js';
 import { loaded, sequential } from './load.js';
 
 /** The blackbox_exporter binary Debian's package installs. */
@@ -303,18 +304,6 @@ function rawSocketGet(hop: PlannedHop): Promise<void> {
     socket.on('end', () => (socket.destroy(), resolve()));
     socket.on('error', reject);
   });
-}
-
-/** The lab's routes, discovered the way the daemon discovers them. */
-async function discover(config: Readonly<Config>): Promise<Route[]> {
-  const kc = loadKubeConfig(config);
-  const watch = startDiscovery(config, kc, () => undefined);
-  try {
-    await waitForSync(watch, kc, 30_000, () => null);
-    return currentRoutes(config, watch).filter((r) => r.notProbeable === null);
-  } finally {
-    await watch.stop();
-  }
 }
 
 interface Rig {

@@ -101,8 +101,8 @@ function staticWatch(): ClusterWatch {
   return { snapshot: emptySnapshot, onChange: () => () => undefined, onState: () => () => undefined, synced: Promise.resolve(), state: 'synced', stop: async () => undefined };
 }
 
-/** The lab's routes, discovered the way the daemon discovers them. */
-async function discover(config: Readonly<Config>): Promise<Route[]> {
+/** The lab's routes, discovered the way the daemon discovers them (the probe benchmarks use it too). */
+export async function discover(config: Readonly<Config>): Promise<Route[]> {
   const kc = loadKubeConfig(config);
   const watch = startDiscovery(config, kc, () => undefined);
   try {
