@@ -306,8 +306,8 @@ describe('the Grafana dashboard', () => {
 
   it('shows routes by verdict, failures by hop and cause over time, and hop latency by phase', () => {
     const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr ?? '');
-    expect(exprs.some((e) => /count by \(status\) \(max by \(cluster, namespace, ingress, host, path, status\) \(hopwatch_route_verdict/.test(e))).toBe(true);
-    expect(exprs.some((e) => /by \(cluster, hop, cause\) \(max by \(cluster, namespace, ingress, host, path, hop, cause\) \(hopwatch_route_verdict/.test(e))).toBe(true);
+    expect(exprs.some((e) => /count by \(status\) \(max by \(cluster, namespace, ingress, kind, host, path, status\) \(hopwatch_route_verdict/.test(e))).toBe(true);
+    expect(exprs.some((e) => /by \(cluster, hop, cause\) \(max by \(cluster, namespace, ingress, kind, host, path, hop, cause\) \(hopwatch_route_verdict/.test(e))).toBe(true);
     expect(exprs.some((e) => /histogram_quantile\(.*by \(le, hop, phase\) \(rate\(hopwatch_hop_duration_seconds_bucket/.test(e))).toBe(true);
   });
 });
@@ -329,8 +329,8 @@ describe('the Grafana dashboard in a fleet', () => {
     for (const panel of dashboard.panels) {
       for (const target of panel.targets ?? []) {
         expect(target.expr, panel.title).toContain('cluster=~"$cluster"');
-        // A count or sum of route series first takes the max over replicas per route.
-        if (/^(count|sum)\b.*hopwatch_route_verdict/.test(target.expr)) expect(target.expr, panel.title).toMatch(/max by \(cluster, namespace, ingress, host, path/);
+        // A count or sum of route series first takes the max over replicas per route (kind tells an HTTPRoute from a same-named Ingress).
+        if (/^(count|sum)\b.*hopwatch_route_verdict/.test(target.expr)) expect(target.expr, panel.title).toMatch(/max by \(cluster, namespace, ingress, kind, host, path/);
       }
     }
     const titles = dashboard.panels.map((p) => p.title);
