@@ -298,15 +298,24 @@ describe('the first ten minutes, from a clean clone', () => {
     expect(await checkoutRow.locator('td.summary-cell').getAttribute('title')).toBe(summary);
     const clip = await checkoutRow.locator('td.summary-cell .clip').evaluate((el) => ({ oneLine: el.getBoundingClientRect().height < 2 * parseFloat(getComputedStyle(el).fontSize), cut: el.scrollWidth > el.clientWidth, overflow: getComputedStyle(el).textOverflow }));
     expect(clip).toEqual({ oneLine: true, cut: true, overflow: 'ellipsis' });
-    // A few minutes of rounds: the 7 d and 30 d figures say how little history they rest on.
-    expect(await checkoutRow.locator('td[data-uptime="7d"]').textContent()).toMatch(/ · \d+m$/);
+    // A few minutes of rounds: the 7 d and 30 d figures say how little history they rest on. An
+    // uptime shows "–" until the route has a whole minute of rollups: reload (bounded) until it has.
+    const until = Date.now() + 90_000;
+    let uptime = (await checkoutRow.locator('td[data-uptime="7d"]').textContent()) ?? '';
+    while (!/ · \d+m$/.test(uptime) && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await page.reload();
+      await loaded(page, 'routes');
+      uptime = (await checkoutRow.locator('td[data-uptime="7d"]').textContent()) ?? '';
+    }
+    expect(uptime).toMatch(/ · \d+m$/);
     expect(await checkoutRow.locator('td[data-uptime="30d"]').getAttribute('title')).toMatch(/Covers the \d+m since the route was first seen/);
     const cart = page.locator('tr:has(.route-owner:text-is("shop/cart"))');
     expect(await cart.locator('[data-status]').getAttribute('data-status')).toBe('degraded');
     expect(await cart.locator('td[data-uptime="24h"]').getAttribute('class')).not.toContain('up-good');
     expect(errors).toEqual([]);
     await page.close();
-  });
+  }, 150_000);
 
   it('fresh demo: a failing route opens on a range that fits, legend filled, labels above the plot, latency above the bars, waterfall on the first screen (10, 12, 13)', async () => {
     const id = await routeId(url, 'payments/checkout');
