@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs hopwatch's whole test suite (installs what is missing first). It takes about 7 minutes on
+# Runs hopwatch's whole test suite (installs what is missing first). It takes about 12 minutes on
 # a 2-core machine (the line before the closing counts says how long this run took).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,7 +7,7 @@ bash scripts/setup.sh --tests
 mkdir -p test-output
 # Written to a file or a pipe (CI logs), the log has no colour codes; FORCE_COLOR=1 keeps them.
 if [ ! -t 1 ] && [ -z "${FORCE_COLOR:-}" ]; then export NO_COLOR=1; fi
-echo "test: the whole suite takes about 7 minutes on 2 cores" >&2
+echo "test: the whole suite takes about 12 minutes on 2 cores" >&2
 started=$(date +%s)
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-output/vitest.json "$@" || status=$?

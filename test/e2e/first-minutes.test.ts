@@ -433,7 +433,7 @@ describe('the first ten minutes, from a clean clone', () => {
     const text = readFileSync(log, 'utf8');
     expect(result.code, text).toBe(0);
     expect(text).not.toContain('\x1b');
-    expect(text).toContain('the whole suite takes about 7 minutes');
+    expect(text).toContain('the whole suite takes about 12 minutes');
     expect(text).toMatch(/^test: the suite took \d+m \d\ds$/m);
     // The last line alone in the plain form CI reads.
     expect(text.trimEnd().split('\n').pop()).toMatch(/^\d+ passed, 0 failed$/);
