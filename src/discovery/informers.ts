@@ -14,38 +14,33 @@
 //   stopped ListWatch whose list was in flight still opens its watch afterwards. So an
 //   abandoned informer is told apart by a generation number: its callbacks are ignored,
 //   its late list is refused, and any late activity stops it again.
-// - Listed objects come from the typed list calls as class instances with Date fields;
-//   watched objects are plain JSON with strings (and real list items carry no
-//   apiVersion/kind). A typed list's items are kept as listed (apiVersion/kind set) and every
-//   watched object is deserialised into the same typed form (`V1Pod`, ... with Dates), so
-//   consumers never see a mix; the informer itself gets stubs (names and resourceVersions). Note the typed form's renamed
-//   fields, e.g. NetworkPolicy `spec.ingress[].from` is `_from`.
+// - Lists are not client-node's typed list calls (their class instances cost a sync most of its
+//   time and the watch twice the memory of the parsed JSON): list.ts asks the same URLs with the
+//   kubeconfig's credentials, in pages of 500. Listed and watched objects alike are plain JSON
+//   (list items without apiVersion/kind) made typed in place (typed.ts: Date fields, NetworkPolicy
+//   `spec.ingress[].from` is `_from`, metadata.managedFields dropped), so consumers see one form, the
+//   typed one of client-node's models; the informer itself gets stubs (names and resourceVersions).
 
 import {
   ADD,
   ApisApi,
-  AppsV1Api,
   CONNECT,
-  CoreV1Api,
   CustomObjectsApi,
   DELETE,
-  DiscoveryV1Api,
   ERROR,
   makeInformer,
-  NetworkingV1Api,
   UPDATE,
   type Informer,
   type KubeConfig,
   type KubernetesObject,
   type ObjectCache,
-  type V1ListMeta,
 } from '@kubernetes/client-node';
-// client-node 1.4 does not re-export its ObjectSerializer from the package index.
-import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ObjectChange, ObjectChanges } from './incremental.js';
 import { GATEWAY_API_GROUP } from './gateway-types.js';
+import { listObjects, type ObjectList } from './list.js';
 import { emptySnapshot, type ClusterSnapshot } from './snapshot.js';
+import { typeInPlace } from './typed.js';
 
 /** Overall state: before the first full list of every kind, all watches healthy, or some failing. */
 export type ClusterWatchState = 'connecting' | 'synced' | 'degraded';
@@ -128,17 +123,7 @@ export function backoffMs(attempt: number, initialMs: number, maxMs: number, ran
 // The kinds
 
 interface Apis {
-  core: CoreV1Api;
-  discovery: DiscoveryV1Api;
-  networking: NetworkingV1Api;
-  apps: AppsV1Api;
   custom: CustomObjectsApi;
-}
-
-/** A list as the informer takes it. */
-interface RawList {
-  metadata?: V1ListMeta;
-  items: KubernetesObject[];
 }
 
 /** One watched kind. */
@@ -146,47 +131,22 @@ interface KindSpec {
   key: keyof ClusterSnapshot;
   apiVersion: string;
   kind: string;
-  /** client-node model name for ObjectSerializer; null for CRDs (kept as the JSON the server sent). */
+  /** client-node model name of the typed form (typed.ts); null for CRDs (kept as the JSON the server sent). */
   model: string | null;
   plural: string;
   namespaced: boolean;
-  list: (apis: Apis, namespace: string | null) => Promise<RawList>;
 }
 
 const KINDS: readonly KindSpec[] = [
-  { key: 'namespaces', apiVersion: 'v1', kind: 'Namespace', model: 'V1Namespace', plural: 'namespaces', namespaced: false, list: (a) => a.core.listNamespace() },
-  {
-    key: 'pods', apiVersion: 'v1', kind: 'Pod', model: 'V1Pod', plural: 'pods', namespaced: true,
-    list: (a, ns) => (ns === null ? a.core.listPodForAllNamespaces() : a.core.listNamespacedPod({ namespace: ns })),
-  },
-  {
-    key: 'services', apiVersion: 'v1', kind: 'Service', model: 'V1Service', plural: 'services', namespaced: true,
-    list: (a, ns) => (ns === null ? a.core.listServiceForAllNamespaces() : a.core.listNamespacedService({ namespace: ns })),
-  },
-  {
-    key: 'endpointSlices', apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', model: 'V1EndpointSlice', plural: 'endpointslices', namespaced: true,
-    list: (a, ns) => (ns === null ? a.discovery.listEndpointSliceForAllNamespaces() : a.discovery.listNamespacedEndpointSlice({ namespace: ns })),
-  },
-  {
-    key: 'ingresses', apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', model: 'V1Ingress', plural: 'ingresses', namespaced: true,
-    list: (a, ns) => (ns === null ? a.networking.listIngressForAllNamespaces() : a.networking.listNamespacedIngress({ namespace: ns })),
-  },
-  {
-    key: 'ingressClasses', apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', model: 'V1IngressClass', plural: 'ingressclasses', namespaced: false,
-    list: (a) => a.networking.listIngressClass(),
-  },
-  {
-    key: 'networkPolicies', apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', model: 'V1NetworkPolicy', plural: 'networkpolicies', namespaced: true,
-    list: (a, ns) => (ns === null ? a.networking.listNetworkPolicyForAllNamespaces() : a.networking.listNamespacedNetworkPolicy({ namespace: ns })),
-  },
-  {
-    key: 'deployments', apiVersion: 'apps/v1', kind: 'Deployment', model: 'V1Deployment', plural: 'deployments', namespaced: true,
-    list: (a, ns) => (ns === null ? a.apps.listDeploymentForAllNamespaces() : a.apps.listNamespacedDeployment({ namespace: ns })),
-  },
-  {
-    key: 'replicaSets', apiVersion: 'apps/v1', kind: 'ReplicaSet', model: 'V1ReplicaSet', plural: 'replicasets', namespaced: true,
-    list: (a, ns) => (ns === null ? a.apps.listReplicaSetForAllNamespaces() : a.apps.listNamespacedReplicaSet({ namespace: ns })),
-  },
+  { key: 'namespaces', apiVersion: 'v1', kind: 'Namespace', model: 'V1Namespace', plural: 'namespaces', namespaced: false },
+  { key: 'pods', apiVersion: 'v1', kind: 'Pod', model: 'V1Pod', plural: 'pods', namespaced: true },
+  { key: 'services', apiVersion: 'v1', kind: 'Service', model: 'V1Service', plural: 'services', namespaced: true },
+  { key: 'endpointSlices', apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', model: 'V1EndpointSlice', plural: 'endpointslices', namespaced: true },
+  { key: 'ingresses', apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', model: 'V1Ingress', plural: 'ingresses', namespaced: true },
+  { key: 'ingressClasses', apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', model: 'V1IngressClass', plural: 'ingressclasses', namespaced: false },
+  { key: 'networkPolicies', apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', model: 'V1NetworkPolicy', plural: 'networkpolicies', namespaced: true },
+  { key: 'deployments', apiVersion: 'apps/v1', kind: 'Deployment', model: 'V1Deployment', plural: 'deployments', namespaced: true },
+  { key: 'replicaSets', apiVersion: 'apps/v1', kind: 'ReplicaSet', model: 'V1ReplicaSet', plural: 'replicasets', namespaced: true },
 ];
 
 /** The Gateway API kinds hopwatch watches: snapshot key, kind, plural. */
@@ -210,16 +170,7 @@ export function gatewayKinds(resources: GatewayApiResources): KindSpec[] {
   return GATEWAY_KINDS.flatMap(({ key, kind, plural }) => {
     const version = ['v1', 'v1beta1'].find((v) => (resources[v] ?? []).includes(plural));
     if (version === undefined) return [];
-    const spec: KindSpec = {
-      key, apiVersion: `${GATEWAY_API_GROUP}/${version}`, kind, model: null, plural, namespaced: kind !== 'GatewayClass',
-      list: async (a, ns) => {
-        const group = GATEWAY_API_GROUP;
-        const list: unknown = !spec.namespaced || ns === null
-          ? await a.custom.listClusterCustomObject({ group, version, plural })
-          : await a.custom.listNamespacedCustomObject({ group, version, namespace: ns, plural });
-        return list as RawList;
-      },
-    };
+    const spec: KindSpec = { key, apiVersion: `${GATEWAY_API_GROUP}/${version}`, kind, model: null, plural, namespaced: kind !== 'GatewayClass' };
     return [spec];
   });
 }
@@ -377,37 +328,36 @@ class WatchUnit {
     return false;
   }
 
-  /** The informer's list function: typed list, then back to JSON so list and watch objects share one form. */
-  private async list(generation: number): Promise<RawList> {
-    const result = await this.spec.list(this.ctx.apis, this.namespace);
+  /** The informer's list function: the list as parsed JSON, in pages (list.ts), made typed in place (typed.ts). */
+  private async list(generation: number): Promise<ObjectList> {
+    const result = await listObjects(this.ctx.kubeConfig, resourcePath(this.spec, this.namespace), this.ctx.signal);
     // Refusing a stale list keeps an abandoned ListWatch from opening its watch afterwards.
     if (generation !== this.generation) throw new ClusterWatchError('stopped', `${this.label}: list of an abandoned informer`);
-    const items = result.items.map((item): KubernetesObject => {
-      // List items come without apiVersion/kind.
-      item.apiVersion = this.spec.apiVersion;
-      item.kind = this.spec.kind;
-      return item;
-    });
-    // A typed list's items are already the typed form watched objects are deserialised into: kept
-    // as they are (serialising them back to JSON and deserialising again took most of a sync's time).
-    this.replaceAll(items, this.spec.model !== null);
+    const items = result.items.map((item) => this.normalise(item, true));
+    this.replaceAll(items);
     // The informer keeps its own cache of every object, but reads only names and resourceVersions
     // from it (to tell adds, updates and deletes apart): hand it stubs, so objects are held once.
     return { metadata: result.metadata, items: items.map(stubOf) };
   }
 
-  private normalise(raw: KubernetesObject): KubernetesObject {
-    // A CRD object is kept as sent; a copy, as the informer's own cache is slimmed (see slim()).
-    const typed: KubernetesObject = this.spec.model === null ? structuredClone(raw) : ObjectSerializer.deserialize(raw, this.spec.model);
-    typed.apiVersion = this.spec.apiVersion;
-    typed.kind = this.spec.kind;
-    return typed;
+  /**
+   * The unit's own object for one the server sent, made typed in place for a built-in kind. A list item
+   * (which comes without apiVersion and kind) is the object itself: assigning two fields costs far less
+   * than a copy (a spread copy of each listed object held 5 MB more at 20,000 objects). A watched
+   * object is the very one the informer caches, slimmed afterwards (see slim()): a new top-level object
+   * sharing the parsed nested values.
+   */
+  private normalise(raw: KubernetesObject, listed: boolean): KubernetesObject {
+    const object: KubernetesObject = listed ? raw : { ...raw };
+    object.apiVersion = this.spec.apiVersion;
+    object.kind = this.spec.kind;
+    return this.spec.model === null ? object : typeInPlace(object, this.spec.model);
   }
 
-  /** The unit's objects from a list; `typed`: the items are already in the typed form (see list()). */
-  private replaceAll(items: KubernetesObject[], typed: boolean): void {
+  /** The unit's objects from a list. */
+  private replaceAll(items: KubernetesObject[]): void {
     const next = new Map<string, KubernetesObject>();
-    for (const raw of items) next.set(objectKey(raw), typed ? raw : this.normalise(raw));
+    for (const object of items) next.set(objectKey(object), object);
     const changed =
       next.size !== this.objects.size ||
       [...next].some(([key, object]) => this.objects.get(key)?.metadata?.resourceVersion !== object.metadata?.resourceVersion);
@@ -426,7 +376,7 @@ class WatchUnit {
     const version = raw.metadata?.resourceVersion;
     // The informer replays every listed item as an add: those are already here.
     if (version !== undefined && this.objects.get(key)?.metadata?.resourceVersion === version) return;
-    const object = this.normalise(raw);
+    const object = this.normalise(raw, false);
     this.objects.set(key, object);
     // `raw` is the very object the informer caches: reduce it to what the informer reads (see list()).
     slim(raw);
@@ -496,13 +446,7 @@ function validate(options: ClusterWatchOptions): void {
 }
 
 function makeApis(kubeConfig: KubeConfig): Apis {
-  return {
-    core: kubeConfig.makeApiClient(CoreV1Api),
-    discovery: kubeConfig.makeApiClient(DiscoveryV1Api),
-    networking: kubeConfig.makeApiClient(NetworkingV1Api),
-    apps: kubeConfig.makeApiClient(AppsV1Api),
-    custom: kubeConfig.makeApiClient(CustomObjectsApi),
-  };
+  return { custom: kubeConfig.makeApiClient(CustomObjectsApi) };
 }
 
 /** Changes kept for takeChanges() before they are summed up as "everything" (nobody taking them must not grow memory). */

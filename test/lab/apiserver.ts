@@ -14,7 +14,11 @@
 // - with a label/field selector, an object that starts or stops matching is
 //   seen as ADDED or DELETED by that watch (as the real watch cache does);
 // - every JSON answer has `Content-Type: application/json` (client-node 1.4
-//   parses list bodies by content type), errors are `Status` objects.
+//   parses list bodies by content type), errors are `Status` objects;
+// - `?limit=N` answers N items and a `metadata.continue` token while more remain; the pages of
+//   one list are cut from the same snapshot and carry its resourceVersion (as the real server
+//   serves them from one etcd revision); a token the server no longer holds answers 410 Expired,
+//   an unreadable one 400.
 // Writes come through the in-process API (apply, patchStatus, delete); over HTTP only the
 // writable kinds (coordination.k8s.io/v1 Lease, for leader election) take POST (create: 409
 // AlreadyExists), PUT (replace: 409 Conflict when metadata.resourceVersion is stale) and DELETE.
@@ -481,6 +485,25 @@ interface HistoryEntry {
   previous: LabObject | null;
 }
 
+/** Lists being read in pages, held for their continue tokens. */
+const MAX_LIST_SNAPSHOTS = 64;
+
+/** The objects of one paged list, cut when its first page was asked. */
+interface ListSnapshot {
+  resourceVersion: string;
+  items: LabObject[];
+}
+
+/** One page of a list. */
+interface ListPage {
+  resourceVersion: string;
+  items: LabObject[];
+  /** The token of the next page; null on the last. */
+  continue: string | null;
+  /** Items after this page. */
+  remaining: number;
+}
+
 /** Which objects a list or watch selects. */
 interface Selection {
   resource: ResourceType;
@@ -567,6 +590,8 @@ export class LabApiServer {
   private server: http.Server | null = null;
   private stopped = false;
   private rv = 0;
+  /** Paged lists by the id in their continue token (oldest first). */
+  private readonly listSnapshots = new Map<string, ListSnapshot>();
   private readonly objects = new Map<ResourceType, Map<string, LabObject>>();
   private history: HistoryEntry[] = [];
   /** Every event with a larger rv is still in `history`. */
@@ -963,14 +988,49 @@ export class LabApiServer {
   private serveList(res: http.ServerResponse, target: ResourceTarget, params: URLSearchParams): void {
     const selection = this.selection(res, target, params);
     if (selection === null) return;
+    const page = this.listPage(res, selection, params);
+    if (page === null) return;
     this.counters.list++;
     const { resource } = target;
     sendJson(res, 200, {
       kind: `${resource.kind}List`,
       apiVersion: apiVersionOf(resource),
-      metadata: { resourceVersion: String(this.rv) },
-      items: this.selected(selection).map(listItem),
+      metadata: { resourceVersion: page.resourceVersion, ...(page.continue === null ? {} : { continue: page.continue, remainingItemCount: page.remaining }) },
+      items: page.items.map(listItem),
     });
+  }
+
+  /** One page of a list: all of it without `limit`; answers 400/410 and returns null for a bad or expired `continue`. */
+  private listPage(res: http.ServerResponse, selection: Selection, params: URLSearchParams): ListPage | null {
+    const limit = Number(params.get('limit') ?? '0');
+    const token = params.get('continue');
+    let snapshot: ListSnapshot;
+    let offset = 0;
+    if (token) {
+      const [id, at] = token.split('.');
+      const held = this.listSnapshots.get(id ?? '');
+      offset = Number(at);
+      if (!/^\d+$/.test(at ?? '')) {
+        sendStatus(res, 400, 'BadRequest', 'continue key is not valid');
+        return null;
+      }
+      if (!held) {
+        sendStatus(res, 410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+        return null;
+      }
+      snapshot = held;
+    } else {
+      snapshot = { resourceVersion: String(this.rv), items: this.selected(selection) };
+    }
+    if (!(Number.isInteger(limit) && limit > 0) || offset + limit >= snapshot.items.length) {
+      return { resourceVersion: snapshot.resourceVersion, items: snapshot.items.slice(offset), continue: null, remaining: 0 };
+    }
+    const id = token ? (token.split('.')[0] ?? '') : randomUUID();
+    this.listSnapshots.set(id, snapshot);
+    // The oldest snapshots go first, as etcd compacts old revisions.
+    while (this.listSnapshots.size > MAX_LIST_SNAPSHOTS) this.listSnapshots.delete(this.listSnapshots.keys().next().value as string);
+    const end = offset + limit;
+    return { resourceVersion: snapshot.resourceVersion, items: snapshot.items.slice(offset, end), continue: `${id}.${end}`, remaining: snapshot.items.length - end };
   }
 
   private serveGet(res: http.ServerResponse, resource: ResourceType, namespace: string | null, name: string): void {
