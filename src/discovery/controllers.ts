@@ -46,10 +46,21 @@ export function loadBalancerAddresses(ingress: V1Ingress): string[] {
   });
 }
 
-/** Controller facts for one Ingress: the edge comes from config, else the first load balancer address. */
+/** Controller facts by resolved controller and first load balancer address: one object for every route they serve (read only). */
+const FACTS = new WeakMap<ResolvedController, Map<string, ControllerFacts>>();
+
+/** Controller facts for one Ingress: the edge comes from config, else the first load balancer address. Shared, read only. */
 export function controllerFacts(controller: ResolvedController, loadBalancer: readonly string[]): ControllerFacts {
-  const { config } = controller;
+  let byAddress = FACTS.get(controller);
+  if (byAddress === undefined) FACTS.set(controller, (byAddress = new Map()));
   const first = loadBalancer[0];
+  let facts = byAddress.get(first ?? '');
+  if (facts === undefined) byAddress.set(first ?? '', (facts = buildControllerFacts(controller, first)));
+  return facts;
+}
+
+function buildControllerFacts(controller: ResolvedController, first: string | undefined): ControllerFacts {
+  const { config } = controller;
   return {
     ingressClass: config.ingressClass,
     kind: config.kind,

@@ -70,6 +70,10 @@ interface IngressContext {
   settings: AnnotationSettings;
   /** Backend facts by "service:port", shared by the Ingress's routes (read only): hosts of one Ingress mostly name the same backend. */
   backends: Map<string, BackendFacts>;
+  /** Primary backends by key, shared by the Ingress's routes like their facts (read only). */
+  primaries: Map<string, Backend>;
+  /** What every route of the Ingress carries alike, one object each for all of them (read only). */
+  shared: Pick<Route, 'parent' | 'controller' | 'loadBalancer' | 'annotations'>;
 }
 
 /** Everything discovery knows about a route's backend. */
@@ -170,16 +174,25 @@ function routesOfIngress(ingress: V1Ingress, index: SnapshotIndex): Route[] {
   if (!name) return [];
   const annotations = { ...(ingress.metadata?.annotations ?? {}) };
   const ingressClass = resolveIngressClass(ingress, index.snapshot.ingressClasses);
+  const controller = controllerForClass(index.controllers, ingressClass);
+  const loadBalancer = loadBalancerAddresses(ingress);
   const context: IngressContext = {
     namespace: ingress.metadata?.namespace ?? 'default',
     name,
     ingress,
     ingressClass,
-    controller: controllerForClass(index.controllers, ingressClass),
-    loadBalancer: loadBalancerAddresses(ingress),
+    controller,
+    loadBalancer,
     annotations,
     settings: readAnnotations(annotations),
     backends: new Map(),
+    primaries: new Map(),
+    shared: {
+      parent: ingressClass === null ? null : { kind: 'IngressClass', namespace: null, name: ingressClass, sectionName: null, port: null },
+      controller: controller ? controllerFacts(controller, loadBalancer) : null,
+      loadBalancer: [...loadBalancer],
+      annotations: { ...annotations },
+    },
   };
   return ingressEntries(ingress).map((entry) => buildRoute(entry, context, index));
 }
@@ -200,22 +213,27 @@ function buildRoute(entry: IngressEntry, context: IngressContext, index: Snapsho
     ...pathProblems(entry, context.settings),
     ...context.settings.problems,
   ];
-  const primary: Backend = {
-    key: `${context.namespace}/${backend.service}:${backend.port ?? 0}`,
-    ref: { namespace: context.namespace, service: backend.service, port: backend.port ?? 0 },
-    weight: 100,
-    share: 1,
-    role: 'primary',
-    source: { kind: 'Ingress', namespace: context.namespace, name: context.name },
-    selector: null,
-    problem: backend.problem,
-    ...facts,
-  };
+  const key = `${context.namespace}/${backend.service}:${backend.port ?? 0}`;
+  let primary = context.primaries.get(key);
+  if (primary === undefined || primary.problem !== backend.problem) {
+    primary = {
+      key,
+      ref: { namespace: context.namespace, service: backend.service, port: backend.port ?? 0 },
+      weight: 100,
+      share: 1,
+      role: 'primary',
+      source: { kind: 'Ingress', namespace: context.namespace, name: context.name },
+      selector: null,
+      problem: backend.problem,
+      ...facts,
+    };
+    context.primaries.set(key, primary);
+  }
   return {
     id: routeId(identity),
     kind: 'Ingress',
     name: context.name,
-    parent: context.ingressClass === null ? null : { kind: 'IngressClass', namespace: null, name: context.ingressClass, sectionName: null, port: null },
+    parent: context.shared.parent,
     backends: [primary],
     ...identity,
     ingressClass: context.ingressClass,
@@ -228,9 +246,9 @@ function buildRoute(entry: IngressEntry, context: IngressContext, index: Snapsho
       schedule: context.settings.schedule,
     },
     notProbeable: problems.length > 0 ? problems.join('; ') : null,
-    controller: context.controller ? controllerFacts(context.controller, context.loadBalancer) : null,
-    loadBalancer: [...context.loadBalancer],
-    annotations: { ...context.annotations },
+    controller: context.shared.controller,
+    loadBalancer: context.shared.loadBalancer,
+    annotations: context.shared.annotations,
   };
 }
 
