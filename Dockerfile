@@ -37,9 +37,10 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 
 # --- app: the slim runtime (no compiler, no dev dependencies), as an unprivileged user.
 FROM ${NODE_IMAGE} AS app
-# The heap cap keeps RSS near 280 MB at 5,000 routes (the live set is under 100 MB; without a cap
-# V8 lets garbage from round bursts grow the heap to ~440 MB: bench/README.md). Raise it for
-# clusters with many more routes: NODE_OPTIONS=--max-old-space-size=512.
+# The heap cap keeps RSS near 280 MB at 5,000 routes (the live set is under 100 MB). Without it
+# `hopwatch run` bounds V8's heap growth itself (~300 MB RSS at 5,000 routes: bench/README.md); the
+# cap is kept so the image's memory limit holds whatever V8 does. Raise it for clusters with many
+# more routes: NODE_OPTIONS=--max-old-space-size=512.
 ENV NODE_ENV=production \
     NODE_OPTIONS=--max-old-space-size=256 \
     HOPWATCH_LISTEN=0.0.0.0:8080 \

@@ -10,10 +10,12 @@
 // is reported beside hopwatch's.
 
 import { fork } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { loadConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/types.js';
 import type { ClusterWatch } from '../src/discovery/informers.js';
@@ -22,6 +24,7 @@ import { createRoundDeps, currentRoutes, loadKubeConfig, schedulerTimers, startD
 import type { Route, RouteRound } from '../src/model.js';
 import { planHops } from '../src/probe/plan.js';
 import { type LoopDeps, type LoopMetrics, RunLoop } from '../src/schedule/daemon.js';
+import { boundHeapGrowth } from '../src/schedule/memory.js';
 import { Scheduler } from '../src/schedule/scheduler.js';
 import { createMetrics } from '../src/server/metrics.js';
 import { openStore } from '../src/store/sqlite.js';
@@ -131,6 +134,8 @@ function configWith(base: Readonly<Config>, everyMs: number): Readonly<Config> {
  */
 async function runWindow(req: WindowRequest, marks: { measuring(): void; measured(): void }): Promise<Window> {
   const config = configWith(req.config, req.everyMs);
+  // What startDaemon does first (src/schedule/memory.ts): this process is measured as the daemon runs.
+  boundHeapGrowth();
   const db = openStore(req.dbPath);
   const rssBefore = process.memoryUsage.rss();
   const rec = { measuring: false, lateness: [] as number[], skipped: 0, rounds: 0, probes: 0, hopTotals: [] as number[] };
@@ -156,6 +161,7 @@ async function runWindow(req: WindowRequest, marks: { measuring(): void; measure
   };
   const startRss = watchRss();
   const loop = new RunLoop(deps);
+  const trace = traceWindow(loop, round.limiter);
   loop.start();
   try {
     await sleep(req.warmMs);
@@ -164,7 +170,8 @@ async function runWindow(req: WindowRequest, marks: { measuring(): void; measure
     const drain0 = performance.now();
     // Bounded: an overloaded loop never drains (the knee's last step), and that is measured too.
     // Drained: fewer waiting than the limit lets run at once (a loaded loop always has a few waiting).
-    while (round.limiter.queued > round.limiter.max && performance.now() - drain0 < Math.max(2 * req.everyMs, 10_000)) await sleep(100);
+    // Rounds waiting for admission (the scheduler's bound on rounds running at once) are backlog too.
+    while ((round.limiter.queued > round.limiter.max || loop.roundsWaiting > 0) && performance.now() - drain0 < Math.max(2 * req.everyMs, 10_000)) await sleep(100);
     const drainMs = performance.now() - drain0;
     marks.measuring();
     const cpu0 = process.cpuUsage();
@@ -183,9 +190,46 @@ async function runWindow(req: WindowRequest, marks: { measuring(): void; measure
       drainMs, heapAfterGc: await heapUsedAfterGc(), lateness: rec.lateness, hopTotals: rec.hopTotals,
     };
   } finally {
+    trace.stop();
     await loop.stop(10_000);
     db.close();
   }
+}
+
+/**
+ * HOPWATCH_BENCH_WINDOW_TRACE=1: one stderr line per second with the process's memory, the rounds in
+ * flight and the probes waiting; HOPWATCH_BENCH_WINDOW_SNAPSHOT_MS=a,b: heap snapshots (live objects
+ * only: a snapshot collects first) that many ms after the loop started, into the working directory.
+ * For profiling the first-round burst; off by default.
+ */
+function traceWindow(loop: RunLoop, limiter: { active: number; queued: number }): { stop(): void } {
+  const timers: NodeJS.Timeout[] = [];
+  const t0 = performance.now();
+  if (process.env['HOPWATCH_BENCH_WINDOW_TRACE'] === '1') {
+    timers.push(setInterval(() => {
+      const m = process.memoryUsage();
+      const h = getHeapStatistics();
+      process.stderr.write(`[window] t=${((performance.now() - t0) / 1000).toFixed(0)}s rss=${mb(m.rss).toFixed(0)} heapTotal=${mb(m.heapTotal).toFixed(0)} heapUsed=${mb(m.heapUsed).toFixed(0)} external=${mb(m.external).toFixed(0)} limit=${mb(h.heap_size_limit).toFixed(0)} rounds=${loop.inFlight} waiting=${loop.roundsWaiting} active=${limiter.active} queued=${limiter.queued} writes=${loop.writesPending}\n`);
+    }, 1000));
+  }
+  for (const at of (process.env['HOPWATCH_BENCH_WINDOW_SNAPSHOT_MS'] ?? '').split(',').filter((v) => v !== '')) {
+    timers.push(setTimeout(() => process.stderr.write(`[window] snapshot ${writeHeapSnapshot()}\n`), Number(at)));
+  }
+  // HOPWATCH_BENCH_WINDOW_HEAPPROF=from-to,from-to (s): allocations sampled over each span, keeping those a
+  // major GC collected (promoted garbage) beside those still live; those minor GCs collected are left out.
+  for (const span of (process.env['HOPWATCH_BENCH_WINDOW_HEAPPROF'] ?? '').split(',').filter((v) => v !== '')) {
+    const [from, to] = span.split('-').map(Number) as [number, number];
+    const session = new Session();
+    session.connect();
+    timers.push(setTimeout(() => session.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true }), from * 1000));
+    timers.push(setTimeout(() => session.post('HeapProfiler.stopSampling', (err, res) => {
+      const file = `heapprof-${from}-${to}.heapprofile`;
+      if (err === null) writeFileSync(file, JSON.stringify(res.profile));
+      process.stderr.write(`[window] heap profile ${err === null ? file : String(err)}\n`);
+      session.disconnect();
+    }), to * 1000));
+  }
+  return { stop: () => timers.forEach((t) => clearTimeout(t)) };
 }
 
 /**

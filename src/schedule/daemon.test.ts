@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { routeFixture, withPrimary } from '../../test/fixtures.js';
 import { loadConfig } from '../config/load.js';
+import { createLimiter } from '../probe/limit.js';
+import { planHops } from '../probe/plan.js';
 import type { RoundDeps } from '../probe/round.js';
 import { insertIncident } from '../store/incidents.js';
 import { addToOutbox, outboxEntries } from '../store/outbox.js';
 import { openStore } from '../store/sqlite.js';
 import { createWriter } from '../store/write.js';
-import { routeDefinition, RunLoop } from './daemon.js';
+import { maxRoundsRunning, routeDefinition, RunLoop } from './daemon.js';
 
 describe('routeDefinition', () => {
   const base = routeFixture({ id: 'a' });
@@ -89,5 +91,45 @@ describe('RunLoop leadership: a standby holds its alerts', () => {
     // The watermark: the oldest alert still waiting for its receiver.
     expect(loop.settledBefore()).toBe(1000);
     await loop.stop(0);
+  });
+});
+
+describe('RunLoop admission', () => {
+  it('runs at most twice probe.concurrency rounds at once; the other due rounds wait as slots, not as queued hops', async () => {
+    const config = loadConfig({ text: 'probe:\n  concurrency: 2\n' });
+    const routes = Array.from({ length: 10 }, (_, i) => routeFixture({ id: `r${i}` }));
+    const db = openStore(':memory:');
+    let probes = 0;
+    const limiter = createLimiter(config.probe.concurrency);
+    const round: RoundDeps = {
+      // Targets that never answer: every admitted round stays running.
+      probe: () => (probes++, new Promise(() => undefined)),
+      limiter,
+      plan: { timeoutMs: 5000, dnsServer: null, clusterDomain: 'cluster.local' },
+      now: Date.now,
+      monotonic: () => performance.now(),
+    };
+    const watch = { snapshot: () => { throw new Error('unused'); }, onChange: () => () => undefined, onState: () => () => undefined, synced: Promise.resolve(), state: 'synced' as const, stop: async () => undefined };
+    const loop = new RunLoop({
+      config, watch, routes: () => routes, db, writer: createWriter(db), round,
+      metrics: { observeRound: () => undefined, forgetRoute: () => undefined, roundLate: () => undefined, scheduleLateness: () => undefined, setDiscovery: () => undefined, setIncidentsOpen: () => undefined },
+      alerter: { notify: () => undefined, stats: () => ({ receivers: [] }) },
+      timers: { setTimer: (fn, ms) => setTimeout(fn, ms), clearTimer: (t) => clearTimeout(t as NodeJS.Timeout), cron: () => ({ stop: () => undefined }), cronPeriodMs: () => 60_000 },
+      log: () => undefined,
+    });
+    expect(maxRoundsRunning(config)).toBe(4);
+    loop.start();
+    // Polled, bounded: the ten first rounds come within 10 ms of the sync.
+    for (let i = 0; i < 200 && loop.inFlight + loop.roundsWaiting < 10; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(loop.inFlight).toBe(4);
+    expect(loop.roundsWaiting).toBe(6);
+    // Only the admitted rounds' hops reached the limiter: two probing, the rest of their hops queued.
+    const hops = planHops(routes[0]!, round.plan).length;
+    expect(hops).toBeGreaterThan(2);
+    expect(limiter.active).toBe(2);
+    expect(limiter.queued).toBe(4 * hops - 2);
+    expect(probes).toBe(2);
+    await loop.stop(0);
+    db.close();
   });
 });

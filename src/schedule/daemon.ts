@@ -93,6 +93,15 @@ export function routeDefinition(route: Route): string {
   ]);
 }
 
+/**
+ * Rounds probing at once: twice the probe concurrency. A round has 5-7 hops, so these rounds' hops
+ * keep every probe slot busy even while some rounds wait on a slow hop; further due rounds wait
+ * as a slot (route id and time) until one ends, instead of as planned hops queued in the limiter.
+ */
+export function maxRoundsRunning(config: Readonly<Config>): number {
+  return 2 * config.probe.concurrency;
+}
+
 /** The schedule of a route: its annotation, else the first matching override, else the default. */
 export function scheduleOf(route: Route, config: Readonly<Config>, warn: (message: string) => void): Schedule {
   if (route.probe.schedule !== null) {
@@ -143,8 +152,13 @@ export class RunLoop {
         onLate: (_route, reason) => deps.metrics.roundLate(reason),
         onLateness: (ms) => deps.metrics.scheduleLateness(ms),
       },
-      { lateAfterMs: deps.config.schedule.lateAfterMs, firstRoundWithinMs: 1000 },
+      { lateAfterMs: deps.config.schedule.lateAfterMs, firstRoundWithinMs: 1000, maxRunning: maxRoundsRunning(deps.config) },
     );
+  }
+
+  /** Due rounds waiting for admission (more due at once than maxRoundsRunning: a start, a backlog). */
+  get roundsWaiting(): number {
+    return this.#scheduler.waiting;
   }
 
   /** Rounds probing now. */

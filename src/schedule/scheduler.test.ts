@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { routeFixture } from '../../test/fixtures.js';
 import type { Route } from '../model.js';
 import { MinHeap } from './heap.js';
-import { nextSlot, phaseOf, type ScheduledRoute, Scheduler, type SchedulerDeps } from './scheduler.js';
+import { nextSlot, phaseOf, type ScheduledRoute, Scheduler, type SchedulerDeps, type SchedulerOptions } from './scheduler.js';
 
 /** A fake clock with timers, driven by advance(). */
 class FakeTime {
@@ -35,9 +35,10 @@ class FakeTime {
   }
 }
 
-function harness(roundMs = 0) {
+function harness(roundMs = 0, options: Partial<SchedulerOptions> = {}) {
   const time = new FakeTime();
   const rounds: { id: string; at: number }[] = [];
+  const running = { now: 0, peak: 0 };
   const late: string[] = [];
   const lateness: number[] = [];
   const deps: SchedulerDeps = {
@@ -48,14 +49,15 @@ function harness(roundMs = 0) {
     cronPeriodMs: () => 60_000,
     runRound: (route: Route) => {
       rounds.push({ id: route.id, at: time.now });
+      running.peak = Math.max(running.peak, ++running.now);
       // A round that takes roundMs of fake time: resolved when the clock passes it.
-      return new Promise<void>((resolve) => (roundMs === 0 ? resolve() : time.setTimer(resolve, roundMs)));
+      return new Promise<void>((resolve) => (roundMs === 0 ? resolve() : time.setTimer(resolve, roundMs))).then(() => void running.now--);
     },
     onLate: (route, reason) => late.push(`${route.id} ${reason}`),
     onLateness: (ms) => lateness.push(ms),
   };
-  const scheduler = new Scheduler(deps, { lateAfterMs: 5_000, firstRoundWithinMs: 1_000 });
-  return { time, rounds, late, lateness, scheduler };
+  const scheduler = new Scheduler(deps, { lateAfterMs: 5_000, firstRoundWithinMs: 1_000, ...options });
+  return { time, rounds, late, lateness, running, scheduler };
 }
 
 const every = (id: string, ms: number, definition = 'v1'): ScheduledRoute => ({ route: routeFixture({ id }), schedule: { kind: 'interval', everyMs: ms }, definition });
@@ -114,6 +116,52 @@ describe('Scheduler', () => {
     // 300 routes over 30 s: about 10 a second; no second carries a large share.
     expect(Math.max(...perSecond.values())).toBeLessThan(40);
     expect(perSecond.size).toBeGreaterThan(20);
+  });
+
+  it('admits at most maxRunning rounds at once: the rest wait and start as rounds end, oldest slot first, their wait counted as lateness', async () => {
+    const h = harness(100, { maxRunning: 3 });
+    h.scheduler.setRoutes(Array.from({ length: 10 }, (_, i) => every(`r${i}`, 30_000)));
+    await h.time.advance(20); // every first round is due (10 routes: spread over 10 ms)
+    expect(h.rounds).toHaveLength(3);
+    expect(h.scheduler.waiting).toBe(7);
+    await h.time.advance(1_000);
+    expect(h.rounds).toHaveLength(10);
+    expect(h.running.peak).toBe(3);
+    expect(h.late).toEqual([]);
+    // Started in the order their slots came due.
+    const slotOf = (id: string): number => phaseOf(id, 30_000) % 10;
+    const order = h.rounds.map((r) => slotOf(r.id));
+    expect(order.slice(3)).toEqual([...order.slice(3)].sort((a, b) => a - b));
+    // The last ones waited for three rounds of 100 ms before them.
+    expect(Math.max(...h.lateness)).toBeGreaterThanOrEqual(290);
+  });
+
+  it('skips a round that waited for admission longer than lateAfterMs (behind) instead of starting it late', async () => {
+    const h = harness(6_000, { maxRunning: 1 });
+    h.scheduler.setRoutes([every('a', 30_000), every('b', 30_000), every('c', 30_000)]);
+    await h.time.advance(10);
+    expect(h.rounds).toHaveLength(1);
+    await h.time.advance(6_000); // the first round ends after the others waited 6 s (> 5 s)
+    expect(h.rounds).toHaveLength(1);
+    // (A regular slot of a waiting route that came meanwhile is an overlap, as with a running round.)
+    expect(h.late.filter((l) => l.endsWith('behind')).sort()).toEqual(['a behind', 'b behind', 'c behind'].filter((l) => !l.startsWith(h.rounds[0]!.id)));
+    expect(h.scheduler.waiting).toBe(0);
+    // Their next slots run as usual.
+    await h.time.advance(40_000);
+    expect(new Set(h.rounds.map((r) => r.id))).toEqual(new Set(['a', 'b', 'c']));
+  });
+
+  it('does not start a waiting round of a route removed meanwhile', async () => {
+    const h = harness(1_000, { maxRunning: 1 });
+    h.scheduler.setRoutes([every('a', 30_000), every('b', 30_000)]);
+    await h.time.advance(10);
+    const [first] = h.rounds.map((r) => r.id);
+    const other = first === 'a' ? 'b' : 'a';
+    h.scheduler.updateRoutes([], [other]);
+    await h.time.advance(2_000);
+    expect(h.rounds.map((r) => r.id)).toEqual([first]);
+    expect(h.scheduler.waiting).toBe(0);
+    expect(h.late).toEqual([]);
   });
 
   it('never overlaps a route with itself: a slot during a running round is counted late', async () => {
