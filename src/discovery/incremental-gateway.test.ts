@@ -239,7 +239,8 @@ describe('IncrementalGatewayRoutes', () => {
     expect(partial).toBeGreaterThan(2000);
     expect(widened).toBeGreaterThan(300);
     expect(conflicts).toBeGreaterThan(5000);
-  });
+    // About 20 s on a quiet 2-core machine: the limit leaves room for a loaded one.
+  }, 180_000);
 
   it('recomputes only the HTTPRoutes of a changed Service, widened to those sharing a host on the Gateway, and keeps the others\' objects', () => {
     const source = new FakeSource();
