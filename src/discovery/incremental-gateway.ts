@@ -431,21 +431,7 @@ export class IncrementalGatewayRoutes {
     const part = emptySnapshot();
     part.namespaces = this.#namespaces;
     part.gatewayClasses = [...this.#classes.all()] as GatewayClassObject[];
-    const gateways = new Set<string>();
-    const services = new Set<string>();
-    const namespaces = new Set<string>();
-    for (const key of group) {
-      const http = this.#httpRoutes.get(key) as HttpRouteObject | undefined;
-      const grpc = this.#grpcRoutes.get(key) as GrpcRouteObject | undefined;
-      if (http !== undefined) part.httpRoutes.push(http);
-      if (grpc !== undefined) part.grpcRoutes.push(grpc);
-      for (const object of [http, grpc]) {
-        if (object === undefined) continue;
-        const ns = object.metadata?.namespace ?? 'default';
-        for (const ref of object.spec?.parentRefs ?? []) if (ref.name) gateways.add(`${ref.namespace ?? ns}/${ref.name}`);
-        for (const rule of object.spec?.rules ?? []) for (const ref of rule.backendRefs ?? []) (services.add(`${ref.namespace ?? ns}/${ref.name ?? ''}`), namespaces.add(ref.namespace ?? ns));
-      }
-    }
+    const { gateways, services, namespaces } = this.#routingPart(group, part);
     const pods = new Set<V1Pod>();
     const serviceObjects = new Set<V1Service>();
     for (const gk of gateways) {
@@ -474,6 +460,26 @@ export class IncrementalGatewayRoutes {
     // In the watch's order (namespace/name), which routesFromHttpRoutes' output and endpoint order follow.
     for (const list of Object.values(part) as Obj[][]) if (list !== part.namespaces) list.sort(compareObjects);
     return part;
+  }
+
+  /** Puts the group's routing objects in the part; returns the Gateways, Services ("namespace/name") and backend namespaces they name. */
+  #routingPart(group: ReadonlySet<string>, part: ClusterSnapshot): { gateways: Set<string>; services: Set<string>; namespaces: Set<string> } {
+    const gateways = new Set<string>();
+    const services = new Set<string>();
+    const namespaces = new Set<string>();
+    for (const key of group) {
+      const http = this.#httpRoutes.get(key) as HttpRouteObject | undefined;
+      const grpc = this.#grpcRoutes.get(key) as GrpcRouteObject | undefined;
+      if (http !== undefined) part.httpRoutes.push(http);
+      if (grpc !== undefined) part.grpcRoutes.push(grpc);
+      for (const object of [http, grpc]) {
+        if (object === undefined) continue;
+        const ns = object.metadata?.namespace ?? 'default';
+        for (const ref of object.spec?.parentRefs ?? []) if (ref.name) gateways.add(`${ref.namespace ?? ns}/${ref.name}`);
+        for (const rule of object.spec?.rules ?? []) for (const ref of rule.backendRefs ?? []) (services.add(`${ref.namespace ?? ns}/${ref.name ?? ''}`), namespaces.add(ref.namespace ?? ns));
+      }
+    }
+    return { gateways, services, namespaces };
   }
 }
 
