@@ -121,7 +121,8 @@ function randomObject(r: Rng, kind: keyof ClusterSnapshot): unknown {
         spec: { from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: r.pick(ROUTE_NAMESPACES) }], to: [{ group: '', kind: 'Service', ...(r.int(2) === 0 ? {} : { name: r.pick(SERVICES) }) }] },
       } satisfies ReferenceGrantObject;
     case 'services': {
-      const selector = r.int(4) === 0 ? undefined : r.pick(POD_LABELS);
+      // Half of them select a data plane: such a Service's targetPort is its Gateway's listener container port.
+      const selector = r.int(4) === 0 ? undefined : r.int(2) === 0 ? r.pick(POD_LABELS.slice(3)) : r.pick(POD_LABELS);
       const port = r.pick([80, 9090, 8080]);
       return { metadata: { namespace, name: r.pick(SERVICES) }, spec: { clusterIP: `10.0.${r.int(9)}.${r.int(9)}`, selector, ports: [{ name: 'http', port, targetPort: r.pick([8080, 'http', 18080]) as unknown as never }] } } satisfies V1Service;
     }
@@ -273,5 +274,23 @@ describe('IncrementalGatewayRoutes', () => {
     // Changes routes do not read recompute nothing; without any HTTPRoute, nothing is held.
     source.put('ingresses', { metadata: { namespace: 'shop', name: 'legacy' } }, 'shop/legacy');
     expect(engine.update(source.takeChanges(), () => source.snapshot())).toEqual({ upserted: [], removed: [] });
+  });
+
+  it('recomputes the routes through a Gateway when a Service selecting its data plane changes the listener\'s container port', () => {
+    const source = new FakeSource();
+    source.put('gatewayClasses', { metadata: { name: 'fabric' }, spec: { controllerName: 'gateway.nginx.org/nginx-gateway-controller' } } as KubernetesObject, '/fabric');
+    source.put('gateways', { metadata: { namespace: 'edge', name: 'gw' }, spec: { gatewayClassName: 'fabric', listeners: [{ name: 'web', port: 80, protocol: 'HTTP' }] } } as KubernetesObject, 'edge/gw');
+    source.put('pods', { metadata: { namespace: 'edge', name: 'gw-nginx', labels: { 'gateway.networking.k8s.io/gateway-name': 'gw' } }, status: { podIP: '127.9.0.2' } } as V1Pod, 'edge/gw-nginx');
+    for (const name of ['a', 'b']) {
+      source.put('httpRoutes', { metadata: { namespace: 'shop', name }, spec: { parentRefs: [{ name: 'gw', namespace: 'edge' }], hostnames: [`${name}.test`], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] } } as KubernetesObject, `shop/${name}`);
+    }
+    const engine = new IncrementalGatewayRoutes([], {});
+    engine.update(source.takeChanges(), () => source.snapshot());
+    expect(engine.routes().map((r) => r.controller?.httpPort)).toEqual([80, 80]);
+    source.put('services', { metadata: { namespace: 'edge', name: 'gw-nginx' }, spec: { selector: { 'gateway.networking.k8s.io/gateway-name': 'gw' }, ports: [{ port: 80, targetPort: 18080 as never }] } } as V1Service, 'edge/gw-nginx');
+    const delta = engine.update(source.takeChanges(), () => source.snapshot());
+    expect(engine.stats).toMatchObject({ full: 1, partial: 1, lastObjects: 2 });
+    expect(delta.upserted.map((r) => r.controller?.httpPort)).toEqual([18080, 18080]);
+    expect(engine.routes()).toEqual(routesFromHttpRoutes(source.snapshot(), [], {}));
   });
 });
