@@ -5,10 +5,14 @@
 // parsed with JSON.parse (no informers, no typed models).
 // Then the delay from a change (a new Ingress; a new endpoint in an EndpointSlice) to the first
 // probe of the new plan, through the daemon's RunLoop (watch -> routesFrom -> scheduler -> probe).
+// The same again with the Gateway API: a second lab API server with the same Services and
+// EndpointSlices and, instead of the Ingresses, 5,000 HTTPRoutes of two hostnames each through one
+// Gateway (10,000 routes); baseline: every HTTPRoute route recomputed on every change (follow.ts before).
 // Probes are stubbed (they answer "refused" at once, no I/O): ten thousand routes need no targets
 // to show when the new plan's first probe is dispatched. Baseline: when the watch saw the change.
 
 import http from 'node:http';
+import { isDeepStrictEqual } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import cron from 'node-cron';
@@ -16,12 +20,13 @@ import { loadConfig } from '../src/config/load.js';
 import { scheduleIntervalMs } from '../src/config/schedule.js';
 import type { Config } from '../src/config/types.js';
 import type { IntOrString, V1EndpointSlice } from '@kubernetes/client-node';
-import { IncrementalRoutes } from '../src/discovery/incremental.js';
+import { routesFromHttpRoutes } from '../src/discovery/httproute.js';
+import { IncrementalRoutes, type ObjectChanges, type RoutesDelta } from '../src/discovery/incremental.js';
 import type { ClusterWatch } from '../src/discovery/informers.js';
 import { type ClusterSnapshot, emptySnapshot } from '../src/discovery/snapshot.js';
 import { planHops } from '../src/probe/plan.js';
 import { createRoundDeps, currentRoutes, discoveryFollowing, loadKubeConfig, routesFollowing, startDiscovery } from '../src/main.js';
-import type { PlannedHop } from '../src/model.js';
+import type { PlannedHop, Route } from '../src/model.js';
 import { resultFor } from '../src/probe/result.js';
 import { type LoopDeps, RunLoop } from '../src/schedule/daemon.js';
 import { createMetrics } from '../src/server/metrics.js';
@@ -71,6 +76,82 @@ function clusterObjects(services: number): LabObject[] {
   }
   return out;
 }
+
+/** The Gateway API's group/version in the lab API server. */
+const GATEWAY_API = 'gateway.networking.k8s.io/v1';
+/** The Gateway's address (status.addresses): never dialled either. */
+const GATEWAY_EDGE = `127.${BLOCK}.0.81`;
+
+function httpRouteFor(namespace: string, name: string, service: string, hosts: string[]): LabObject {
+  return { apiVersion: GATEWAY_API, kind: 'HTTPRoute', metadata: { namespace, name }, spec: { parentRefs: [{ name: 'public', namespace: 'edge' }], hostnames: hosts, rules: [{ backendRefs: [{ name: service, port: 80 }] }] } };
+}
+
+/** The Gateway API cluster: clusterObjects' Services and EndpointSlices, a GatewayClass, one Gateway with two data-plane pods, and per Service an HTTPRoute of two hostnames. */
+function gatewayClusterObjects(services: number): LabObject[] {
+  const out: LabObject[] = [
+    namespaceObject('edge') as LabObject,
+    { apiVersion: GATEWAY_API, kind: 'GatewayClass', metadata: { name: 'fabric' }, spec: { controllerName: 'gateway.nginx.org/nginx-gateway-controller' } },
+    {
+      apiVersion: GATEWAY_API, kind: 'Gateway', metadata: { namespace: 'edge', name: 'public' },
+      spec: { gatewayClassName: 'fabric', listeners: [{ name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' } } }] },
+      status: { addresses: [{ type: 'IPAddress', value: GATEWAY_EDGE }], conditions: [{ type: 'Programmed', status: 'True', reason: 'Programmed' }] },
+    },
+  ];
+  for (let p = 0; p < 2; p++) {
+    out.push({
+      apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'edge', name: `public-nginx-${p}`, labels: { 'gateway.networking.k8s.io/gateway-name': 'public' } },
+      spec: { containers: [{ name: 'nginx', ports: [{ name: 'http', containerPort: 80 }] }] },
+      status: { phase: 'Running', podIP: ipOf(59_000 + p), conditions: [{ type: 'Ready', status: 'True' }] },
+    });
+  }
+  for (const object of clusterObjects(services)) {
+    if (object.kind === 'Ingress') {
+      const i = Number((object.metadata as { name: string }).name.slice('web-'.length));
+      out.push(httpRouteFor((object.metadata as { namespace: string }).namespace, `web-${i}`, `svc-${i}`, [`a-${i}.gw.test`, `b-${i}.gw.test`]));
+    } else if (object.kind !== 'IngressClass') out.push(object);
+  }
+  return out;
+}
+
+/**
+ * The baseline of the HTTPRoute figures, follow.ts before HTTPRoute routes were incremental: Ingress
+ * routes incremental, and every HTTPRoute route recomputed from a fresh snapshot on any change (equal
+ * ones keep their objects).
+ */
+function wholeHttpRoutes(config: Readonly<Config>, watch: ClusterWatch): Pick<LoopDeps, 'routes' | 'routesDelta'> {
+  const engine = new IncrementalRoutes(config.controllers, { clusterDomain: config.cluster.clusterDomain, namespaces: config.cluster.namespaces });
+  let gateway: Route[] = [];
+  const routesDelta = (): RoutesDelta => {
+    let taken: ObjectChanges = { all: false, changes: [] };
+    const ingress = engine.updateDelta({ snapshot: () => watch.snapshot(), takeChanges: () => (taken = watch.takeChanges!()) });
+    if (!taken.all && taken.changes.length === 0) return ingress;
+    const before = new Map(gateway.map((r) => [r.id, r]));
+    const upserted: Route[] = [];
+    gateway = routesFromHttpRoutes(watch.snapshot(), config.gateways, { namespaces: config.cluster.namespaces }).map((route) => {
+      const old = before.get(route.id);
+      before.delete(route.id);
+      if (old !== undefined && isDeepStrictEqual(old, route)) return old;
+      upserted.push(route);
+      return route;
+    });
+    if (ingress.full) return { full: true, routes: [...ingress.routes, ...gateway] };
+    return { full: false, upserted: [...ingress.upserted, ...upserted], removed: [...ingress.removed, ...before.keys()] };
+  };
+  return { routes: () => (routesDelta(), [...engine.routes(), ...gateway]), routesDelta };
+}
+
+/** The front door a phase changes: what a new routing object of one host is, and the baseline's discovery. */
+interface Front {
+  /** Ingress or HTTPRoute. */
+  kind: string;
+  /** A new routing object of one host in team-0, to svc-0. */
+  created: (name: string, host: string) => LabObject;
+  /** The baseline: every route (of this front door) recomputed on every change. */
+  full: (config: Readonly<Config>, watch: ClusterWatch) => Pick<LoopDeps, 'routes' | 'routesDelta'>;
+}
+
+const INGRESS_FRONT: Front = { kind: 'Ingress', created: (name, host) => ingressFor('team-0', name, 'svc-0', [host]), full: (config, watch) => ({ routes: () => currentRoutes(config, watch) }) };
+const GATEWAY_FRONT: Front = { kind: 'HTTPRoute', created: (name, host) => httpRouteFor('team-0', name, 'svc-0', [host]), full: wholeHttpRoutes };
 
 function configFor(info: LabInfo): Readonly<Config> {
   return loadConfig({
@@ -203,12 +284,12 @@ interface Phase {
 }
 
 /** Discovery as the daemon runs it (incremental), or the full recompute of every route on every change (the baseline). */
-async function phase(ctx: BenchContext, host: LabHost, config: Readonly<Config>, count: number, burst: number, kind: 'incremental' | 'full', round: number): Promise<Phase> {
+async function phase(ctx: BenchContext, host: LabHost, config: Readonly<Config>, count: number, burst: number, kind: 'incremental' | 'full', round: number, front: Front = INGRESS_FRONT): Promise<Phase> {
   const watch = startDiscovery(config, loadKubeConfig(config), () => undefined);
   const times: number[] = [];
   const timed = timedWatch(watch, times);
   // The daemon's wiring (src/main.ts): the run loop takes discovery's deltas; the baseline recomputes every route.
-  const discovery: Pick<LoopDeps, 'routes' | 'routesDelta'> = kind === 'incremental' ? discoveryFollowing(config, timed) : { routes: () => currentRoutes(config, watch) };
+  const discovery: Pick<LoopDeps, 'routes' | 'routesDelta'> = kind === 'incremental' ? discoveryFollowing(config, timed) : front.full(config, timed);
   const waiter: { match: ((hop: PlannedHop) => boolean) | null; hit: () => void } = { match: null, hit: () => undefined };
   const notice: Notice = { at: Number.NaN };
   watch.onChange(() => (Number.isNaN(notice.at) ? (notice.at = performance.now()) : undefined));
@@ -221,26 +302,28 @@ async function phase(ctx: BenchContext, host: LabHost, config: Readonly<Config>,
     for (let k = 0; k < count; k++) {
       const host1 = `new-${kind}-${round}-${k}.bench.test`;
       times.length = 0;
-      out.ingress.push(await timeChange(host, notice, waiter, [ingressFor('team-0', `new-${kind}-${round}-${k}`, 'svc-0', [host1])], (hop) => hop.request.host === host1));
+      out.ingress.push(await timeChange(host, notice, waiter, [front.created(`new-${kind}-${round}-${k}`, host1)], (hop) => hop.request.host === host1));
       out.perChange.push(...times);
       const ip = ipOf(60_000 + round * 1000 + (kind === 'full' ? 500 : 0) + k);
       times.length = 0;
       out.slice.push(await timeChange(host, notice, waiter, [sliceObject(`team-${(k + 1) % NAMESPACES}`, `svc-${k + 1}`, 'a', [ipOf(4 * (k + 1)), ipOf(4 * (k + 1) + 1), ip])], (hop) => hop.address === ip));
       out.perChange.push(...times);
-      ctx.log(`${kind}: change ${k + 1}/${count}: new Ingress probed after ${out.ingress.at(-1)!.probeMs.toFixed(0)} ms, new endpoint after ${out.slice.at(-1)!.probeMs.toFixed(0)} ms; ${times.map((t) => t.toFixed(1)).join(', ')} ms on the event loop`);
+      ctx.log(`${front.kind} ${kind}: change ${k + 1}/${count}: new ${front.kind} probed after ${out.ingress.at(-1)!.probeMs.toFixed(0)} ms, new endpoint after ${out.slice.at(-1)!.probeMs.toFixed(0)} ms; ${times.map((t) => t.toFixed(1)).join(', ')} ms on the event loop`);
     }
     // A burst: `burst` EndpointSlices of as many Services changed at once (a node drained, a rollout of many apps).
-    const last = ipOf(62_000 + round * 1000 + (kind === 'full' ? 500 : 0));
-    const slices = Array.from({ length: burst }, (_, j) => {
-      const svc = 10 + j;
-      return sliceObject(`team-${svc % NAMESPACES}`, `svc-${svc}`, 'b', [ipOf(4 * svc + 2), j === burst - 1 ? last : ipOf(4 * svc + 3)]);
-    });
-    times.length = 0;
-    const monitor = watchLoopDelay(1);
-    const b = await timeChange(host, notice, waiter, slices, (hop) => hop.address === last);
-    const d = monitor.stop();
-    out.burst = { p99: d.p99, max: d.max, ms: b.probeMs, refreshes: times.length };
-    ctx.log(`${kind}: burst of ${burst} slices probed after ${b.probeMs.toFixed(0)} ms; ${times.length} refreshes, event-loop delay p99 ${d.p99.toFixed(1)} ms, max ${d.max.toFixed(1)} ms`);
+    if (burst > 0) {
+      const last = ipOf(62_000 + round * 1000 + (kind === 'full' ? 500 : 0));
+      const slices = Array.from({ length: burst }, (_, j) => {
+        const svc = 10 + j;
+        return sliceObject(`team-${svc % NAMESPACES}`, `svc-${svc}`, 'b', [ipOf(4 * svc + 2), j === burst - 1 ? last : ipOf(4 * svc + 3)]);
+      });
+      times.length = 0;
+      const monitor = watchLoopDelay(1);
+      const b = await timeChange(host, notice, waiter, slices, (hop) => hop.address === last);
+      const d = monitor.stop();
+      out.burst = { p99: d.p99, max: d.max, ms: b.probeMs, refreshes: times.length };
+      ctx.log(`${kind}: burst of ${burst} slices probed after ${b.probeMs.toFixed(0)} ms; ${times.length} refreshes, event-loop delay p99 ${d.p99.toFixed(1)} ms, max ${d.max.toFixed(1)} ms`);
+    }
     return out;
   } finally {
     await loop.stop(1000);
@@ -267,6 +350,31 @@ async function changes(ctx: BenchContext, host: LabHost, config: Readonly<Config
       note: `incremental: max ${inc.burst.max.toFixed(1)} ms, ${inc.burst.refreshes} refreshes, last change probed after ${inc.burst.ms.toFixed(0)} ms; full: max ${full.burst.max.toFixed(1)} ms, ${full.burst.refreshes} refreshes, ${full.burst.ms.toFixed(0)} ms`,
     }),
   ];
+}
+
+/** The HTTPRoute figures: a lab API server serving the Gateway API with 5,000 HTTPRoutes of two hostnames (10,000 routes), single-object changes through the run loop, incremental against every HTTPRoute route recomputed. */
+async function gatewayChanges(ctx: BenchContext, services: number, count: number): Promise<Figure[]> {
+  const host = LabHost.spawn();
+  try {
+    const info = await host.startApi({ gatewayApi: true });
+    const objects = gatewayClusterObjects(services);
+    for (let i = 0; i < objects.length; i += 2000) await host.apply(objects.slice(i, i + 2000));
+    ctx.log(`lab API server 127.${info.block}.0.1 with the Gateway API: ${objects.length} objects (${2 * services} EndpointSlices, ${services} HTTPRoutes of 2 hostnames through one Gateway)`);
+    const config = configFor(info);
+    const inc = await phase(ctx, host, config, count, 0, 'incremental', 1, GATEWAY_FRONT);
+    const full = await phase(ctx, host, config, count, 0, 'full', 1, GATEWAY_FRONT);
+    const routes = 2 * services;
+    return [
+      figure({ bench: 'discovery', name: 'change to first probe: new HTTPRoute', value: median(inc.ingress.map((x) => x.probeMs)), unit: 'ms', baseline: { name: 'the watch saw the change', value: median(inc.ingress.map((x) => x.watchMs)) }, aim: { of: 'value', max: 1000 }, runs: inc.ingress.length }),
+      figure({
+        bench: 'discovery', name: `event-loop time per single-object change (${routes} HTTPRoute routes: routes + schedule)`, value: median(inc.perChange), unit: 'ms', runs: inc.perChange.length,
+        baseline: { name: 'every HTTPRoute route recomputed on every change (follow.ts before), same run', value: median(full.perChange) }, aim: { of: 'value', max: 5 },
+        note: `${services} HTTPRoutes x 2 hostnames through one Gateway (two data-plane pods), ${2 * services} EndpointSlices; changes: a new HTTPRoute, a new endpoint in an EndpointSlice; the run loop's change listener timed (FollowedRoutes, then the scheduler); max ${Math.max(...inc.perChange).toFixed(1)} ms incremental, ${Math.max(...full.perChange).toFixed(1)} ms full`,
+      }),
+    ];
+  } finally {
+    await host.stop();
+  }
 }
 
 /** A cluster snapshot in memory shaped like clusterObjects (typed-form objects, the watch's order). */
@@ -347,6 +455,7 @@ async function measure(ctx: BenchContext): Promise<Figure[]> {
     figure({ ...base, name: `heap held by the watch + ${last.routes} routes`, value: mb(col('routesHeap')), unit: 'MB', baseline: { name: 'the same lists as parsed JSON', value: mb(col('plainHeap')) }, aim: { of: 'value', max: 50 } }),
   ];
   figures.push(...(await changes(ctx, host, config, scale.changes, scale.burst, last.routes)));
+  figures.push(...(await gatewayChanges(ctx, scale.services, scale.changes)));
   figures.push(...(await scaleFigures(ctx, config)));
   return figures;
 }

@@ -32,7 +32,7 @@ export interface LabInfo {
 /** Requests the parent sends. */
 type HostRequest =
   | { id: number; op: 'startLab'; spec: LabSpec; options: LabOptions }
-  | { id: number; op: 'startApi' }
+  | { id: number; op: 'startApi'; gatewayApi?: boolean }
   | { id: number; op: 'apply'; objects: LabObject[] }
   | { id: number; op: 'delete'; refs: LabObjectRef[] }
   | { id: number; op: 'cpu' }
@@ -86,9 +86,9 @@ export class LabHost {
     return (await this.#request({ op: 'startLab', spec, options })) as LabInfo;
   }
 
-  /** Starts a lab API server alone. */
-  async startApi(): Promise<LabInfo> {
-    return (await this.#request({ op: 'startApi' })) as LabInfo;
+  /** Starts a lab API server alone (serving the Gateway API when asked). */
+  async startApi(options: { gatewayApi?: boolean } = {}): Promise<LabInfo> {
+    return (await this.#request({ op: 'startApi', ...options })) as LabInfo;
   }
 
   /** Creates or replaces objects in the API server. */
@@ -126,11 +126,11 @@ interface Hosted {
   dir: string | null;
 }
 
-async function startApiAlone(hosted: Hosted): Promise<LabInfo> {
+async function startApiAlone(hosted: Hosted, gatewayApi: boolean): Promise<LabInfo> {
   for (const block of candidateBlocks(process.pid + Math.floor(Math.random() * 1000))) {
     const addresses = new LabAddresses(block);
     try {
-      hosted.api = await LabApiServer.start({ host: addresses.api, port: API_PORT });
+      hosted.api = await LabApiServer.start({ host: addresses.api, port: API_PORT, gatewayApi });
     } catch (error) {
       // Another lab holds this block: try the next one (the bind is the block's lock).
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') continue;
@@ -150,7 +150,7 @@ async function handle(hosted: Hosted, req: HostRequest): Promise<unknown> {
       return { block: lab.addresses.block, kubeconfigPath: lab.kubeconfigPath, hopwatchConfig: lab.hopwatchConfig(), pods: podAddresses(lab) } satisfies LabInfo;
     }
     case 'startApi':
-      return startApiAlone(hosted);
+      return startApiAlone(hosted, req.gatewayApi === true);
     case 'apply': {
       const api = hosted.api ?? hosted.lab?.api ?? null;
       if (api === null) throw new Error('nothing started');

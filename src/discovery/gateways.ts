@@ -43,20 +43,27 @@ export function resolveGateways(snapshot: ClusterSnapshot, configs: readonly Gat
   const classes = new Map(snapshot.gatewayClasses.map((c) => [c.metadata?.name ?? '', c.spec?.controllerName ?? null]));
   const resolved = new Map<string, ResolvedGateway>();
   for (const object of snapshot.gateways) {
-    const namespace = object.metadata?.namespace ?? 'default';
-    const name = object.metadata?.name ?? '';
-    const gatewayClass = object.spec?.gatewayClassName ?? null;
-    const controllerName = gatewayClass === null ? null : (classes.get(gatewayClass) ?? null);
-    const config = configs.find((c) => c.namespace === namespace && c.name === name) ?? null;
-    const kind = config?.kind ?? gatewayImplementation(controllerName) ?? 'generic';
+    const identity = gatewayIdentity(object, (name) => classes.get(name) ?? null, configs);
+    const { namespace, name, kind, config } = identity;
     resolved.set(`${namespace}/${name}`, {
-      object, namespace, name, gatewayClass, controllerName, kind, config,
-      pods: dataPlanePods(snapshot.pods, kind, namespace, name, config),
+      object, ...identity,
+      pods: dataPlanePods(snapshot.pods, dataPlaneSelector(kind, namespace, name, config)),
       addresses: (object.status?.addresses ?? []).flatMap((a) => (a.value ? [a.value] : [])),
       programmed: conditionOf(object.status?.conditions, 'Programmed'),
     });
   }
   return resolved;
+}
+
+/** Who serves a Gateway: its class, the class's controllerName, the implementation, the configured overrides. */
+export function gatewayIdentity(object: GatewayObject, controllerNameOf: (gatewayClass: string) => string | null, configs: readonly GatewayConfig[]): Pick<ResolvedGateway, 'namespace' | 'name' | 'gatewayClass' | 'controllerName' | 'kind' | 'config'> {
+  const namespace = object.metadata?.namespace ?? 'default';
+  const name = object.metadata?.name ?? '';
+  const gatewayClass = object.spec?.gatewayClassName ?? null;
+  const controllerName = gatewayClass === null ? null : controllerNameOf(gatewayClass);
+  const config = configs.find((c) => c.namespace === namespace && c.name === name) ?? null;
+  const kind = config?.kind ?? gatewayImplementation(controllerName) ?? 'generic';
+  return { namespace, name, gatewayClass, controllerName, kind, config };
 }
 
 /** One condition of a status, null when absent. */
@@ -65,22 +72,26 @@ export function conditionOf(conditions: readonly GatewayCondition[] | undefined,
   return found ? { status: found.status ?? 'Unknown', reason: found.reason ?? '', message: found.message ?? '' } : null;
 }
 
-/** The data-plane pods: the configured selector, else the implementation's labels. */
-function dataPlanePods(pods: readonly V1Pod[], kind: ControllerKind, namespace: string, name: string, config: GatewayConfig | null): V1Pod[] {
-  let selector: LabelSelector;
-  let where: string;
-  if (config?.pods) {
-    selector = parseLabelSelector(config.pods.selector);
-    where = config.pods.namespace;
-  } else {
-    const implementation = KNOWLEDGE[kind].gateway;
-    if (!implementation?.podLabels) return [];
-    const fill = (value: string): string => value.replaceAll('{gateway}', name).replaceAll('{namespace}', namespace);
-    selector = labelSelectorFromMap(Object.fromEntries(Object.entries(implementation.podLabels).map(([k, v]) => [k, fill(v)])));
-    where = implementation.podNamespace ?? namespace;
-  }
+/** Where a Gateway's data-plane pods are ("*": any namespace) and the labels that pick them: the configured selector, else the implementation's labels; null when neither. */
+export function dataPlaneSelector(kind: ControllerKind, namespace: string, name: string, config: GatewayConfig | null): { selector: LabelSelector; where: string } | null {
+  if (config?.pods) return { selector: parseLabelSelector(config.pods.selector), where: config.pods.namespace };
+  const implementation = KNOWLEDGE[kind].gateway;
+  if (!implementation?.podLabels) return null;
+  const fill = (value: string): string => value.replaceAll('{gateway}', name).replaceAll('{namespace}', namespace);
+  const selector = labelSelectorFromMap(Object.fromEntries(Object.entries(implementation.podLabels).map(([k, v]) => [k, fill(v)])));
+  return { selector, where: implementation.podNamespace ?? namespace };
+}
+
+/** True when a pod (its namespace and labels) is one of a Gateway's data-plane pods by its selector. */
+export function isDataPlanePod(picker: { selector: LabelSelector; where: string }, namespace: string | undefined, labels: Record<string, string> | undefined): boolean {
+  return (picker.where === '*' || namespace === picker.where) && matchesLabels(picker.selector, labels);
+}
+
+/** The data-plane pods, sorted by name. */
+function dataPlanePods(pods: readonly V1Pod[], picker: { selector: LabelSelector; where: string } | null): V1Pod[] {
+  if (picker === null) return [];
   return pods
-    .filter((pod) => (where === '*' || pod.metadata?.namespace === where) && matchesLabels(selector, pod.metadata?.labels))
+    .filter((pod) => isDataPlanePod(picker, pod.metadata?.namespace, pod.metadata?.labels))
     .sort((a, b) => compareText(a.metadata?.name ?? '', b.metadata?.name ?? ''));
 }
 

@@ -90,7 +90,7 @@ function servicesOf(ingress: V1Ingress): string[] {
 }
 
 /** A multimap of string keys to string values; a key with one value holds the string alone (most do: a Set per key would double the heap). */
-class Index {
+export class Index {
   readonly #map = new Map<string, string | Set<string>>();
 
   add(key: string, value: string): void {
@@ -123,7 +123,7 @@ const EMPTY: readonly string[] = [];
  * Objects of one kind by namespace, then by name. Keyed by the object's own name string, not the
  * "namespace/name" key: a key string per object held here was most of this module's heap.
  */
-class Store<T extends KubernetesObject> {
+export class Store<T extends KubernetesObject> {
   readonly #byNamespace = new Map<string, Map<string, T>>();
 
   /** Sets (null: deletes) the object of a key; returns what it replaced. */
@@ -155,10 +155,15 @@ class Store<T extends KubernetesObject> {
   inNamespace(ns: string): Iterable<T> {
     return this.#byNamespace.get(ns)?.values() ?? [];
   }
+
+  /** Every object, namespace by namespace. */
+  *all(): Iterable<T> {
+    for (const m of this.#byNamespace.values()) yield* m.values();
+  }
 }
 
 /** Compares "namespace/name" keys as routesFrom orders routes: by namespace, then by name. */
-function compareKeys(a: string, b: string): number {
+export function compareKeys(a: string, b: string): number {
   const i = a.indexOf('/');
   const j = b.indexOf('/');
   return compareText(a.slice(0, i), b.slice(0, j)) || compareText(a.slice(i + 1), b.slice(j + 1));
