@@ -136,16 +136,25 @@ export function getRoute(db: Db, id: string): RouteSummary | null {
 }
 
 function latestOf(reader: Reader, rid: number): RouteSummary['latest'] {
-  let newest: PackedRound | null = reader.newestHead(rid);
-  // A route no longer probed has all its rounds compacted: its newest is the last of its newest chunk.
-  for (const c of reader.chunksNewestFirst(rid, newest === null ? 0 : newest.startedAt + 1, Number.MAX_SAFE_INTEGER)) {
-    const rounds = reader.chunkRounds(c);
-    newest = rounds[rounds.length - 1] ?? newest;
-    break;
-  }
+  const newest = newestRound(reader, rid, false);
   if (newest === null) return null;
   const v = reader.dict.verdict(newest.verdict);
   return { startedAt: newest.startedAt, durationMs: fromUnits(newest.duration), verdict: plainVerdict(v) };
+}
+
+/**
+ * A route's newest round: the newest in the head, unless a chunk ends later (a route no longer
+ * probed has all its rounds compacted: its newest is the last of its newest chunk). Head rounds'
+ * hops are read only when asked for (`withHops`); a chunk's always are.
+ */
+export function newestRound(reader: Reader, rid: number, withHops: true): PackedRound | null;
+export function newestRound(reader: Reader, rid: number, withHops: false): Omit<PackedRound, 'hops'> | null;
+export function newestRound(reader: Reader, rid: number, withHops: boolean): Omit<PackedRound, 'hops'> | null {
+  const head = withHops ? reader.newestHead(rid) : reader.newestHeadMeta(rid);
+  const chunk = reader.newestChunk(rid, head === null ? 0 : head.startedAt + 1);
+  if (chunk === undefined) return head;
+  const rounds = reader.chunkRounds(chunk);
+  return rounds[rounds.length - 1] ?? head;
 }
 
 function plainVerdict(v: Verdict): Verdict {

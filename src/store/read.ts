@@ -55,6 +55,8 @@ export class Reader {
   readonly dict: Dictionaries;
   private readonly headIn;
   private readonly headNewest;
+  private readonly headNewestMeta;
+  private readonly chunkNewest;
   private readonly chunksIn;
   private readonly chunksDesc;
   private readonly rowsIn;
@@ -66,6 +68,10 @@ export class Reader {
       'SELECT started_at, duration, verdict_id, hops FROM rounds_head WHERE route_rid = ? AND started_at >= ? AND started_at < ? ORDER BY started_at DESC LIMIT ?',
     );
     this.headNewest = db.prepare('SELECT started_at, duration, verdict_id, hops FROM rounds_head WHERE route_rid = ? ORDER BY started_at DESC LIMIT 1');
+    this.headNewestMeta = db.prepare('SELECT started_at, duration, verdict_id FROM rounds_head WHERE route_rid = ? ORDER BY started_at DESC LIMIT 1');
+    this.chunkNewest = db.prepare(
+      'SELECT id, first_at, last_at, data FROM round_chunks WHERE route_rid = ? AND last_at >= ? AND first_at < ? ORDER BY last_at DESC, id DESC LIMIT 1',
+    );
     this.chunksIn = db.prepare('SELECT id, first_at, last_at, data FROM round_chunks WHERE route_rid = ? AND last_at >= ? AND first_at < ?');
     this.chunksDesc = db.prepare(
       'SELECT id, first_at, last_at, data FROM round_chunks WHERE route_rid = ? AND last_at >= ? AND first_at < ? ORDER BY last_at DESC, id DESC',
@@ -86,6 +92,17 @@ export class Reader {
   newestHead(rid: number): PackedRound | null {
     const r = this.headNewest.get(rid) as HeadRow | undefined;
     return r === undefined ? null : this.unpackHead(r);
+  }
+
+  /** The route's newest head round without its hops (a Buffer per row is what reads cost), or null. */
+  newestHeadMeta(rid: number): Omit<PackedRound, 'hops'> | null {
+    const r = this.headNewestMeta.get(rid) as Omit<HeadRow, 'hops'> | undefined;
+    return r === undefined ? null : { startedAt: r.started_at, duration: r.duration, verdict: r.verdict_id };
+  }
+
+  /** The first of chunksNewestFirst(rid, from, +inf), or undefined. */
+  newestChunk(rid: number, from: number): ChunkRow | undefined {
+    return this.chunkNewest.get(rid, from, Number.MAX_SAFE_INTEGER) as ChunkRow | undefined;
   }
 
   /** Chunks of a route overlapping [from, to), newest last_at first. */
