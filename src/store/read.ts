@@ -30,7 +30,7 @@ interface HeadRow {
 /** Visits a round's verdict and latency without building its hop results. */
 export type RoundVisitor = (startedAt: number, status: VerdictStatus, hop: VerdictHop | null, cause: string, latencyUnits: number) => void;
 
-/** Visits one rollup aggregate starting at t. */
+/** Visits one rollup aggregate starting at t; the aggregate is the visitor's to keep (decoded for this visit, never shared). */
 export type AggVisitor = (t: number, agg: Agg) => void;
 
 /**
@@ -56,6 +56,7 @@ export class Reader {
   private readonly headIn;
   private readonly headNewest;
   private readonly headNewestMeta;
+  private readonly ridById;
   private readonly chunkNewest;
   private readonly chunksIn;
   private readonly chunksDesc;
@@ -68,6 +69,7 @@ export class Reader {
       'SELECT started_at, duration, verdict_id, hops FROM rounds_head WHERE route_rid = ? AND started_at >= ? AND started_at < ? ORDER BY started_at DESC LIMIT ?',
     );
     this.headNewest = db.prepare('SELECT started_at, duration, verdict_id, hops FROM rounds_head WHERE route_rid = ? ORDER BY started_at DESC LIMIT 1');
+    this.ridById = db.prepare('SELECT rid FROM routes WHERE id = ?').pluck();
     this.headNewestMeta = db.prepare('SELECT started_at, duration, verdict_id FROM rounds_head WHERE route_rid = ? ORDER BY started_at DESC LIMIT 1');
     this.chunkNewest = db.prepare(
       'SELECT id, first_at, last_at, data FROM round_chunks WHERE route_rid = ? AND last_at >= ? AND first_at < ? ORDER BY last_at DESC, id DESC LIMIT 1',
@@ -81,6 +83,11 @@ export class Reader {
     this.minutesIn = db.prepare(
       'SELECT bucket, minutes FROM rollups WHERE scope = ? AND tier = ? AND bucket >= ? AND bucket < ? AND minutes IS NOT NULL',
     );
+  }
+
+  /** The rid of a stored route id. */
+  ridOf(routeId: string): number | undefined {
+    return this.ridById.get(routeId) as number | undefined;
   }
 
   /** Head rounds of a route in [from, to), newest first, at most limit. */

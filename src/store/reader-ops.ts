@@ -8,14 +8,15 @@ import type { RouteKind, VerdictStatus } from '../model.js';
 import { StoreError } from './errors.js';
 import { getIncident, listIncidents, type Incident, type IncidentPage, type IncidentQuery } from './incidents.js';
 import {
-  getRoute, listRoutes, newestRound, roundsOf, tierPieces, timeline, uptime, type RoundPage, type RoundsQuery, type RouteSummary, type StoredRound,
-  type StoredRoute, type Uptime,
+  getRoute, listRoutes, newestRound, roundsOf, timeline, uptime, type RoundPage, type RoundsQuery, type RouteSummary, type StoredRound,
+  type StoredRoute, type TimelineQuery, type Uptime,
 } from './queries.js';
 import { fromUnits } from './codec.js';
 import { packedEdgeLatency } from './compact.js';
 import { readerFor } from './read.js';
 import { DAY_MS, MINUTE_MS, floorTo } from './rollup.js';
 import type { Db } from './sqlite.js';
+import { timelineAnswerJson, type TimelineScope } from './timeline-json.js';
 import { countWindows } from './uptime-batch.js';
 
 /** The uptime windows of the routes table. */
@@ -382,12 +383,23 @@ export function incidentDetail(db: Db, id: number): IncidentWithRoute | null {
   return { ...incident, route: routeRefs(db, [incident.routeId]).get(incident.routeId) ?? null };
 }
 
+/**
+ * GET /api/v1/timeline's answer as JSON text (timeline-json.ts), or null when the query names a route
+ * that is not stored: one trip to the worker instead of two, and one string back instead of every
+ * bucket structured-cloned.
+ */
+export function timelineAnswer(db: Db, q: TimelineQuery, scope: TimelineScope): string | null {
+  if (q.routeId !== undefined && readerFor(db).ridOf(q.routeId) === undefined) return null;
+  return timelineAnswerJson(timeline(db, q), scope);
+}
+
 /** Every query a StoreReader offers: (db, ...args) -> plain, structured-clonable data. */
 export const READER_OPS = {
   listRoutes,
   getRoute,
   roundsOf,
   timeline,
+  timelineAnswer,
   uptime,
   listIncidents,
   getIncident,

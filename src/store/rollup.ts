@@ -114,19 +114,28 @@ function mergeCounts<K>(into: Map<K, number>, from: Map<K, number>): void {
 
 /** Estimated latency quantile q (0..1) in ms from the histogram, clamped to [min, max]; null without latencies. */
 export function latencyQuantileMs(agg: Agg, q: number): number | null {
-  if (agg.latN === 0) return null;
-  const rank = Math.max(1, Math.ceil(q * agg.latN));
+  return agg.latN === 0 ? null : latencyQuantilesMs(agg, [q])[0]!;
+}
+
+/** latencyQuantileMs for several quantiles (ascending) with one sort and one walk of the histogram (a timeline asks three per bucket). */
+function latencyQuantilesMs(agg: Agg, qs: readonly number[]): number[] {
   const buckets = [...agg.hist.keys()].sort((a, b) => a - b);
+  const out: number[] = [];
   let seen = 0;
-  for (const b of buckets) {
-    seen += agg.hist.get(b)!;
-    if (seen >= rank) {
-      // The bucket's geometric middle, rounded to the store's resolution.
-      const mid = b === 0 ? 0 : Math.round(2 ** ((b - 0.5) / BUCKETS_PER_OCTAVE));
-      return fromUnits(Math.min(agg.latMax, Math.max(agg.latMin, mid)));
+  let i = 0;
+  for (const q of qs) {
+    const rank = Math.max(1, Math.ceil(q * agg.latN));
+    while (seen < rank && i < buckets.length) seen += agg.hist.get(buckets[i++]!)!;
+    if (seen < rank) {
+      out.push(fromUnits(agg.latMax));
+      continue;
     }
+    // The bucket's geometric middle, rounded to the store's resolution.
+    const b = buckets[i - 1]!;
+    const mid = b === 0 ? 0 : Math.round(2 ** ((b - 0.5) / BUCKETS_PER_OCTAVE));
+    out.push(fromUnits(Math.min(agg.latMax, Math.max(agg.latMin, mid))));
   }
-  return fromUnits(agg.latMax);
+  return out;
 }
 
 /** Latency summary of an aggregate, in ms; null when no round had an edge latency. */
@@ -148,13 +157,12 @@ export interface LatencySummary {
 /** Summarises an aggregate's latency. */
 export function latencySummary(agg: Agg): LatencySummary | null {
   if (agg.latN === 0) return null;
+  const [p50Ms, p95Ms, p99Ms] = latencyQuantilesMs(agg, [0.5, 0.95, 0.99]) as [number, number, number];
   return {
     minMs: fromUnits(agg.latMin),
     avgMs: Math.round((fromUnits(agg.latSum) / agg.latN) * 1000) / 1000,
     maxMs: fromUnits(agg.latMax),
-    p50Ms: latencyQuantileMs(agg, 0.5)!,
-    p95Ms: latencyQuantileMs(agg, 0.95)!,
-    p99Ms: latencyQuantileMs(agg, 0.99)!,
+    p50Ms, p95Ms, p99Ms,
   };
 }
 
