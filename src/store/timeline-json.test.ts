@@ -7,7 +7,7 @@ import {
   DAY_MS, HOUR_MS, MINUTE_MS, addRound, countsRecord, emptyAgg, floorTo, histBucket, latencySummary, mergeAgg, type Agg, type Tier,
 } from './rollup.js';
 import { openStore, type Db } from './sqlite.js';
-import { timelineAnswerJson, type TimelineScope } from './timeline-json.js';
+import { latencyNum, timelineAnswerJson, type TimelineScope } from './timeline-json.js';
 
 const NOW = Date.UTC(2026, 0, 8, 6, 37, 0) + 12_345;
 let db: Db;
@@ -87,6 +87,24 @@ describe('timeline answers', () => {
       ],
     };
     expect(timelineAnswerJson(odd, { route: 'ns/ing/h\u00e9st/"p"' })).toBe(referenceJson(odd, { route: 'ns/ing/h\u00e9st/"p"' }));
+  });
+
+  it('writes every instant as toISOString does', () => {
+    let seed = 5;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const starts = [0, -1, -86_400_000 - 7, 1, 999, 86_399_999, 86_400_000, Date.UTC(2024, 1, 29, 23, 59, 59, 999), 253_402_300_799_999, 253_402_300_800_000, 8.64e15];
+    for (let i = 0; i < 2000; i++) starts.push(Math.floor(rand() * 4e12) + (i % 3 === 0 ? 0 : rand() * 1e3 > 500 ? 60_000 * i : 0));
+    const empty = { rounds: 0, ok: 0, degraded: 0, failing: 0, unknown: 0, failuresByHop: {}, failuresByCause: {}, latency: null };
+    const t: Timeline = { from: 0, to: 1, stepMs: 1, tier: 'raw', expiredBefore: null, buckets: starts.map((start) => ({ start, ...empty })) };
+    expect(timelineAnswerJson(t, { all: true })).toBe(referenceJson(t, { all: true }));
+  });
+
+  it('writes latencies as JSON.stringify does', () => {
+    let seed = 9;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const values = [0, -0, 0.1, 0.2, 0.3, 0.7, 1, 9.9, 10, 17.05, 1e14 + 0.1, 1e15 + 0.1, 1e21, -1.5, 0.05, Number.NaN, Number.POSITIVE_INFINITY];
+    for (let i = 0; i < 20_000; i++) values.push(Math.floor(rand() * 10 ** (1 + (i % 12))) / 10, Math.round(rand() * 1e6) / 1000, rand() * 100);
+    for (const v of values) expect(latencyNum(v), String(v)).toBe(JSON.stringify(v));
   });
 
   it('is null for a route that is not stored', () => {
