@@ -3,8 +3,11 @@ import { generateStore } from './generate.js';
 import { listRoutes, timeline, type Timeline, type TimelineQuery } from './queries.js';
 import { readerFor } from './read.js';
 import { timelineAnswer } from './reader-ops.js';
+import { readHeadHops } from './codec.js';
+import { packedEdgeLatency } from './compact.js';
 import {
-  DAY_MS, HOUR_MS, MINUTE_MS, addRound, countsRecord, emptyAgg, floorTo, histBucket, latencySummary, mergeAgg, type Agg, type Tier,
+  DAY_MS, HOUR_MS, MINUTE_MS, ROW_COLUMNS, TIER_CODE, addRound, countsRecord, decodeSlots, emptyAgg, floorTo, histBucket, latencySummary, mergeAgg,
+  rowFromSql, type Agg, type Tier,
 } from './rollup.js';
 import { openStore, type Db } from './sqlite.js';
 import { latencyNum, timelineAnswerJson, type TimelineScope } from './timeline-json.js';
@@ -30,13 +33,30 @@ function referenceJson(t: Timeline, scope: TimelineScope): string {
   });
 }
 
-/** Timeline buckets the way timeline() made them before: an empty aggregate per bucket, everything merged in, quantiles one at a time. */
+/**
+ * Timeline buckets the way timeline() made them before: rows read one by one with plain SQL, an
+ * empty aggregate per bucket, everything merged in, quantiles one at a time.
+ */
 function slowBuckets(rid: number, tier: Tier, from: number, to: number, stepMs: number): unknown[] {
   const aggs = Array.from({ length: (to - from) / stepMs }, () => emptyAgg());
   const at = (t: number) => aggs[Math.floor((t - from) / stepMs)];
-  const reader = readerFor(db);
-  reader.visitRows(rid, tier, from, to, (t, a) => { const x = at(t); if (x) mergeAgg(x, a); });
-  reader.visitHead(rid, from, to, (t, s, h, c, l) => { const x = at(t); if (x) addRound(x, s, h, c, l); });
+  const merge = (t: number, a: Agg) => { const x = at(t); if (x) mergeAgg(x, a); };
+  if (tier === 'minute') {
+    for (const row of db.prepare('SELECT bucket, minutes FROM rollups WHERE scope = ? AND tier = 1 AND bucket >= ? AND bucket < ? AND minutes IS NOT NULL').all(rid, floorTo(from, HOUR_MS), to) as { bucket: number; minutes: Buffer }[]) {
+      for (const [k, a] of decodeSlots(row.minutes)) if (row.bucket + k * MINUTE_MS >= from && row.bucket + k * MINUTE_MS < to) merge(row.bucket + k * MINUTE_MS, a);
+    }
+  }
+  for (const raw of db.prepare(`SELECT ${ROW_COLUMNS} FROM rollups WHERE scope = ? AND tier = ? AND bucket >= ? AND bucket < ?`).all(rid, TIER_CODE[tier], from, to)) {
+    const row = rowFromSql(raw);
+    merge(row.bucket, row.agg);
+  }
+  const dict = readerFor(db).dict;
+  for (const r of db.prepare('SELECT started_at, verdict_id, hops FROM rounds_head WHERE route_rid = ? AND started_at >= ? AND started_at < ?').all(rid, from, to) as { started_at: number; verdict_id: number; hops: Buffer }[]) {
+    const v = dict.verdict(r.verdict_id);
+    const lat = packedEdgeLatency({ startedAt: r.started_at, duration: 0, verdict: r.verdict_id, hops: readHeadHops(r.hops, dict.maskOf) }, (id) => dict.shape(id));
+    const x = at(r.started_at);
+    if (x) addRound(x, v.status, v.hop, v.cause, lat);
+  }
   return aggs.map((a, i) => ({
     start: from + i * stepMs, rounds: a.rounds, ok: a.ok, degraded: a.degraded, failing: a.failing, unknown: a.unknown,
     failuresByHop: countsRecord(a.byHop), failuresByCause: countsRecord(a.byCause), latency: slowLatency(a),
