@@ -262,6 +262,39 @@ export function decodeSlots(blob: Uint8Array): Map<number, Agg> {
   return out;
 }
 
+/** Status counts of one slot. */
+export type SlotCounts = Pick<Agg, 'rounds' | 'ok' | 'degraded' | 'failing' | 'unknown'>;
+
+/**
+ * The counts of each slot encodeSlots wrote, without building its aggregate (no maps, names not
+ * decoded): what uptimes need. Same counts as decodeSlots (codec.test.ts).
+ */
+export function decodeSlotCounts(blob: Uint8Array, visit: (k: number, counts: SlotCounts) => void): void {
+  const format = blob[0];
+  if (format !== PLAIN && format !== DEFLATED) throw new StoreError('CORRUPT', 'unknown slots format');
+  const r = new ByteReader(format === DEFLATED ? inflateRawSync(blob.subarray(1)) : blob.subarray(1));
+  for (let names = r.uint(); names > 0; names--) r.bytes(r.uint());
+  const n = r.uint();
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    k += r.uint();
+    const head = r.uint();
+    const rounds = Math.floor(head / 2);
+    const [degraded, failing, unknown] = head % 2 === 1 ? [r.uint(), r.uint(), r.uint()] : [0, 0, 0];
+    skipBody(r);
+    visit(k, { rounds, ok: rounds - degraded - failing - unknown, degraded, failing, unknown });
+  }
+}
+
+/** Reads past what writeBody wrote. */
+function skipBody(r: ByteReader): void {
+  for (let maps = 0; maps < 2; maps++) for (let n = r.uint(); n > 0; n--) r.uint(), r.uint();
+  const latN = r.uint();
+  const fields = latN >= 3 ? 3 : latN;
+  for (let i = 0; i < fields; i++) r.uint();
+  if (latN >= 3) for (let n = r.uint(); n > 0; n--) r.uint(), r.uint();
+}
+
 interface NameTable {
   list: string[];
   index: Map<string, number>;

@@ -5,7 +5,7 @@ import { fixtureRound, fixtureRoute } from './fixtures.js';
 import { getRoute, listRoutes, newestRound, roundsOf, uptime } from './queries.js';
 import { latestLatencyMs, routePage } from './reader-ops.js';
 import { readerFor } from './read.js';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from './rollup.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, addRound, decodeSlotCounts, decodeSlots, emptyAgg, encodeSlots, type Agg } from './rollup.js';
 import { openStore, type Db } from './sqlite.js';
 import { countWindows, sharedPieces } from './uptime-batch.js';
 import { createWriter } from './write.js';
@@ -54,6 +54,7 @@ describe('countWindows', () => {
     ['after the history', END + 3 * HOUR_MS],
   ])('gives the counts uptime() gives for every route and window (%s)', (_name, now) => {
     const windows = [5 * MINUTE_MS, 47 * MINUTE_MS, HOUR_MS, 26 * HOUR_MS + 13 * MINUTE_MS, DAY_MS, 3 * DAY_MS, 7 * DAY_MS].map((ms) => ({ from: at(now - ms), to: now }));
+    windows.push({ from: at(now - 2 * HOUR_MS - 7 * MINUTE_MS), to: at(now - 31 * MINUTE_MS) }, { from: at(now - 3 * DAY_MS), to: at(now - DAY_MS + 5 * MINUTE_MS) });
     const ids = [...rids.keys()];
     const got = countWindows(db, [...rids.values(), 999], windows);
     let rounds = 0;
@@ -74,6 +75,32 @@ describe('countWindows', () => {
     const tail = pieces.filter((p) => p.windows.length === 2);
     expect(tail.length).toBeGreaterThan(0);
     expect(pieces.length).toBeLessThan(8);
+  });
+});
+
+describe('decodeSlotCounts', () => {
+  it('reads the counts decodeSlots reads, past every shape of slot body', () => {
+    let seed = 3;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const statuses: VerdictStatus[] = ['ok', 'degraded', 'failing', 'unknown'];
+    for (let i = 0; i < 200; i++) {
+      const slots = new Map<number, Agg>();
+      for (let k = 0; k < 60; k++) {
+        if (rand() < 0.3) continue;
+        const agg = emptyAgg();
+        const n = Math.floor(rand() * (i % 2 === 0 ? 4 : 40));
+        for (let j = 0; j < n; j++) {
+          const status = rand() < 0.8 ? 'ok' : statuses[Math.floor(rand() * 4)]!;
+          addRound(agg, status, rand() < 0.5 ? null : 'pod', `cause.${Math.floor(rand() * 5)}-\u00e9`, rand() < 0.1 ? -1 : Math.floor(rand() * 90_000));
+        }
+        slots.set(k, agg);
+      }
+      const blob = encodeSlots(slots);
+      const want = [...decodeSlots(blob)].map(([k, a]) => [k, { rounds: a.rounds, ok: a.ok, degraded: a.degraded, failing: a.failing, unknown: a.unknown }]);
+      const got: unknown[] = [];
+      decodeSlotCounts(blob, (k, c) => got.push([k, c]));
+      expect(got, `case ${i}`).toEqual(want);
+    }
   });
 });
 

@@ -8,7 +8,7 @@
 // the head is one GROUP BY. The counts are integer sums of the same rows uptime() reads, so the
 // answer is the same (reader.test.ts compares them).
 
-import { decodeSlots, HOUR_MS, MINUTE_MS, TIER_CODE, type Tier } from './rollup.js';
+import { decodeSlotCounts, HOUR_MS, MINUTE_MS, TIER_CODE, type Tier } from './rollup.js';
 import { tierPieces } from './queries.js';
 import { readerFor } from './read.js';
 import type { Db } from './sqlite.js';
@@ -77,22 +77,12 @@ const IN_RIDS = 'IN (SELECT value FROM json_each(?))';
 class BatchStatements {
   readonly sumRows;
   readonly minuteSlots;
-  private readonly heads = new Map<number, ReturnType<Db['prepare']>>();
+  readonly headCounts;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
     this.sumRows = db.prepare(`SELECT scope, ${COUNT_SUMS} FROM rollups WHERE scope ${IN_RIDS} AND tier = ? AND bucket >= ? AND bucket < ? GROUP BY scope`);
     this.minuteSlots = db.prepare(`SELECT scope, bucket, minutes FROM rollups WHERE scope ${IN_RIDS} AND tier = ? AND bucket >= ? AND bucket < ? AND minutes IS NOT NULL`);
-  }
-
-  /** Head rounds by route and verdict, with one count column per window (w0, w1, ...). */
-  head(windows: number): ReturnType<Db['prepare']> {
-    let stmt = this.heads.get(windows);
-    if (stmt === undefined) {
-      const cols = Array.from({ length: windows }, (_, i) => `sum(started_at >= ? AND started_at < ?) AS w${i}`).join(', ');
-      stmt = this.db.prepare(`SELECT route_rid AS rid, verdict_id AS vid, ${cols} FROM rounds_head WHERE route_rid ${IN_RIDS} AND started_at >= ? AND started_at < ? GROUP BY route_rid, verdict_id`);
-      this.heads.set(windows, stmt);
-    }
-    return stmt;
+    this.headCounts = db.prepare(`SELECT route_rid AS rid, verdict_id AS vid, count(*) AS n FROM rounds_head WHERE route_rid ${IN_RIDS} AND started_at >= ? AND started_at < ? GROUP BY route_rid, verdict_id`);
   }
 }
 
@@ -143,31 +133,37 @@ function addMinutePiece(s: BatchStatements, ridsJson: string, p: Piece, out: Map
     const counts = out.get(row.scope);
     if (counts === undefined) continue;
     const sum = zeroCounts();
-    for (const [k, agg] of decodeSlots(row.minutes)) {
+    decodeSlotCounts(row.minutes, (k, c) => {
       const t = row.bucket + k * MINUTE_MS;
-      if (t >= p.a && t < p.b) addInto(sum, agg);
-    }
+      if (t >= p.a && t < p.b) addInto(sum, c);
+    });
     for (const w of p.windows) addInto(counts[w]!, sum);
   }
   addSums(s.sumRows.all(ridsJson, TIER_CODE.minute, p.a, p.b) as SumRow[], p.windows, out);
 }
 
-/** Head rounds (not in any rollup yet) of each window, counted by verdict in SQL and mapped to statuses here. */
+/**
+ * Head rounds (not in any rollup yet) of each window, counted by verdict in SQL and mapped to
+ * statuses here. The time axis is cut at every window's ends and each part counted once (one
+ * statement each): a head row is then read once however many windows hold it (each read is a
+ * table lookup from the index, most of this query's time).
+ */
 function addHead(db: Db, s: BatchStatements, ridsJson: string, windows: readonly CountWindow[], out: Map<number, StatusCounts[]>): void {
-  const from = Math.min(...windows.map((w) => w.from));
-  const to = Math.max(...windows.map((w) => w.to));
-  if (from >= to) return;
   const dict = readerFor(db).dict;
-  const bounds = windows.flatMap((w) => [w.from, w.to]);
-  for (const raw of s.head(windows.length).all([...bounds, ridsJson, from, to])) {
-    const row = raw as Record<string, number>;
-    const counts = out.get(row.rid!);
-    if (counts === undefined) continue;
-    const status = dict.verdict(row.vid!).status;
-    windows.forEach((_, i) => {
-      const n = row[`w${i}`] ?? 0;
-      counts[i]!.rounds += n;
-      counts[i]![status] += n;
-    });
+  const cuts = [...new Set(windows.flatMap((w) => [w.from, w.to]))].sort((a, b) => a - b);
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const [a, b] = [cuts[i]!, cuts[i + 1]!];
+    const holders = windows.flatMap((w, k) => (w.from <= a && b <= w.to ? [k] : []));
+    if (holders.length === 0) continue;
+    for (const raw of s.headCounts.all(ridsJson, a, b)) {
+      const row = raw as { rid: number; vid: number; n: number };
+      const counts = out.get(row.rid);
+      if (counts === undefined) continue;
+      const status = dict.verdict(row.vid).status;
+      for (const k of holders) {
+        counts[k]!.rounds += row.n;
+        counts[k]![status] += row.n;
+      }
+    }
   }
 }
