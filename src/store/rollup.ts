@@ -119,21 +119,31 @@ export function latencyQuantileMs(agg: Agg, q: number): number | null {
 
 /** latencyQuantileMs for several quantiles (ascending) with one sort and one walk of the histogram (a timeline asks three per bucket). */
 function latencyQuantilesMs(agg: Agg, qs: readonly number[]): number[] {
-  const buckets = [...agg.hist.keys()].sort((a, b) => a - b);
-  const out: number[] = [];
+  // Most buckets of a fine timeline hold one or two rounds: no spread and no sort call for those.
+  const buckets: number[] = [];
+  for (const b of agg.hist.keys()) buckets.push(b);
+  if (buckets.length === 2 && buckets[0]! > buckets[1]!) buckets.reverse();
+  else if (buckets.length > 2) buckets.sort((a, b) => a - b);
+  const out: number[] = new Array(qs.length);
   let seen = 0;
   let i = 0;
-  for (const q of qs) {
-    const rank = Math.max(1, Math.ceil(q * agg.latN));
+  let lastBucket = -1;
+  let lastMs = 0;
+  for (let j = 0; j < qs.length; j++) {
+    const rank = Math.max(1, Math.ceil(qs[j]! * agg.latN));
     while (seen < rank && i < buckets.length) seen += agg.hist.get(buckets[i++]!)!;
     if (seen < rank) {
-      out.push(fromUnits(agg.latMax));
+      out[j] = fromUnits(agg.latMax);
       continue;
     }
-    // The bucket's geometric middle, rounded to the store's resolution.
+    // The bucket's geometric middle, rounded to the store's resolution (once per bucket: quantiles often share one).
     const b = buckets[i - 1]!;
-    const mid = b === 0 ? 0 : Math.round(2 ** ((b - 0.5) / BUCKETS_PER_OCTAVE));
-    out.push(fromUnits(Math.min(agg.latMax, Math.max(agg.latMin, mid))));
+    if (b !== lastBucket) {
+      const mid = b === 0 ? 0 : Math.round(2 ** ((b - 0.5) / BUCKETS_PER_OCTAVE));
+      lastBucket = b;
+      lastMs = fromUnits(Math.min(agg.latMax, Math.max(agg.latMin, mid)));
+    }
+    out[j] = lastMs;
   }
   return out;
 }
