@@ -92,8 +92,8 @@ export function connectionSource(db: Db, description: string, now: () => number 
     description,
     async get(segments, query) {
       const answer = await api('GET', segments, searchParams(query));
-      // Through JSON, exactly as an HTTP client would see it (undefined fields dropped).
-      const body: unknown = JSON.parse(JSON.stringify(answer.body));
+      // Through JSON, exactly as an HTTP client would see it (undefined fields dropped); some answers are JSON text already.
+      const body: unknown = JSON.parse(answer.json ?? JSON.stringify(answer.body));
       if (answer.status < 200 || answer.status > 299) throw answerError(answer.status, body, description);
       return body;
     },

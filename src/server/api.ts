@@ -8,7 +8,7 @@ import { DurationError, MAX_INSTANT_MS, TimeRefError, parseDuration, parseTimeRe
 import type { RouteKind, VerdictStatus } from '../model.js';
 import { StoreError } from '../store/errors.js';
 import type { Incident } from '../store/incidents.js';
-import type { RouteSummary, StoredRound, Timeline, TimelineQuery, Uptime } from '../store/queries.js';
+import type { RouteSummary, StoredRound, TimelineQuery, Uptime } from '../store/queries.js';
 import type { StoreReader } from '../store/reader.js';
 import { pairEndpoint, pairsEndpoint, type PairsSource } from './pairs-api.js';
 import { ReaderError } from '../store/reader.js';
@@ -22,6 +22,8 @@ export interface ApiAnswer {
   status: number;
   /** The JSON body. */
   body: unknown;
+  /** The body as JSON text when it was serialised already (the reader's worker writes big answers; `body` then parses it when read). */
+  json?: string;
   /** Extra headers (Allow, Retry-After). */
   headers?: Record<string, string>;
 }
@@ -225,11 +227,14 @@ function routeDetailView(d: RouteDetail, now: number, incidentOpenAfter: number 
   };
 }
 
-function timelineView(t: Timeline, scope: Record<string, string | boolean>) {
+/** A 200 whose body is JSON text already (for the HTTP server as is; `body` for in-process callers such as the CLI). */
+function okJson(json: string): ApiAnswer {
   return {
-    scope, from: iso(t.from), to: iso(t.to), stepMs: t.stepMs, tier: t.tier,
-    expiredBefore: t.expiredBefore === null ? null : iso(t.expiredBefore),
-    buckets: t.buckets.map((b) => ({ ...b, start: iso(b.start) })),
+    status: 200,
+    json,
+    get body(): unknown {
+      return JSON.parse(json) as unknown;
+    },
   };
 }
 
@@ -367,10 +372,11 @@ async function timelineEndpoint(deps: ApiDeps, query: URLSearchParams): Promise<
   if (stepMs % 60_000 !== 0 && to - from > RAW_TIMELINE_MAX_RANGE_MS) {
     throw badParameter('step', 'ranges over 6h are read from the rollups: use a step in whole minutes (1m, 5m, 1h, 1d)');
   }
-  if (routeId !== undefined && (await deps.reader.getRoute(routeId)) === null) throw notFound(`no route ${JSON.stringify(routeId)}`);
   const scope: Pick<TimelineQuery, 'routeId' | 'namespace' | 'all'> = routeId !== undefined ? { routeId } : namespace !== undefined ? { namespace } : { all: true };
-  const t = await deps.reader.timeline({ ...scope, from, to, stepMs });
-  return ok({ data: timelineView(t, routeId !== undefined ? { route: routeId } : namespace !== undefined ? { namespace } : { all: true }) });
+  // The answer's JSON is written in the reader's worker (src/store/timeline-json.ts): a day per minute is 1,440 buckets.
+  const json = await deps.reader.timelineAnswer({ ...scope, from, to, stepMs }, routeId !== undefined ? { route: routeId } : namespace !== undefined ? { namespace } : { all: true });
+  if (json === null) throw notFound(`no route ${JSON.stringify(routeId)}`);
+  return okJson(json);
 }
 
 async function namespacesEndpoint(deps: ApiDeps, query: URLSearchParams): Promise<ApiAnswer> {

@@ -97,7 +97,7 @@ export function bearerOf(header: string | undefined): string | null {
 }
 
 function writeJson(res: ServerResponse, answer: ApiAnswer): void {
-  const body = `${JSON.stringify(answer.body)}\n`;
+  const body = `${answer.json ?? JSON.stringify(answer.body)}\n`;
   res.writeHead(answer.status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': String(Buffer.byteLength(body)),

@@ -136,16 +136,25 @@ export function getRoute(db: Db, id: string): RouteSummary | null {
 }
 
 function latestOf(reader: Reader, rid: number): RouteSummary['latest'] {
-  let newest: PackedRound | null = reader.newestHead(rid);
-  // A route no longer probed has all its rounds compacted: its newest is the last of its newest chunk.
-  for (const c of reader.chunksNewestFirst(rid, newest === null ? 0 : newest.startedAt + 1, Number.MAX_SAFE_INTEGER)) {
-    const rounds = reader.chunkRounds(c);
-    newest = rounds[rounds.length - 1] ?? newest;
-    break;
-  }
+  const newest = newestRound(reader, rid, false);
   if (newest === null) return null;
   const v = reader.dict.verdict(newest.verdict);
   return { startedAt: newest.startedAt, durationMs: fromUnits(newest.duration), verdict: plainVerdict(v) };
+}
+
+/**
+ * A route's newest round: the newest in the head, unless a chunk ends later (a route no longer
+ * probed has all its rounds compacted: its newest is the last of its newest chunk). Head rounds'
+ * hops are read only when asked for (`withHops`); a chunk's always are.
+ */
+export function newestRound(reader: Reader, rid: number, withHops: true): PackedRound | null;
+export function newestRound(reader: Reader, rid: number, withHops: false): Omit<PackedRound, 'hops'> | null;
+export function newestRound(reader: Reader, rid: number, withHops: boolean): Omit<PackedRound, 'hops'> | null {
+  const head = withHops ? reader.newestHead(rid) : reader.newestHeadMeta(rid);
+  const chunk = reader.newestChunk(rid, head === null ? 0 : head.startedAt + 1);
+  if (chunk === undefined) return head;
+  const rounds = reader.chunkRounds(chunk);
+  return rounds[rounds.length - 1] ?? head;
 }
 
 function plainVerdict(v: Verdict): Verdict {
@@ -153,7 +162,7 @@ function plainVerdict(v: Verdict): Verdict {
 }
 
 function ridOf(db: Db, routeId: string): number | undefined {
-  return db.prepare('SELECT rid FROM routes WHERE id = ?').pluck().get(routeId) as number | undefined;
+  return readerFor(db).ridOf(routeId);
 }
 
 /** Options of roundsOf. */
@@ -310,14 +319,17 @@ export function timeline(db: Db, q: TimelineQuery): Timeline {
   if (tier !== 'raw' && q.stepMs % TIER_MS[tier] !== 0) {
     throw new StoreError('BAD_QUERY', `the ${tier} tier cannot answer a ${q.stepMs} ms step`);
   }
-  const aggs = Array.from({ length: n }, () => emptyAgg());
+  // Buckets stay undefined until data lands in them; the first aggregate a bucket gets is adopted, not copied (visitors hand over aggregates of their own).
+  const aggs: (Agg | undefined)[] = new Array(n);
   const visitor = bucketVisitor(aggs, from, q.stepMs);
   const reader = readerFor(db);
   if (q.all === true && tier !== 'raw') reader.visitRows(ALL_SCOPE, tier, from, to, visitor.agg);
   else for (const rid of scopeRids(db, q)) visitRoute(reader, rid, tier, from, to, visitor);
   const horizon = tierHorizon(db, tier);
   const expiredBefore = horizon !== null && horizon > from ? Math.min(horizon, to) : null;
-  return { from, to, stepMs: q.stepMs, tier, buckets: aggs.map((a, i) => bucketOf(from + i * q.stepMs, a)), expiredBefore };
+  const buckets: TimelineBucket[] = new Array(n);
+  for (let i = 0; i < n; i++) buckets[i] = bucketOf(from + i * q.stepMs, aggs[i]);
+  return { from, to, stepMs: q.stepMs, tier, buckets, expiredBefore };
 }
 
 interface BucketVisitor {
@@ -325,16 +337,20 @@ interface BucketVisitor {
   round: (t: number, status: VerdictStatus, hop: VerdictHop | null, cause: string, lat: number) => void;
 }
 
-function bucketVisitor(aggs: Agg[], from: number, stepMs: number): BucketVisitor {
-  const at = (t: number): Agg | undefined => aggs[Math.floor((t - from) / stepMs)];
+function bucketVisitor(aggs: (Agg | undefined)[], from: number, stepMs: number): BucketVisitor {
+  const index = (t: number): number => Math.floor((t - from) / stepMs);
   return {
     agg: (t, a) => {
-      const target = at(t);
-      if (target !== undefined) mergeAgg(target, a);
+      const i = index(t);
+      if (!(i >= 0 && i < aggs.length)) return;
+      const target = aggs[i];
+      if (target === undefined) aggs[i] = a;
+      else mergeAgg(target, a);
     },
     round: (t, status, hop, cause, lat) => {
-      const target = at(t);
-      if (target !== undefined) addRound(target, status, hop, cause, lat);
+      const i = index(t);
+      if (!(i >= 0 && i < aggs.length)) return;
+      addRound((aggs[i] ??= emptyAgg()), status, hop, cause, lat);
     },
   };
 }
@@ -358,7 +374,8 @@ function scopeRids(db: Db, q: TimelineQuery): number[] {
   return db.prepare('SELECT rid FROM routes ORDER BY rid').pluck().all() as number[];
 }
 
-function bucketOf(start: number, a: Agg): TimelineBucket {
+function bucketOf(start: number, a: Agg | undefined): TimelineBucket {
+  if (a === undefined) return { start, rounds: 0, ok: 0, degraded: 0, failing: 0, unknown: 0, failuresByHop: {}, failuresByCause: {}, latency: null };
   return {
     start, rounds: a.rounds, ok: a.ok, degraded: a.degraded, failing: a.failing, unknown: a.unknown,
     failuresByHop: countsRecord(a.byHop), failuresByCause: countsRecord(a.byCause), latency: latencySummary(a),

@@ -8,12 +8,16 @@ import type { RouteKind, VerdictStatus } from '../model.js';
 import { StoreError } from './errors.js';
 import { getIncident, listIncidents, type Incident, type IncidentPage, type IncidentQuery } from './incidents.js';
 import {
-  getRoute, listRoutes, roundsOf, tierPieces, timeline, uptime, type RoundPage, type RoundsQuery, type RouteSummary, type StoredRound,
-  type StoredRoute, type Uptime,
+  getRoute, listRoutes, newestRound, roundsOf, timeline, uptime, type RoundPage, type RoundsQuery, type RouteSummary, type StoredRound,
+  type StoredRoute, type TimelineQuery, type Uptime,
 } from './queries.js';
-import { type Reader, readerFor } from './read.js';
-import { DAY_MS, MINUTE_MS, TIER_CODE, floorTo, type Tier } from './rollup.js';
+import { fromUnits } from './codec.js';
+import { packedEdgeLatency } from './compact.js';
+import { readerFor } from './read.js';
+import { DAY_MS, MINUTE_MS, floorTo } from './rollup.js';
 import type { Db } from './sqlite.js';
+import { timelineAnswerJson, type TimelineScope } from './timeline-json.js';
+import { countWindows } from './uptime-batch.js';
 
 /** The uptime windows of the routes table. */
 export const UPTIME_WINDOWS = { '24h': DAY_MS, '7d': 7 * DAY_MS, '30d': 30 * DAY_MS } as const satisfies Record<string, number>;
@@ -140,14 +144,6 @@ export function latestLatencyMs(db: Db, routeId: string): number | null {
 
 type Counts = Pick<Uptime, 'rounds' | 'ok' | 'degraded' | 'failing' | 'unknown'>;
 
-function addCounts(into: Counts, c: Counts): void {
-  into.rounds += c.rounds;
-  into.ok += c.ok;
-  into.degraded += c.degraded;
-  into.failing += c.failing;
-  into.unknown += c.unknown;
-}
-
 function ratioOf(c: Counts): number | null {
   const known = c.rounds - c.unknown;
   return known > 0 ? (c.ok + c.degraded) / known : null;
@@ -155,60 +151,46 @@ function ratioOf(c: Counts): number | null {
 
 /**
  * Uptime ratios of many routes over every window ending at now: the same answer as
- * `uptime()` per route and window (tested), several times faster for a whole table: hour
- * and day pieces are summed from the rollups' count columns without decoding their
- * detail, and head rounds are counted by verdict id without decoding their hops.
+ * `uptime()` per route and window (tested), in a few statements for the whole table
+ * (uptime-batch.ts: every rollup piece summed in SQL over all the routes, head rounds
+ * counted by verdict id without decoding their hops).
  */
 export function uptimeRatios(db: Db, routeIds: readonly string[], now: number): Map<string, Record<UptimeWindow, number | null>> {
-  const ridOf = db.prepare('SELECT rid FROM routes WHERE id = ?').pluck();
-  const reader = readerFor(db);
-  const head = headCounter(db, reader);
-  const sum = rollupSummer(db, reader);
-  const windows = (Object.entries(UPTIME_WINDOWS) as [UptimeWindow, number][]).map(([name, ms]) => {
-    const from = floorTo(now - ms, MINUTE_MS);
-    return { name, from, to: Math.max(from, floorTo(now, MINUTE_MS)) };
+  const names = Object.keys(UPTIME_WINDOWS) as UptimeWindow[];
+  const windows = names.map((name) => {
+    const from = floorTo(now - UPTIME_WINDOWS[name], MINUTE_MS);
+    return { from, to: Math.max(from, floorTo(now, MINUTE_MS)) };
   });
+  const rids = ridsOf(db, routeIds);
+  const counts = countWindows(db, [...new Set(rids.values())], windows);
   const out = new Map<string, Record<UptimeWindow, number | null>>();
   for (const id of routeIds) {
     const ratios: Record<UptimeWindow, number | null> = { '24h': null, '7d': null, '30d': null };
     out.set(id, ratios);
-    const rid = ridOf.get(id) as number | undefined;
-    if (rid === undefined) continue;
-    for (const { name, from, to } of windows) {
-      const total = head(rid, from, to);
-      for (const [tier, a, b] of tierPieces(from, to)) addCounts(total, sum(rid, tier, a, b));
-      ratios[name] = ratioOf(total);
-    }
+    const c = counts.get(rids.get(id) ?? -1);
+    if (c !== undefined) names.forEach((name, i) => (ratios[name] = ratioOf(c[i]!)));
   }
   return out;
 }
 
-/** Counts a route's head rounds in [from, to) by status (through the verdict dictionary, hops untouched). */
-function headCounter(db: Db, reader: Reader): (rid: number, from: number, to: number) => Counts {
-  const byVerdict = db.prepare('SELECT verdict_id AS vid, count(*) AS n FROM rounds_head WHERE route_rid = ? AND started_at >= ? AND started_at < ? GROUP BY verdict_id');
-  return (rid, from, to) => {
-    const c: Counts = { rounds: 0, ok: 0, degraded: 0, failing: 0, unknown: 0 };
-    for (const { vid, n } of byVerdict.all(rid, from, to) as { vid: number; n: number }[]) {
-      c.rounds += n;
-      c[reader.dict.verdict(vid).status] += n;
-    }
-    return c;
-  };
+/** The rid of each stored route id (ids not stored are left out). */
+function ridsOf(db: Db, routeIds: readonly string[]): Map<string, number> {
+  const rows = db.prepare('SELECT id, rid FROM routes WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(routeIds)) as { id: string; rid: number }[];
+  return new Map(rows.map((r) => [r.id, r.rid]));
 }
 
-/** Sums a route's rollup counts over [a, b) at a tier: hour and day from the count columns, minutes from the hour rows' slots. */
-function rollupSummer(db: Db, reader: Reader): (rid: number, tier: Tier, a: number, b: number) => Counts {
-  const sumRows = db.prepare(
-    `SELECT coalesce(sum(rounds), 0) AS rounds, coalesce(sum(ok), 0) AS ok, coalesce(sum(degraded), 0) AS degraded,
-       coalesce(sum(failing), 0) AS failing, coalesce(sum(unknown), 0) AS unknown
-     FROM rollups WHERE scope = ? AND tier = ? AND bucket >= ? AND bucket < ?`,
-  );
-  return (rid, tier, a, b) => {
-    if (tier !== 'minute') return sumRows.get(rid, TIER_CODE[tier], a, b) as Counts;
-    const c: Counts = { rounds: 0, ok: 0, degraded: 0, failing: 0, unknown: 0 };
-    reader.visitRows(rid, 'minute', a, b, (_t, agg) => addCounts(c, agg));
-    return c;
-  };
+/** The newest round's edge latency of each route: what latestLatencyMs answers (tested), without building every hop result of the round. */
+function newestLatencies(db: Db, routeIds: readonly string[]): Map<string, number | null> {
+  const reader = readerFor(db);
+  const rids = ridsOf(db, routeIds);
+  const out = new Map<string, number | null>();
+  for (const id of routeIds) {
+    const rid = rids.get(id);
+    const round = rid === undefined ? null : newestRound(reader, rid, true);
+    const units = round === null ? -1 : packedEdgeLatency(round, (shape) => reader.dict.shape(shape));
+    out.set(id, units < 0 ? null : fromUnits(units));
+  }
+  return out;
 }
 
 /** Lazily computed extras of routes, so sorting by name or status never computes uptimes. */
@@ -224,7 +206,10 @@ class RowBuilder {
       const todo = routes.filter((r) => !this.uptimes.has(r.id)).map((r) => r.id);
       if (todo.length > 0) for (const [id, u] of uptimeRatios(this.db, todo, this.now)) this.uptimes.set(id, u);
     }
-    if (what !== 'uptime') for (const r of routes) if (!this.latency.has(r.id)) this.latency.set(r.id, latestLatencyMs(this.db, r.id));
+    if (what !== 'uptime') {
+      const todo = routes.filter((r) => !this.latency.has(r.id)).map((r) => r.id);
+      if (todo.length > 0) for (const [id, ms] of newestLatencies(this.db, todo)) this.latency.set(id, ms);
+    }
   }
 
   row(route: RouteSummary): RouteRow {
@@ -398,12 +383,23 @@ export function incidentDetail(db: Db, id: number): IncidentWithRoute | null {
   return { ...incident, route: routeRefs(db, [incident.routeId]).get(incident.routeId) ?? null };
 }
 
+/**
+ * GET /api/v1/timeline's answer as JSON text (timeline-json.ts), or null when the query names a route
+ * that is not stored: one trip to the worker instead of two, and one string back instead of every
+ * bucket structured-cloned.
+ */
+export function timelineAnswer(db: Db, q: TimelineQuery, scope: TimelineScope): string | null {
+  if (q.routeId !== undefined && readerFor(db).ridOf(q.routeId) === undefined) return null;
+  return timelineAnswerJson(timeline(db, q), scope);
+}
+
 /** Every query a StoreReader offers: (db, ...args) -> plain, structured-clonable data. */
 export const READER_OPS = {
   listRoutes,
   getRoute,
   roundsOf,
   timeline,
+  timelineAnswer,
   uptime,
   listIncidents,
   getIncident,

@@ -73,7 +73,7 @@ export function fromWireError(e: WireError, code: ReaderErrorCode = 'QUERY_FAILE
 }
 
 /** Queries that may take long; the others go ahead of them in the queue. */
-const HEAVY_OPS: ReadonlySet<ReaderOpName> = new Set(['timeline']);
+const HEAVY_OPS: ReadonlySet<ReaderOpName> = new Set(['timeline', 'timelineAnswer']);
 
 /** One request function behind every query method. */
 type RequestFn = (op: ReaderOpName, args: unknown[], signal: AbortSignal | null) => Promise<unknown>;

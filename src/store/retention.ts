@@ -189,8 +189,13 @@ export function tierHorizon(db: Db, tier: 'raw' | Tier): number | null {
   return meta(db, `${tier}.horizon`);
 }
 
+/** The meta read of each connection, prepared once: every timeline reads its tier's horizon, and preparing cost more than the read. */
+const metaReads = new WeakMap<Db, ReturnType<Db['prepare']>>();
+
 function meta(db: Db, key: string): number | null {
-  const v = db.prepare('SELECT value FROM store_meta WHERE key = ?').pluck().get(key);
+  let read = metaReads.get(db);
+  if (read === undefined) metaReads.set(db, (read = db.prepare('SELECT value FROM store_meta WHERE key = ?').pluck()));
+  const v = read.get(key);
   return typeof v === 'number' ? v : null;
 }
 

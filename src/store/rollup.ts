@@ -114,19 +114,38 @@ function mergeCounts<K>(into: Map<K, number>, from: Map<K, number>): void {
 
 /** Estimated latency quantile q (0..1) in ms from the histogram, clamped to [min, max]; null without latencies. */
 export function latencyQuantileMs(agg: Agg, q: number): number | null {
-  if (agg.latN === 0) return null;
-  const rank = Math.max(1, Math.ceil(q * agg.latN));
-  const buckets = [...agg.hist.keys()].sort((a, b) => a - b);
+  return agg.latN === 0 ? null : latencyQuantilesMs(agg, [q])[0]!;
+}
+
+/** latencyQuantileMs for several quantiles (ascending) with one sort and one walk of the histogram (a timeline asks three per bucket). */
+function latencyQuantilesMs(agg: Agg, qs: readonly number[]): number[] {
+  // Most buckets of a fine timeline hold one or two rounds: no spread and no sort call for those.
+  const buckets: number[] = [];
+  for (const b of agg.hist.keys()) buckets.push(b);
+  if (buckets.length === 2 && buckets[0]! > buckets[1]!) buckets.reverse();
+  else if (buckets.length > 2) buckets.sort((a, b) => a - b);
+  const out: number[] = new Array(qs.length);
   let seen = 0;
-  for (const b of buckets) {
-    seen += agg.hist.get(b)!;
-    if (seen >= rank) {
-      // The bucket's geometric middle, rounded to the store's resolution.
-      const mid = b === 0 ? 0 : Math.round(2 ** ((b - 0.5) / BUCKETS_PER_OCTAVE));
-      return fromUnits(Math.min(agg.latMax, Math.max(agg.latMin, mid)));
+  let i = 0;
+  let lastBucket = -1;
+  let lastMs = 0;
+  for (let j = 0; j < qs.length; j++) {
+    const rank = Math.max(1, Math.ceil(qs[j]! * agg.latN));
+    while (seen < rank && i < buckets.length) seen += agg.hist.get(buckets[i++]!)!;
+    if (seen < rank) {
+      out[j] = fromUnits(agg.latMax);
+      continue;
     }
+    // The bucket's geometric middle, rounded to the store's resolution (once per bucket: quantiles often share one).
+    const b = buckets[i - 1]!;
+    if (b !== lastBucket) {
+      const mid = b === 0 ? 0 : Math.round(2 ** ((b - 0.5) / BUCKETS_PER_OCTAVE));
+      lastBucket = b;
+      lastMs = fromUnits(Math.min(agg.latMax, Math.max(agg.latMin, mid)));
+    }
+    out[j] = lastMs;
   }
-  return fromUnits(agg.latMax);
+  return out;
 }
 
 /** Latency summary of an aggregate, in ms; null when no round had an edge latency. */
@@ -148,13 +167,12 @@ export interface LatencySummary {
 /** Summarises an aggregate's latency. */
 export function latencySummary(agg: Agg): LatencySummary | null {
   if (agg.latN === 0) return null;
+  const [p50Ms, p95Ms, p99Ms] = latencyQuantilesMs(agg, [0.5, 0.95, 0.99]) as [number, number, number];
   return {
     minMs: fromUnits(agg.latMin),
     avgMs: Math.round((fromUnits(agg.latSum) / agg.latN) * 1000) / 1000,
     maxMs: fromUnits(agg.latMax),
-    p50Ms: latencyQuantileMs(agg, 0.5)!,
-    p95Ms: latencyQuantileMs(agg, 0.95)!,
-    p99Ms: latencyQuantileMs(agg, 0.99)!,
+    p50Ms, p95Ms, p99Ms,
   };
 }
 
@@ -252,6 +270,39 @@ export function decodeSlots(blob: Uint8Array): Map<number, Agg> {
     out.set(k, agg);
   }
   return out;
+}
+
+/** Status counts of one slot. */
+export type SlotCounts = Pick<Agg, 'rounds' | 'ok' | 'degraded' | 'failing' | 'unknown'>;
+
+/**
+ * The counts of each slot encodeSlots wrote, without building its aggregate (no maps, names not
+ * decoded): what uptimes need. Same counts as decodeSlots (codec.test.ts).
+ */
+export function decodeSlotCounts(blob: Uint8Array, visit: (k: number, counts: SlotCounts) => void): void {
+  const format = blob[0];
+  if (format !== PLAIN && format !== DEFLATED) throw new StoreError('CORRUPT', 'unknown slots format');
+  const r = new ByteReader(format === DEFLATED ? inflateRawSync(blob.subarray(1)) : blob.subarray(1));
+  for (let names = r.uint(); names > 0; names--) r.bytes(r.uint());
+  const n = r.uint();
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    k += r.uint();
+    const head = r.uint();
+    const rounds = Math.floor(head / 2);
+    const [degraded, failing, unknown] = head % 2 === 1 ? [r.uint(), r.uint(), r.uint()] : [0, 0, 0];
+    skipBody(r);
+    visit(k, { rounds, ok: rounds - degraded - failing - unknown, degraded, failing, unknown });
+  }
+}
+
+/** Reads past what writeBody wrote. */
+function skipBody(r: ByteReader): void {
+  for (let maps = 0; maps < 2; maps++) for (let n = r.uint(); n > 0; n--) r.uint(), r.uint();
+  const latN = r.uint();
+  const fields = latN >= 3 ? 3 : latN;
+  for (let i = 0; i < fields; i++) r.uint();
+  if (latN >= 3) for (let n = r.uint(); n > 0; n--) r.uint(), r.uint();
 }
 
 interface NameTable {
