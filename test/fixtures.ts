@@ -1,5 +1,8 @@
 // Builders of model values for unit tests: a healthy route and hop results, overridden per scenario.
 
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { compareObjects, type ObjectChange, type ObjectChanges, type ObjectSource } from '../src/discovery/incremental.js';
+import { type ClusterSnapshot, emptySnapshot } from '../src/discovery/snapshot.js';
 import type { Backend, ControllerFacts, EndpointFacts, HopResult, PodFacts, Route } from '../src/model.js';
 
 /** A ready pod of the route's backend. */
@@ -204,4 +207,44 @@ export function flatView(route: Route | undefined): (Route & Required<BackendOve
   if (!route || !primary) return undefined;
   const { service, servicePort, endpoints, pods, policies } = primary;
   return { ...route, backend: { service: primary.ref.service, port: primary.ref.port }, service, servicePort, endpoints, pods, policies };
+}
+
+/** An in-memory watch for the incremental engines' tests: objects by kind, and the changes since the last take. */
+export class FakeSource implements ObjectSource {
+  /** The objects now, by kind and "namespace/name". */
+  readonly objects = new Map<keyof ClusterSnapshot, Map<string, KubernetesObject>>((Object.keys(emptySnapshot()) as (keyof ClusterSnapshot)[]).map((k) => [k, new Map()]));
+  /** Changes since the last take; 'all' at first. */
+  pending: ObjectChange[] | 'all' = 'all';
+
+  /** Sets (or, with null, deletes) an object and records the change. */
+  put(kind: keyof ClusterSnapshot, object: KubernetesObject | null, key: string): void {
+    if (object === null) this.objects.get(kind)!.delete(key);
+    else this.objects.get(kind)!.set(key, object);
+    if (this.pending !== 'all') this.pending.push({ kind, key, object });
+  }
+
+  snapshot(): ClusterSnapshot {
+    const s = emptySnapshot();
+    for (const [kind, map] of this.objects) (s[kind] as KubernetesObject[]).push(...[...map.values()].sort(compareObjects));
+    return s;
+  }
+
+  takeChanges(): ObjectChanges {
+    const taken = this.pending;
+    this.pending = [];
+    return taken === 'all' ? { all: true } : { all: false, changes: taken };
+  }
+}
+
+/** A deterministic random source (mulberry32), for seeded property tests. */
+export function rng(seed: number): { int(n: number): number; pick<T>(xs: readonly T[]): T } {
+  let a = seed >>> 0;
+  const next = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return { int: (n) => Math.floor(next() * n), pick: (xs) => xs[Math.floor(next() * xs.length)]! };
 }

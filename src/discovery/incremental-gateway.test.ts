@@ -10,26 +10,14 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { KubernetesObject, V1EndpointSlice, V1NetworkPolicy, V1Pod, V1Service } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { FakeSource, rng } from '../../test/fixtures.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { Route } from '../model.js';
 import type { GatewayObject, GrpcRouteObject, HttpRouteObject, ReferenceGrantObject } from './gateway-types.js';
 import { routesFromHttpRoutes } from './httproute.js';
 import { IncrementalGatewayRoutes } from './incremental-gateway.js';
-import { compareObjects, type ObjectChange, type ObjectChanges } from './incremental.js';
 import { type ClusterSnapshot, emptySnapshot } from './snapshot.js';
 
-/** A deterministic random source (mulberry32). */
-function rng(seed: number): { int(n: number): number; pick<T>(xs: readonly T[]): T } {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { int: (n) => Math.floor(next() * n), pick: (xs) => xs[Math.floor(next() * xs.length)]! };
-}
 type Rng = ReturnType<typeof rng>;
 
 const ROUTE_NAMESPACES = ['shop', 'blog'];
@@ -153,30 +141,6 @@ function randomObject(r: Rng, kind: keyof ClusterSnapshot): unknown {
 
 function keyOf(o: KubernetesObject): string {
   return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
-}
-
-/** An in-memory watch: objects by kind, and the changes since the last take. */
-class FakeSource {
-  readonly objects = new Map<keyof ClusterSnapshot, Map<string, KubernetesObject>>((Object.keys(emptySnapshot()) as (keyof ClusterSnapshot)[]).map((k) => [k, new Map()]));
-  pending: ObjectChange[] | 'all' = 'all';
-
-  put(kind: keyof ClusterSnapshot, object: KubernetesObject | null, key: string): void {
-    if (object === null) this.objects.get(kind)!.delete(key);
-    else this.objects.get(kind)!.set(key, object);
-    if (this.pending !== 'all') this.pending.push({ kind, key, object });
-  }
-
-  snapshot(): ClusterSnapshot {
-    const s = emptySnapshot();
-    for (const [kind, map] of this.objects) (s[kind] as KubernetesObject[]).push(...[...map.values()].sort(compareObjects));
-    return s;
-  }
-
-  takeChanges(): ObjectChanges {
-    const taken = this.pending;
-    this.pending = [];
-    return taken === 'all' ? { all: true } : { all: false, changes: taken };
-  }
 }
 
 /** The kinds changed, the Gateway API's and the objects their routes read more often than the rest. */

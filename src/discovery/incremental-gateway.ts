@@ -24,7 +24,7 @@ import type { Route } from '../model.js';
 import { dataPlaneSelector, gatewayIdentity, isDataPlanePod } from './gateways.js';
 import type { GatewayClassObject, GatewayObject, GrpcRouteObject, HttpRouteObject } from './gateway-types.js';
 import { type HttpRouteOptions, routesFromHttpRoutes } from './httproute.js';
-import { compareKeys, compareObjects, Index, type ObjectChange, type ObjectChanges, Store } from './incremental.js';
+import { compareObjects, Index, type ObjectChange, type ObjectChanges, positionOf, Store, storeSlice } from './incremental.js';
 import { type LabelSelector, labelSelectorFromMap, matchesLabels } from './selectors.js';
 import { SERVICE_NAME_LABEL } from './services.js';
 import { emptySnapshot, type ClusterSnapshot } from './snapshot.js';
@@ -72,11 +72,6 @@ function routeObjectKey(route: Route): string {
 /** Routes that precedence can set against each other share this (markConflicts' group, without the match: coarser is safe). */
 function conflictKey(route: Route): string {
   return `${route.parent?.namespace ?? ''}/${route.parent?.name ?? ''}:${route.parent?.port ?? ''}|${route.host ?? ''}`;
-}
-
-/** "namespace/service" of the Service an EndpointSlice belongs to (its label). */
-function serviceOfSlice(slice: V1EndpointSlice): string {
-  return `${slice.metadata?.namespace ?? ''}/${slice.metadata?.labels?.[SERVICE_NAME_LABEL] ?? ''}`;
 }
 
 /** HTTPRoute or GRPCRoute: what the indices read of both. */
@@ -340,18 +335,7 @@ export class IncrementalGatewayRoutes {
 
   /** Stores a slice; returns the "namespace/service" it belonged to and belongs to now. */
   #setSlice(key: string, slice: V1EndpointSlice | null): string[] {
-    const before = this.#slices.set(key, slice);
-    const name = key.slice(key.indexOf('/') + 1);
-    const services: string[] = [];
-    if (before !== undefined) {
-      services.push(serviceOfSlice(before));
-      this.#slicesByService.delete(services[0]!, before.metadata?.name ?? name);
-    }
-    if (slice !== null) {
-      services.push(serviceOfSlice(slice));
-      this.#slicesByService.add(services[services.length - 1]!, slice.metadata?.name ?? name);
-    }
-    return services;
+    return storeSlice(this.#slices, this.#slicesByService, key, slice);
   }
 
   /** Recomputes the affected routing objects, widened (before and after) to those sharing a Gateway, port and host with them. */
@@ -388,8 +372,8 @@ export class IncrementalGatewayRoutes {
       const now = this.#settle(key, this.#routes.get(key) ?? [], fresh.get(key) ?? [], delta);
       if (now.length === 0) {
         this.#routes.delete(key);
-        if (had) this.#order.splice(this.#position(key), 1);
-      } else if (!had) this.#order.splice(this.#position(key), 0, key);
+        if (had) this.#order.splice(positionOf(this.#order, key), 1);
+      } else if (!had) this.#order.splice(positionOf(this.#order, key), 0, key);
     }
     this.#answer = null;
     this.stats.partial++;
@@ -414,17 +398,6 @@ export class IncrementalGatewayRoutes {
     return now;
   }
 
-  /** Where key is or belongs in the order (binary search). */
-  #position(key: string): number {
-    let lo = 0;
-    let hi = this.#order.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (compareKeys(this.#order[mid]!, key) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
 
   /** A snapshot of the group's routing objects and everything their routes read. */
   #partOf(group: ReadonlySet<string>): ClusterSnapshot {

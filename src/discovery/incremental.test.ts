@@ -5,8 +5,9 @@
 
 import type { KubernetesObject, V1EndpointSlice, V1Ingress, V1NetworkPolicy, V1Pod, V1Service } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { FakeSource, rng } from '../../test/fixtures.js';
 import type { ControllerConfig } from '../config/types.js';
-import { compareObjects, IncrementalRoutes, type ObjectChange, type ObjectChanges, type ObjectSource } from './incremental.js';
+import { IncrementalRoutes } from './incremental.js';
 import { routesFrom } from './routes.js';
 import { type ClusterSnapshot, emptySnapshot } from './snapshot.js';
 
@@ -15,19 +16,6 @@ const controllers: ControllerConfig[] = [{
   pods: { namespace: 'ingress', selector: 'app=nginx', httpPort: 18080, httpsPort: 18443 },
 }];
 const options = { clusterDomain: 'cluster.local' };
-
-/** A deterministic random source (mulberry32). */
-function rng(seed: number): { int(n: number): number; pick<T>(xs: readonly T[]): T } {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { int: (n) => Math.floor(next() * n), pick: (xs) => xs[Math.floor(next() * xs.length)]! };
-}
 
 const NAMESPACES = ['shop', 'blog', 'ingress'];
 const HOSTS = ['a.test', 'b.test', 'c.test', null];
@@ -86,30 +74,6 @@ function randomObject(r: ReturnType<typeof rng>, kind: keyof ClusterSnapshot): K
     default:
       // The Gateway API kinds: routesFrom does not read them (follow.ts recomputes HTTPRoute routes).
       return { metadata: { namespace, name: `${kind}-${r.int(3)}` } };
-  }
-}
-
-/** An in-memory source: objects by kind, and the changes since the last take. */
-class FakeSource implements ObjectSource {
-  readonly objects = new Map<keyof ClusterSnapshot, Map<string, KubernetesObject>>((Object.keys(emptySnapshot()) as (keyof ClusterSnapshot)[]).map((k) => [k, new Map()]));
-  pending: ObjectChange[] | 'all' = 'all';
-
-  put(kind: keyof ClusterSnapshot, object: KubernetesObject | null, key: string): void {
-    if (object === null) this.objects.get(kind)!.delete(key);
-    else this.objects.get(kind)!.set(key, object);
-    if (this.pending !== 'all') this.pending.push({ kind, key, object });
-  }
-
-  snapshot(): ClusterSnapshot {
-    const s = emptySnapshot();
-    for (const [kind, map] of this.objects) (s[kind] as KubernetesObject[]).push(...[...map.values()].sort(compareObjects));
-    return s;
-  }
-
-  takeChanges(): ObjectChanges {
-    const taken = this.pending;
-    this.pending = [];
-    return taken === 'all' ? { all: true } : { all: false, changes: taken };
   }
 }
 

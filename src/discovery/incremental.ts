@@ -73,6 +73,37 @@ function serviceOfSlice(slice: V1EndpointSlice): string {
   return `${namespaceOf(slice)}/${slice.metadata?.labels?.[SERVICE_NAME_LABEL] ?? ''}`;
 }
 
+/** Where key is or belongs in keys sorted by compareKeys (binary search). */
+export function positionOf(order: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = order.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compareKeys(order[mid]!, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Stores a slice and indexes it by its Service; returns the "namespace/service" it belonged to and
+ * belongs to now (a slice's label may change). Shared by both engines (Ingress and HTTPRoute routes).
+ */
+export function storeSlice(slices: Store<V1EndpointSlice>, byService: Index, key: string, slice: V1EndpointSlice | null): string[] {
+  const before = slices.set(key, slice);
+  const name = key.slice(key.indexOf('/') + 1);
+  const services: string[] = [];
+  if (before !== undefined) {
+    services.push(serviceOfSlice(before));
+    byService.delete(services[0]!, before.metadata?.name ?? name);
+  }
+  if (slice !== null) {
+    services.push(serviceOfSlice(slice));
+    byService.add(services[services.length - 1]!, slice.metadata?.name ?? name);
+  }
+  return services;
+}
+
 /** Hosts of an Ingress as routesFrom keys its routes ("" for no host and the default backend). */
 function hostsOf(ingress: V1Ingress): string[] {
   const hosts = (ingress.spec?.rules ?? []).map((rule) => rule.host ?? '');
@@ -312,20 +343,8 @@ export class IncrementalRoutes {
     return before;
   }
 
-  /** Stores a slice; returns the "namespace/service" it belonged to and belongs to now (a slice's label may change). */
   #setSlice(key: string, slice: V1EndpointSlice | null): string[] {
-    const before = this.#slices.set(key, slice);
-    const name = key.slice(key.indexOf('/') + 1);
-    const services: string[] = [];
-    if (before !== undefined) {
-      services.push(serviceOfSlice(before));
-      this.#slicesByService.delete(services[0]!, before.metadata?.name ?? name);
-    }
-    if (slice !== null) {
-      services.push(serviceOfSlice(slice));
-      this.#slicesByService.add(services[services.length - 1]!, slice.metadata?.name ?? name);
-    }
-    return services;
+    return storeSlice(this.#slices, this.#slicesByService, key, slice);
   }
 
   /** Recomputes the affected Ingresses (widened to their hosts, transitively) with routesFrom on a snapshot of what they read. */
@@ -374,24 +393,13 @@ export class IncrementalRoutes {
     if (routes.length === 0) {
       if (!had) return;
       this.#routes.delete(key);
-      this.#order.splice(this.#position(key), 1);
+      this.#order.splice(positionOf(this.#order, key), 1);
       return;
     }
     this.#routes.set(key, routes);
-    if (!had) this.#order.splice(this.#position(key), 0, key);
+    if (!had) this.#order.splice(positionOf(this.#order, key), 0, key);
   }
 
-  /** Where key is or belongs in the order (binary search). */
-  #position(key: string): number {
-    let lo = 0;
-    let hi = this.#order.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (compareKeys(this.#order[mid]!, key) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
 
   /** A snapshot of the group's Ingresses and everything their routes read. */
   #partOf(group: ReadonlySet<string>): ClusterSnapshot {
