@@ -2,7 +2,8 @@ import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import type { RouteRound, VerdictStatus } from '../model.js';
 import { compact } from './compact.js';
 import { fixtureRound, fixtureRoute } from './fixtures.js';
-import { listRoutes, markRoutePresence, tierPieces, timeline, uptime, type TimelineBucket, type TimelineQuery } from './queries.js';
+import { listRoutes, markRoutePresence, newestRound, tierPieces, timeline, uptime, type TimelineBucket, type TimelineQuery } from './queries.js';
+import { readerFor } from './read.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from './rollup.js';
 import { openStore, type Db } from './sqlite.js';
 import { createWriter } from './write.js';
@@ -217,5 +218,38 @@ describe('markRoutePresence', () => {
     markRoutePresence(db, [a.id, b.id], 3000);
     expect(listRoutes(db).map((r) => r.removedAt)).toEqual([null, null]);
     db.close();
+  });
+});
+
+describe('listRoutes latest', () => {
+  it('gives each route the newest round newestRound finds: head only, compacted only, a late head round older than a chunk, none', () => {
+    const store = openStore(':memory:');
+    try {
+      const [live, gone, late, empty] = ['live', 'gone', 'late', 'empty'].map((name) => fixtureRoute('ns', name));
+      const w = createWriter(store);
+      const at = (h: number, m: number): number => T0 + h * HOUR_MS + m * MINUTE_MS;
+      w.writeRounds([fixtureRound(live, at(0, 1), 'ok', 3), fixtureRound(gone, at(0, 2), 'failing', 4), fixtureRound(late, at(0, 30), 'degraded', 5)]);
+      w.writeRounds([fixtureRound(live, at(2, 1), 'failing', 6)]);
+      // Everything before 01:00 compacted: 'gone' is in a chunk only, 'late' too.
+      while (compact(store, at(1, 10)).more);
+      // A round of 'late' older than its chunk's end, written after the compaction (it stays in the head).
+      w.writeRounds([fixtureRound(late, at(0, 10), 'ok', 7)]);
+      w.writeRounds([fixtureRound(empty, at(0, 5), 'ok', 1)]);
+      store.prepare("DELETE FROM rounds_head WHERE route_rid = (SELECT rid FROM routes WHERE ingress = 'empty')").run();
+      const reader = readerFor(store);
+      const got = new Map(listRoutes(store).map((r) => [r.ingress, r.latest]));
+      const rid = (name: string): number => (store.prepare('SELECT rid FROM routes WHERE ingress = ?').pluck().get(name) as number);
+      for (const name of ['live', 'gone', 'late', 'empty']) {
+        const want = newestRound(reader, rid(name), false);
+        expect(got.get(name)?.startedAt ?? null, name).toBe(want?.startedAt ?? null);
+      }
+      expect(got.get('live')).toMatchObject({ startedAt: at(2, 1), durationMs: expect.any(Number), verdict: { status: 'failing' } });
+      expect(got.get('gone')).toMatchObject({ startedAt: at(0, 2), verdict: { status: 'failing' } });
+      expect(got.get('late')).toMatchObject({ startedAt: at(0, 30), verdict: { status: 'degraded' } });
+      expect(got.get('empty')).toBeNull();
+      expect(listRoutes(store, { namespace: 'ns' }).map((r) => r.latest?.startedAt ?? null)).toEqual(listRoutes(store).map((r) => r.latest?.startedAt ?? null));
+    } finally {
+      store.close();
+    }
   });
 });

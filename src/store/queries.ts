@@ -101,11 +101,33 @@ function routeFromRow(r: RouteRow): StoredRoute {
 
 /** Every route, with its newest verdict; optionally one namespace's. */
 export function listRoutes(db: Db, options: { namespace?: string } = {}): RouteSummary[] {
+  // Each route's newest head round and newest chunk end come with it, one index seek each inside
+  // SQLite: asked per route from JS they were two statements per route, half of the routes page's
+  // time at 1,000 routes (better-sqlite3's cost per statement, not SQLite's).
   const rows = (options.namespace === undefined
-    ? db.prepare('SELECT * FROM routes ORDER BY namespace, ingress, host, path').all()
-    : db.prepare('SELECT * FROM routes WHERE namespace = ? ORDER BY ingress, host, path').all(options.namespace)) as RouteRow[];
+    ? db.prepare(`${LATEST_SELECT} ORDER BY r.namespace, r.ingress, r.host, r.path`).all()
+    : db.prepare(`${LATEST_SELECT} WHERE r.namespace = ? ORDER BY r.ingress, r.host, r.path`).all(options.namespace)) as (RouteRow & LatestColumns)[];
   const reader = readerFor(db);
-  return rows.map((r) => ({ ...routeFromRow(r), latest: latestOf(reader, r.rid) }));
+  return rows.map((r) => ({ ...routeFromRow(r), latest: latestOfRow(reader, r) }));
+}
+
+/** The newest head round's meta and the newest chunk's end of a route, read with it. */
+interface LatestColumns {
+  head_at: number | null;
+  head_duration: number | null;
+  head_verdict: number | null;
+  chunk_last: number | null;
+}
+
+const LATEST_SELECT = `SELECT r.*, h.started_at AS head_at, h.duration AS head_duration, h.verdict_id AS head_verdict,
+  (SELECT max(c.last_at) FROM round_chunks c WHERE c.route_rid = r.rid) AS chunk_last
+  FROM routes r LEFT JOIN rounds_head h ON h.id = (SELECT id FROM rounds_head WHERE route_rid = r.rid ORDER BY started_at DESC LIMIT 1)`;
+
+/** latestOf from the columns read with the route: the head's newest, unless a chunk ends later (then newestRound decides, as latestOf does). */
+function latestOfRow(reader: Reader, r: LatestColumns & { rid: number }): RouteSummary['latest'] {
+  if (r.chunk_last !== null && r.chunk_last >= (r.head_at === null ? 0 : r.head_at + 1)) return latestOf(reader, r.rid);
+  if (r.head_at === null || r.head_duration === null || r.head_verdict === null) return null;
+  return { startedAt: r.head_at, durationMs: fromUnits(r.head_duration), verdict: plainVerdict(reader.dict.verdict(r.head_verdict)) };
 }
 
 /**
