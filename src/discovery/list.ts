@@ -40,25 +40,26 @@ export class ListError extends Error {
 
 /** Every object at `path` (e.g. /api/v1/pods), in pages, with the resourceVersion of the list. */
 export async function listObjects(kubeConfig: KubeConfig, path: string, signal: AbortSignal, pageSize = LIST_PAGE_SIZE): Promise<ObjectList> {
+  const cluster = kubeConfig.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig has no current cluster');
+  // Credentials and agent once per list, not per page (applyToFetchOptions makes a new agent each call).
+  const init = await kubeConfig.applyToFetchOptions({});
   const items: KubernetesObject[] = [];
   let token: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const query = new URLSearchParams({ limit: String(pageSize) });
     if (token !== undefined) query.set('continue', token);
-    const list = (await getJson(kubeConfig, `${path}?${query}`, signal)) as Partial<ObjectList>;
+    const list = (await getJson(new URL(cluster.server.replace(/\/$/, '') + `${path}?${query}`), init, signal)) as Partial<ObjectList>;
     for (const item of list.items ?? []) items.push(item);
-    token = list.metadata?._continue ?? (list.metadata as { continue?: string } | undefined)?.continue;
+    // Parsed JSON: the field is `continue` (client-node's typed V1ListMeta calls it `_continue`).
+    token = (list.metadata as { continue?: string } | undefined)?.continue;
     if (!token) return { metadata: list.metadata, items };
   }
   throw new Error(`${path}: more than ${MAX_PAGES} pages`);
 }
 
-/** One GET of JSON with the kubeconfig's credentials. */
-async function getJson(kubeConfig: KubeConfig, pathAndQuery: string, signal: AbortSignal): Promise<unknown> {
-  const cluster = kubeConfig.getCurrentCluster();
-  if (!cluster) throw new Error('the kubeconfig has no current cluster');
-  const url = new URL(cluster.server.replace(/\/$/, '') + pathAndQuery);
-  const init = await kubeConfig.applyToFetchOptions({});
+/** One GET of JSON with the kubeconfig's credentials (applyToFetchOptions' agent and headers). */
+async function getJson(url: URL, init: Awaited<ReturnType<KubeConfig['applyToFetchOptions']>>, signal: AbortSignal): Promise<unknown> {
   const headers: Record<string, string> = { accept: 'application/json' };
   // applyToFetchOptions builds a Headers object (auth token, basic auth, exec and OIDC plug-ins).
   new Headers(init.headers as Headers | undefined).forEach((value, key) => (headers[key] = value));

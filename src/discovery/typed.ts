@@ -25,8 +25,10 @@ interface Step {
   json: string;
   /** Field name in the typed form (differs for reserved words, e.g. `from` -> `_from`). */
   typed: string;
-  /** The value's shape, null when the value itself needs no work (only a rename). */
+  /** The value's shape, null when the value itself needs no work (only a rename, or dropped). */
   shape: Shape | null;
+  /** The field is dropped (see DROPPED). */
+  drop: boolean;
 }
 
 /** How a value converts: a Date, a model with steps, or a list or map of either. */
@@ -56,8 +58,9 @@ function shapeOf(type: string): Shape | null {
   const dropped = DROPPED.get(type);
   const steps: Step[] = [];
   for (const a of attributes ?? []) {
-    const shape = dropped?.has(a.baseName) ? null : shapeOf(a.type);
-    if (shape !== null || a.name !== a.baseName || dropped?.has(a.baseName)) steps.push({ json: a.baseName, typed: dropped?.has(a.baseName) ? '' : a.name, shape });
+    const drop = dropped?.has(a.baseName) ?? false;
+    const shape = drop ? null : shapeOf(a.type);
+    if (drop || shape !== null || a.name !== a.baseName) steps.push({ json: a.baseName, typed: a.name, shape, drop });
   }
   const shape: Shape | null = steps.length > 0 ? { kind: 'model', steps } : null;
   shapes.set(type, shape);
@@ -89,7 +92,7 @@ function convertModel(object: Record<string, unknown>, steps: readonly Step[]): 
   for (const step of steps) {
     const value = object[step.json];
     if (value === undefined) continue;
-    if (step.typed === '') {
+    if (step.drop) {
       // Assigned, not deleted: a delete would turn the object into a slower, larger dictionary.
       object[step.json] = undefined;
       continue;
